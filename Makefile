@@ -1,0 +1,53 @@
+# The two commands of the README are `make run` and `make test`; the rest are helpers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install dev lint typecheck migrate migration bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+migrate: install  ## apply migrations to APP_DATABASE_URL (default: ./app.db)
+	$(BIN)/alembic upgrade head
+
+run: migrate  ## serve the API on http://$(HOST):$(PORT) (docs at /docs)
+	$(BIN)/uvicorn api.app:app --host $(HOST) --port $(PORT)
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: dev
+	$(BIN)/mypy
+
+test: lint typecheck  ## lint, import contracts, types, then every test (migrations included)
+	$(BIN)/pytest
+
+migration: dev  ## autogenerate a revision: make migration m="add post table" (then review it!)
+	@test -n "$(m)" || { echo 'usage: make migration m="what changes"'; exit 2; }
+	$(BIN)/alembic upgrade head
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+bench: dev  ## load benchmark against the tutorial-style baseline (needs wrk)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,92 @@
+"""The one place where errors become HTTP: every failure is an RFC 9457 problem+json response."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from api.problems import problem
+from application.errors import StorageUnavailable
+from domain.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidCredentials,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "urn:users-posts:problem:"
+# Most specific first: the first class an error is an instance of decides its status.
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
+    (ValidationError, 422, "validation-error"),
+    (NotFound, 404, "not-found"),
+    (AlreadyExists, 409, "already-exists"),
+    (PermissionDenied, 403, "permission-denied"),
+    (InvalidCredentials, 401, "invalid-credentials"),
+)
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+RETRY_AFTER_SECONDS = "5"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StorageUnavailable, _storage_unavailable)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _domain_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    status, slug = next((s, t) for kind, s, t in DOMAIN_STATUS if isinstance(error, kind))
+    extra: dict[str, Any] = {}
+    if isinstance(error, ValidationError):
+        extra["errors"] = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+    return problem(
+        status,
+        error.message,
+        instance=request.url.path,
+        type_=PROBLEM_TYPE + slug,
+        headers=BEARER_CHALLENGE if status == 401 else None,
+        **extra,
+    )
+
+
+async def _request_validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    # Only loc/msg/type: the rejected input may be a password and is never echoed back.
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    return problem(
+        422,
+        "The request is not valid; see errors",
+        instance=request.url.path,
+        type_=PROBLEM_TYPE + "validation-error",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    return problem(error.status_code, str(error.detail), instance=request.url.path, headers=error.headers)
+
+
+async def _storage_unavailable(request: Request, error: Exception) -> Response:
+    logger.warning("storage unavailable: %r", error.__cause__ or error)
+    return problem(
+        503,
+        "The service cannot reach its database; try again shortly",
+        instance=request.url.path,
+        type_=PROBLEM_TYPE + "storage-unavailable",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+async def _unexpected_error(request: Request, error: Exception) -> Response:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(500, "An unexpected error occurred", instance=request.url.path)

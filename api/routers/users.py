@@ -1,0 +1,44 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from api import dependencies as deps
+from api.pagination import link_next, page_request
+from api.problems import problem_responses
+from api.schemas.users import UserCreate, UserRead
+from application.pagination import PageRequest
+from application.users import GetUser, ListUsers, RegisterUser
+from domain.ids import ID_MAX
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
+
+
+@router.post("", status_code=201, include_in_schema=False)  # both slash forms, no redirect
+@router.post("/", status_code=201, responses=problem_responses(409, 422))
+async def create_user(
+    body: UserCreate, register: Annotated[RegisterUser, Depends(deps.register_user)]
+) -> UserRead:
+    """Register a user. The email is unique in any letter case."""
+    user = await register(body.name, body.email, body.password)
+    return UserRead.from_entity(user)
+
+
+@router.get("", include_in_schema=False)
+@router.get("/", responses=problem_responses(422))
+async def list_users(
+    request: Request,
+    response: Response,
+    page: Annotated[PageRequest, Depends(page_request)],
+    list_users: Annotated[ListUsers, Depends(deps.list_users)],
+) -> list[UserRead]:
+    """Users in id order. Follow the `Link: <…>; rel="next"` header for the next page."""
+    result = await list_users(page)
+    link_next(request, response, result, page.limit)
+    return [UserRead.from_entity(user) for user in result.items]
+
+
+@router.get("/{user_id}", responses=problem_responses(404, 422))
+async def read_user(user_id: UserId, get_user: Annotated[GetUser, Depends(deps.get_user)]) -> UserRead:
+    return UserRead.from_entity(await get_user(user_id))

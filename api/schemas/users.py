@@ -1,0 +1,42 @@
+"""User DTOs. Limits come from the domain constants; no response schema carries a password or hash."""
+
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.users import (
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    User,
+)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)]
+EmailText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=EMAIL_MAX_LENGTH),
+    Field(examples=["ada@example.com"], json_schema_extra={"format": "email"}),
+]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    email: EmailText
+    password: Password
+
+
+class UserRead(BaseModel):
+    id: int
+    name: str
+    email: str
+    created_at: datetime
+
+    @classmethod
+    def from_entity(cls, user: User) -> Self:
+        assert user.id is not None
+        return cls(id=user.id, name=user.name, email=user.email.value, created_at=user.created_at)

@@ -1,0 +1,44 @@
+"""Domain errors: what can go wrong by the rules of users and posts, independent of any transport."""
+
+
+class DomainError(Exception):
+    """Base of every error the domain and the use cases raise on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(DomainError):
+    """A value breaks a domain rule (bad email, empty name, password too short…)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(DomainError):
+    """The entity of `kind` with `key` does not exist."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"{kind} not found")
+        self.kind = kind
+        self.key = key
+
+
+class AlreadyExists(DomainError):
+    """An entity with the same unique key exists already."""
+
+
+class EmailAlreadyRegistered(AlreadyExists):
+    def __init__(self, email: str) -> None:
+        super().__init__("A user with this email is already registered")
+        self.email = email
+
+
+class PermissionDenied(DomainError):
+    """The caller is known but may not do this."""
+
+
+class InvalidCredentials(DomainError):
+    """Email/password or token do not identify a user."""

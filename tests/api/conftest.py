@@ -1,0 +1,51 @@
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from dependency_injector import providers
+from fastapi import FastAPI
+
+from api.app import create_app
+from infrastructure.container import Container
+from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from tests.fakes import FakeHasher, FixedClock
+
+
+async def database_answers() -> None:
+    return None
+
+
+@pytest.fixture
+def container(store: MemoryStore, clock: FixedClock) -> Container:
+    """The real container with in-memory storage, a fast hasher and a fixed clock."""
+    container = Container()
+    container.uow.override(providers.Object(lambda: InMemoryUnitOfWork(store)))
+    container.hasher.override(providers.Object(FakeHasher()))
+    container.clock.override(providers.Object(clock))
+    container.database_ping.override(providers.Callable(database_answers))
+    return container
+
+
+@pytest.fixture
+def app(container: Container) -> FastAPI:
+    return create_app(container)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def register(client: httpx.AsyncClient) -> Callable:
+    """POST /users/ with a valid payload (overridable); asserts the 201 and returns the body."""
+    from tests.factories import UserCreatePayload
+
+    async def register(**fields: str) -> dict:
+        response = await client.post("/users/", json=UserCreatePayload(**fields))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return register

@@ -1,0 +1,88 @@
+import httpx
+from dependency_injector import providers
+
+from application.errors import StorageUnavailable
+from infrastructure.container import Container
+from tests.api.problems import assert_problem
+
+
+async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.get("/nowhere"), 404, "Not Found")
+
+
+async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/users/")
+    assert_problem(response, 405, "Method Not Allowed")
+    assert "allow" in response.headers
+
+
+class Exploding:
+    async def __call__(self, *args: object) -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+
+async def test_unexpected_errors_are_500_problems_without_internals(
+    container: Container, client: httpx.AsyncClient
+) -> None:
+    container.get_user.override(providers.Object(Exploding()))
+
+    response = await client.get("/users/1")
+
+    body = assert_problem(response, 500, "An unexpected error occurred")
+    assert "secret" not in response.text
+    assert "RuntimeError" not in response.text
+    assert body["title"] == "Internal Server Error"
+
+
+async def test_storage_outage_is_a_503_problem_with_retry_after(
+    container: Container, client: httpx.AsyncClient
+) -> None:
+    class Unavailable:
+        async def __call__(self, *args: object) -> None:
+            raise StorageUnavailable("down")
+
+    container.list_users.override(providers.Object(Unavailable()))
+
+    response = await client.get("/users/")
+
+    assert_problem(response, 503)
+    assert response.headers["retry-after"] == "5"
+
+
+async def test_liveness(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health/live")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readiness_when_the_database_answers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health/ready")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readiness_is_503_when_the_database_does_not_answer(
+    container: Container, client: httpx.AsyncClient
+) -> None:
+    async def refused() -> None:
+        raise ConnectionRefusedError("connection refused")
+
+    container.database_ping.override(providers.Callable(refused))
+
+    assert_problem(await client.get("/health/ready"), 503)
+
+
+async def test_no_response_schema_has_a_password_or_hash(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    for name, schema in spec["components"]["schemas"].items():
+        if name.endswith(("Create", "Update", "Body_login")):
+            continue  # request bodies carry the password in, never out
+        assert not any("password" in field or "hash" in field for field in schema.get("properties", {})), name
+
+
+async def test_docs_are_served_without_a_cdn(client: httpx.AsyncClient) -> None:
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower()
+    script = page.text.split('<script src="')[1].split('"')[0]
+    asset = await client.get(script)
+    assert asset.status_code == 200
+    assert len(asset.content) > 100_000

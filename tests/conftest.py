@@ -1,0 +1,82 @@
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from infrastructure.settings import Settings
+from infrastructure.sql.engine import make_engine
+from infrastructure.sql.tables import metadata
+from tests.databases import (
+    POSTGRES_URL,
+    SKIP_POSTGRES,
+    migrate,
+    postgres_database,
+    postgres_execute,
+    sqlite_url,
+)
+from tests.fakes import FakeHasher, FixedClock
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def uow_factory(store: MemoryStore):
+    return lambda: InMemoryUnitOfWork(store)
+
+
+@pytest.fixture
+def hasher() -> FakeHasher:
+    return FakeHasher()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    migrate(sqlite_url(path))
+    return path
+
+
+@pytest.fixture
+def sqlite_database(migrated_sqlite_template: Path, tmp_path: Path) -> str:
+    """A freshly migrated SQLite file of this test's own."""
+    path = tmp_path / "app.db"
+    shutil.copyfile(migrated_sqlite_template, path)
+    return sqlite_url(path)
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    """This run's own PostgreSQL database, migrated to head and dropped at the end."""
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_POSTGRES)
+    with postgres_database(POSTGRES_URL) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture
+def postgres_database_url(migrated_postgres: str) -> str:
+    """The run's PostgreSQL database, emptied for this test."""
+    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    postgres_execute(migrated_postgres, f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    return migrated_postgres
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def sql_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    """An engine on a migrated, empty database of each SQL kind."""
+    fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database_url"
+    engine = make_engine(Settings(database_url=request.getfixturevalue(fixture)))
+    yield engine
+    await engine.dispose()

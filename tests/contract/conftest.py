@@ -1,0 +1,25 @@
+"""Every adapter of the repository and unit-of-work ports runs the same contract suite."""
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from application.ports import UnitOfWork
+from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from infrastructure.settings import Settings
+from infrastructure.sql.engine import make_engine
+from infrastructure.sql.unit_of_work import SqlUnitOfWork
+
+ADAPTERS = ["memory", "sqlite", "postgres"]
+
+
+@pytest.fixture(params=ADAPTERS)
+async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], UnitOfWork]]:
+    if request.param == "memory":
+        store = MemoryStore()
+        yield lambda: InMemoryUnitOfWork(store)
+        return
+    fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database_url"
+    engine = make_engine(Settings(database_url=request.getfixturevalue(fixture)))
+    yield SqlUnitOfWork.factory(engine)
+    await engine.dispose()

@@ -1,0 +1,100 @@
+"""What every UserRepository / UnitOfWork adapter does, whatever stores it."""
+
+from collections.abc import Callable
+
+import pytest
+
+from application.pagination import PageRequest
+from application.ports import UnitOfWork
+from domain.errors import EmailAlreadyRegistered
+from domain.users import Email
+from tests.factories import UserFactory
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+async def add_users(uow_factory: UowFactory, count: int) -> list:
+    async with uow_factory() as uow:
+        users = [await uow.users.add(UserFactory()) for _ in range(count)]
+        await uow.commit()
+    return users
+
+
+async def test_add_assigns_increasing_ids_and_get_returns_an_equal_user(uow_factory: UowFactory) -> None:
+    first, second = await add_users(uow_factory, 2)
+
+    assert first.id is not None
+    assert second.id > first.id
+    async with uow_factory() as uow:
+        assert await uow.users.get(first.id) == first
+        assert await uow.users.get(second.id) == second
+
+
+async def test_get_unknown_id_is_none(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.users.get(123_456) is None
+
+
+async def test_get_by_email_finds_the_normalised_address(uow_factory: UowFactory) -> None:
+    (user,) = await add_users(uow_factory, 1)
+    async with uow_factory() as uow:
+        assert await uow.users.get_by_email(Email(user.email.value.upper())) == user
+        assert await uow.users.get_by_email(Email("nobody@example.com")) is None
+
+
+async def test_created_at_round_trips_as_an_aware_utc_time(uow_factory: UowFactory) -> None:
+    (user,) = await add_users(uow_factory, 1)
+    async with uow_factory() as uow:
+        stored = await uow.users.get(user.id)
+    assert stored.created_at == user.created_at
+    assert stored.created_at.utcoffset() is not None
+
+
+async def test_email_is_unique_in_any_letter_case(uow_factory: UowFactory) -> None:
+    (user,) = await add_users(uow_factory, 1)
+    with pytest.raises(EmailAlreadyRegistered):
+        async with uow_factory() as uow:
+            await uow.users.add(UserFactory(email=Email(user.email.value.upper())))
+            await uow.commit()
+    async with uow_factory() as uow:
+        assert len((await uow.users.list(PageRequest(limit=10))).items) == 1
+
+
+async def test_leaving_without_commit_stores_nothing(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.users.add(UserFactory())
+    async with uow_factory() as uow:
+        assert (await uow.users.list(PageRequest())).items == []
+
+
+async def test_an_error_inside_the_unit_of_work_rolls_everything_back(uow_factory: UowFactory) -> None:
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            await uow.users.add(UserFactory())
+            raise RuntimeError("boom")
+    async with uow_factory() as uow:
+        assert (await uow.users.list(PageRequest())).items == []
+
+
+@pytest.mark.parametrize("limit", [1, 3, 7, 100])
+async def test_keyset_pages_cover_every_user_once_in_id_order(uow_factory: UowFactory, limit: int) -> None:
+    users = await add_users(uow_factory, 7)
+    seen, after, pages = [], 0, 0
+    while True:
+        async with uow_factory() as uow:
+            page = await uow.users.list(PageRequest(limit=limit, after=after))
+        seen.extend(page.items)
+        pages += 1
+        assert len(page.items) <= limit
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert seen == users
+    assert pages == -(-len(users) // limit)
+
+
+async def test_list_after_the_last_id_is_empty(uow_factory: UowFactory) -> None:
+    users = await add_users(uow_factory, 2)
+    async with uow_factory() as uow:
+        page = await uow.users.list(PageRequest(after=users[-1].id))
+    assert (page.items, page.next_cursor) == ([], None)
