@@ -1,6 +1,7 @@
 """The FastAPI application factory. Importing this module builds objects only; the lifespan opens and
 closes what must be."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,8 +9,10 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
-from api.routers import health, users
+from api.routers import auth, health, me, posts, users
 from infrastructure.container import Container
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(container: Container | None = None) -> FastAPI:
@@ -17,6 +20,11 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            container.settings()  # refuse to start on invalid settings, before serving anything
+        except ValueError as error:
+            logger.critical("invalid settings: %s", error)
+            raise
         yield
         await container.engine().dispose()
 
@@ -28,7 +36,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     app.state.container = container
     install_error_handlers(app)
-    for router in (users.router, health.router):
+    # `me` before `users`: /users/me must not be taken for the user id "me".
+    for router in (auth.router, me.router, users.router, posts.router, health.router):
         app.include_router(router)
     return app
 

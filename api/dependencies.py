@@ -3,24 +3,34 @@
 Async on purpose: a sync dependency (such as dependency-injector's Provide marker) is run in the
 threadpool on every request."""
 
-from fastapi import Request
+from typing import Annotated, Any
 
-from application.users import GetUser, ListUsers, RegisterUser
-from infrastructure.container import Container
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 
+from domain.users import User
 
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-async def register_user(request: Request) -> RegisterUser:
-    return _container(request).register_user()
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-async def get_user(request: Request) -> GetUser:
-    return _container(request).get_user()
+def use_case(name: str) -> Any:
+    """`Depends` on the container's provider `name`: a fresh use case per request."""
+
+    async def resolve(request: Request) -> Any:
+        return getattr(request.app.state.container, name)()
+
+    return Depends(resolve)
 
 
-async def list_users(request: Request) -> ListUsers:
-    return _container(request).list_users()
+async def _current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    user: User = await request.app.state.container.current_user()(token)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(_current_user)]
+"""The authenticated caller; 401 problem with `WWW-Authenticate: Bearer` otherwise."""
+
+
+def caller_id(user: User) -> int:
+    assert user.id is not None
+    return user.id

@@ -1,15 +1,31 @@
 """Ports: what the use cases need from the outside world, as Protocols the adapters implement."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from application.pagination import Page, PageRequest
+from domain.posts import Post
 from domain.users import Email, User
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorSummary:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostWithAuthor:
+    """Read model: a post and who wrote it, loaded together."""
+
+    post: Post
+    author: AuthorSummary
+
+
 class UserRepository(Protocol):
-    """Stores users. Emails are unique: `add` raises EmailAlreadyRegistered for a taken one."""
+    """Stores users. Emails are unique: `add` and `update` raise EmailAlreadyRegistered for a taken one."""
 
     async def add(self, user: User) -> User:
         """Store a new user and return it with its assigned id."""
@@ -23,6 +39,32 @@ class UserRepository(Protocol):
         """Users in id order, keyset-paged."""
         ...
 
+    async def update(self, user: User) -> None: ...
+
+    async def delete(self, user_id: int) -> None:
+        """Remove the user and, with them, their posts."""
+        ...
+
+
+class PostRepository(Protocol):
+    async def add(self, post: Post) -> Post:
+        """Store a new post and return it with its assigned id; NotFound("User") without its author."""
+        ...
+
+    async def get(self, post_id: int) -> Post | None: ...
+
+    async def get_with_author(self, post_id: int) -> PostWithAuthor | None:
+        """The post and its author's summary, in one round trip."""
+        ...
+
+    async def list(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
+        """Posts in id order, keyset-paged, optionally only those of one author."""
+        ...
+
+    async def update(self, post: Post) -> None: ...
+
+    async def delete(self, post_id: int) -> None: ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over the repositories. Leaving the context without `commit()` rolls back.
@@ -31,6 +73,9 @@ class UnitOfWork(Protocol):
 
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def posts(self) -> PostRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -49,7 +94,20 @@ class PasswordHasher(Protocol):
 
     async def hash(self, password: str) -> str: ...
 
-    async def verify(self, password: str, password_hash: str) -> bool: ...
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        """Whether `password` matches `password_hash`. With None (no such user) it takes as long as a
+        real verification and returns False, so timing does not tell which emails exist."""
+        ...
+
+
+class TokenService(Protocol):
+    """Issues and reads access tokens naming a user."""
+
+    def issue(self, user_id: int) -> str: ...
+
+    def user_id(self, token: str) -> int:
+        """The user a valid token names; InvalidCredentials if it is malformed, forged or expired."""
+        ...
 
 
 class Clock(Protocol):

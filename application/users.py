@@ -1,11 +1,11 @@
-"""User use cases: register, look up and list users."""
+"""User use cases: register, look up, list, change and delete users."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.pagination import Page, PageRequest
 from application.ports import Clock, PasswordHasher, UnitOfWork
-from domain.errors import EmailAlreadyRegistered, NotFound
+from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied, ValidationError
 from domain.users import Email, User, check_password, user_name
 
 
@@ -55,3 +55,71 @@ class ListUsers:
     async def __call__(self, page: PageRequest) -> Page[User]:
         async with self.uow() as uow:
             return await uow.users.list(page)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """What a user changes about themselves; None leaves a field as it is. A new password needs the
+    current one."""
+
+    name: str | None = None
+    email: str | None = None
+    password: str | None = None
+    current_password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateProfile:
+    """Change one's name, email (unique) or password (proving the current one)."""
+
+    uow: Callable[[], UnitOfWork]
+    hasher: PasswordHasher
+
+    async def __call__(self, user_id: int, changes: ProfileChanges) -> User:
+        new_email = Email(changes.email) if changes.email is not None else None
+        if changes.name is not None:
+            user_name(changes.name)
+        checked_hash = new_hash = None
+        if changes.password is not None:
+            check_password(changes.password)
+            if changes.current_password is None:
+                raise ValidationError(
+                    "current_password", "current_password is required to change the password"
+                )
+            checked_hash = (await self._get(user_id)).password_hash
+            if not await self.hasher.verify(changes.current_password, checked_hash):
+                raise PermissionDenied("The current password is incorrect")
+            new_hash = await self.hasher.hash(changes.password)
+        async with self.uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise NotFound("User", user_id)
+            if checked_hash is not None and user.password_hash != checked_hash:
+                raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+            if new_email is not None and new_email != user.email and await uow.users.get_by_email(new_email):
+                raise EmailAlreadyRegistered(new_email.value)
+            updated = user.changed(name=changes.name, email=new_email, password_hash=new_hash)
+            await uow.users.update(updated)
+            await uow.commit()
+        return updated
+
+    async def _get(self, user_id: int) -> User:
+        async with self.uow() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound("User", user_id)
+        return user
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteAccount:
+    """Delete a user and all their posts, in one transaction."""
+
+    uow: Callable[[], UnitOfWork]
+
+    async def __call__(self, user_id: int) -> None:
+        async with self.uow() as uow:
+            if await uow.users.get(user_id) is None:
+                raise NotFound("User", user_id)
+            await uow.users.delete(user_id)
+            await uow.commit()

@@ -69,3 +69,14 @@ class User:
 
     def with_id(self, user_id: int) -> "User":
         return replace(self, id=user_id)
+
+    def changed(
+        self, name: str | None = None, email: Email | None = None, password_hash: str | None = None
+    ) -> "User":
+        """This user with the given fields replaced (the name checked by the domain's rules)."""
+        return replace(
+            self,
+            name=self.name if name is None else user_name(name),
+            email=self.email if email is None else email,
+            password_hash=self.password_hash if password_hash is None else password_hash,
+        )

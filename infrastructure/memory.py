@@ -1,16 +1,20 @@
 """In-memory adapters of the repository and unit-of-work ports: first-class, contract-tested, and what
-use-case unit tests run on. A unit of work stages changes on copies and publishes them on commit."""
+use-case unit tests run on. A unit of work stages changes on copies and applies them on commit."""
 
 import copy
 import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from application.pagination import Page, PageRequest
-from domain.errors import EmailAlreadyRegistered
+from application.ports import AuthorSummary, PostWithAuthor
+from domain.errors import EmailAlreadyRegistered, NotFound
+from domain.posts import Post
 from domain.users import Email, User
+
+T = TypeVar("T", User, Post)
 
 
 @dataclass
@@ -18,41 +22,112 @@ class MemoryStore:
     """The committed state shared by every unit of work made from it."""
 
     users: dict[int, User] = field(default_factory=dict)
+    posts: dict[int, Post] = field(default_factory=dict)
     user_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    post_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+
+def _page(items: dict[int, T], page: PageRequest, keep: Callable[[T], bool] = lambda _: True) -> Page[T]:
+    ids = sorted(i for i, item in items.items() if i > page.after and keep(item))[: page.limit + 1]
+    return Page.from_overfetch([copy.copy(items[i]) for i in ids], page, lambda item: item.id or 0)
+
+
+def _email_taken(users: Iterable[User], user: User) -> bool:
+    return any(other.email == user.email and other.id != user.id for other in users)
 
 
 class InMemoryUserRepository:
-    def __init__(self, users: dict[int, User], ids: Iterator[int]) -> None:
-        self._users = users
-        self._ids = ids
+    def __init__(self, uow: "InMemoryUnitOfWork") -> None:
+        self._uow = uow
 
     async def add(self, user: User) -> User:
-        if any(existing.email == user.email for existing in self._users.values()):
+        if _email_taken(self._uow.staged_users.values(), user):
             raise EmailAlreadyRegistered(user.email.value)
-        stored = user.with_id(next(self._ids))
-        self._users[stored.id] = stored  # type: ignore[index]
+        stored = user.with_id(next(self._uow.store.user_ids))
+        self._uow.staged_users[stored.id] = stored  # type: ignore[index]
         return copy.copy(stored)
 
     async def get(self, user_id: int) -> User | None:
-        user = self._users.get(user_id)
+        user = self._uow.staged_users.get(user_id)
         return copy.copy(user) if user else None
 
     async def get_by_email(self, email: Email) -> User | None:
-        return next((copy.copy(u) for u in self._users.values() if u.email == email), None)
+        users = self._uow.staged_users.values()
+        return next((copy.copy(u) for u in users if u.email == email), None)
 
     async def list(self, page: PageRequest) -> Page[User]:
-        ids = sorted(i for i in self._users if i > page.after)[: page.limit + 1]
-        return Page.from_overfetch([copy.copy(self._users[i]) for i in ids], page, lambda u: u.id or 0)
+        return _page(self._uow.staged_users, page)
+
+    async def update(self, user: User) -> None:
+        assert user.id is not None
+        if _email_taken(self._uow.staged_users.values(), user):
+            raise EmailAlreadyRegistered(user.email.value)
+        if user.id in self._uow.staged_users:
+            self._uow.staged_users[user.id] = copy.copy(user)
+
+    async def delete(self, user_id: int) -> None:
+        self._uow.staged_users.pop(user_id, None)
+        posts = self._uow.staged_posts
+        for post_id in [i for i, post in posts.items() if post.author_id == user_id]:
+            del posts[post_id]
+
+
+class InMemoryPostRepository:
+    def __init__(self, uow: "InMemoryUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, post: Post) -> Post:
+        if post.author_id not in self._uow.staged_users:  # as the SQL foreign key does
+            raise NotFound("User", post.author_id)
+        stored = post.with_id(next(self._uow.store.post_ids))
+        self._uow.staged_posts[stored.id] = stored  # type: ignore[index]
+        return copy.copy(stored)
+
+    async def get(self, post_id: int) -> Post | None:
+        post = self._uow.staged_posts.get(post_id)
+        return copy.copy(post) if post else None
+
+    async def get_with_author(self, post_id: int) -> PostWithAuthor | None:
+        post = self._uow.staged_posts.get(post_id)
+        if post is None:
+            return None
+        author = self._uow.staged_users[post.author_id]
+        return PostWithAuthor(copy.copy(post), AuthorSummary(post.author_id, author.name))
+
+    async def list(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
+        return _page(self._uow.staged_posts, page, lambda p: author_id is None or p.author_id == author_id)
+
+    async def update(self, post: Post) -> None:
+        """Title, content and update time change; author and creation time never do."""
+        assert post.id is not None
+        stored = self._uow.staged_posts.get(post.id)
+        if stored is not None:
+            self._uow.staged_posts[post.id] = replace(
+                stored, title=post.title, content=post.content, updated_at=post.updated_at
+            )
+
+    async def delete(self, post_id: int) -> None:
+        self._uow.staged_posts.pop(post_id, None)
+
+
+def _merge(committed: dict[int, T], snapshot: dict[int, T], staged: dict[int, T]) -> dict[int, T]:
+    """`committed` with what changed between `snapshot` and `staged` applied to it."""
+    changed = {i: item for i, item in staged.items() if snapshot.get(i) is not item}
+    removed = snapshot.keys() - staged.keys()
+    return {i: item for i, item in committed.items() if i not in removed} | changed
 
 
 class InMemoryUnitOfWork:
-    """Works on a private copy of the store; `commit` applies what changed to the store (checking
-    unique emails again, as a database would), leaving without commit drops it."""
+    """Works on private copies of the store; `commit` applies what changed (checking unique emails
+    again, as a database would), leaving without commit drops it."""
 
     users: InMemoryUserRepository
+    posts: InMemoryPostRepository
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
+        self.users = InMemoryUserRepository(self)
+        self.posts = InMemoryPostRepository(self)
 
     async def __aenter__(self) -> Self:
         self._begin()
@@ -67,19 +142,19 @@ class InMemoryUnitOfWork:
         self._begin()
 
     async def commit(self) -> None:
-        users = self.store.users
-        changed = {i: u for i, u in self._staged_users.items() if self._snapshot.get(i) is not u}
-        removed = self._snapshot.keys() - self._staged_users.keys()
-        survivors = {i: u for i, u in users.items() if i not in changed and i not in removed}
-        taken = {u.email for u in survivors.values()}
-        for user in changed.values():  # checked before anything is applied: all or nothing
-            if user.email in taken:
+        users = _merge(self.store.users, self._user_snapshot, self.staged_users)
+        seen: set[Email] = set()
+        for user in users.values():  # checked before anything is applied: all or nothing
+            if user.email in seen:
                 raise EmailAlreadyRegistered(user.email.value)
-            taken.add(user.email)
-        self.store.users = survivors | changed
+            seen.add(user.email)
+        posts = _merge(self.store.posts, self._post_snapshot, self.staged_posts)
+        self.store.posts = {i: p for i, p in posts.items() if p.author_id in users}  # cascade
+        self.store.users = users
         self._begin()
 
     def _begin(self) -> None:
-        self._snapshot = dict(self.store.users)
-        self._staged_users = dict(self._snapshot)
-        self.users = InMemoryUserRepository(self._staged_users, self.store.user_ids)
+        self._user_snapshot = dict(self.store.users)
+        self._post_snapshot = dict(self.store.posts)
+        self.staged_users = dict(self._user_snapshot)
+        self.staged_posts = dict(self._post_snapshot)

@@ -1,11 +1,13 @@
 """Runtime settings from the environment (prefix APP_) or a .env file."""
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
+DEFAULT_JWT_SECRET = "dev-secret-change-me-in-production-please"
+JWT_SECRET_MIN_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -19,3 +21,17 @@ class Settings(BaseSettings):
     db_pool_recycle_seconds: int = Field(default=1800, ge=-1)
     db_pool_pre_ping: bool = True
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> Self:
+        if self.env == "production" and (
+            self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < JWT_SECRET_MIN_LENGTH
+        ):
+            raise ValueError(
+                "refusing to run in production with the default or a short APP_JWT_SECRET: set it "
+                f"to a random string of at least {JWT_SECRET_MIN_LENGTH} characters "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return self

@@ -4,7 +4,10 @@ from datetime import UTC, datetime
 
 import factory
 
+from domain.posts import Post
 from domain.users import Email, User
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class UserFactory(factory.Factory):
@@ -17,7 +20,21 @@ class UserFactory(factory.Factory):
     name = factory.Sequence(lambda n: f"User {n}")
     email = factory.Sequence(lambda n: Email(f"user{n}@example.com"))
     password_hash = "fake-hash:drowssap"
-    created_at = factory.LazyFunction(lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    created_at = EPOCH
+
+
+class PostFactory(factory.Factory):
+    """A domain Post not yet stored (id None); pass `author_id` of a stored user."""
+
+    class Meta:
+        model = Post
+
+    id = None
+    title = factory.Sequence(lambda n: f"Post {n}")
+    content = factory.Sequence(lambda n: f"Content of post {n}.\nSecond line.")
+    author_id = 1
+    created_at = EPOCH
+    updated_at = EPOCH
 
 
 class UserCreatePayload(factory.DictFactory):
@@ -26,3 +43,10 @@ class UserCreatePayload(factory.DictFactory):
     name = factory.Sequence(lambda n: f"User {n}")
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     password = "correct horse battery"
+
+
+class PostCreatePayload(factory.DictFactory):
+    """A valid POST /posts/ body."""
+
+    title = factory.Sequence(lambda n: f"Post {n}")
+    content = factory.Sequence(lambda n: f"Content of post {n}.")

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.users import (
     EMAIL_MAX_LENGTH,
@@ -30,6 +30,23 @@ class UserCreate(BaseModel):
     password: Password
 
 
+class UserUpdate(BaseModel):
+    """Fields to change; a new `password` needs `current_password`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    email: EmailText | None = None
+    password: Password | None = None
+    current_password: Annotated[str | None, Field(max_length=PASSWORD_MAX_LENGTH)] = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> Self:
+        if self.name is None and self.email is None and self.password is None:
+            raise ValueError("give at least one of name, email, password")
+        return self
+
+
 class UserRead(BaseModel):
     id: int
     name: str
@@ -40,3 +57,8 @@ class UserRead(BaseModel):
     def from_entity(cls, user: User) -> Self:
         assert user.id is not None
         return cls(id=user.id, name=user.name, email=user.email.value, created_at=user.created_at)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"

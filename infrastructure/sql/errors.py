@@ -12,6 +12,15 @@ def violates_unique(error: IntegrityError, table: str, column: str, constraint: 
     return f"UNIQUE constraint failed: {table}.{column}" in str(error.orig)
 
 
+def violates_foreign_key(error: IntegrityError, constraint: str) -> bool:
+    """Whether `error` is a foreign-key violation of `constraint` (SQLite does not name it, and a
+    statement there checks one foreign key at most in this schema)."""
+    cause = error.orig.__cause__ if error.orig is not None else None
+    if getattr(cause, "constraint_name", None) == constraint:
+        return True
+    return "FOREIGN KEY constraint failed" in str(error.orig)
+
+
 def is_unavailable(error: BaseException) -> bool:
     """Whether `error` means the database cannot be reached (down, restarting, connection cut)."""
     if isinstance(error, OperationalError | InterfaceError):

@@ -3,10 +3,15 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from application.ports import AuthorSummary, PostWithAuthor
+from domain.posts import Post
 from domain.users import Email, User
-from infrastructure.sql.tables import user_table
+from infrastructure.sql.tables import post_table, user_table
 
 USER_COLUMNS = tuple(user_table.c[name] for name in ("id", "name", "email", "password_hash", "created_at"))
+POST_COLUMNS = tuple(
+    post_table.c[name] for name in ("id", "title", "content", "author_id", "created_at", "updated_at")
+)
 
 
 def aware(moment: datetime) -> datetime:
@@ -32,4 +37,33 @@ def user_values(user: User) -> dict[str, Any]:
         "email": user.email.value,
         "password_hash": user.password_hash,
         "created_at": user.created_at,
+    }
+
+
+def to_post(row: Any) -> Post:
+    """Map a row starting with POST_COLUMNS."""
+    post_id, title, content, author_id, created_at, updated_at = row[:6]
+    return Post(
+        id=post_id,
+        title=title,
+        content=content,
+        author_id=author_id,
+        created_at=aware(created_at),
+        updated_at=aware(updated_at),
+    )
+
+
+def to_post_with_author(row: Any) -> PostWithAuthor:
+    """Map a row of POST_COLUMNS followed by the author's name."""
+    post = to_post(row)
+    return PostWithAuthor(post, AuthorSummary(post.author_id, row[6]))
+
+
+def post_values(post: Post) -> dict[str, Any]:
+    return {
+        "title": post.title,
+        "content": post.content,
+        "author_id": post.author_id,
+        "created_at": post.created_at,
+        "updated_at": post.updated_at,
     }

@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData, String, Table
+from sqlalchemy import DateTime, Index, MetaData, String, Table
 from sqlmodel import Field, SQLModel
 
+from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PASSWORD_HASH_MAX_LENGTH
 
 # Stable constraint and index names, so migrations can name what they alter or drop.
@@ -19,8 +20,14 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 
+# SQLite reuses the highest deleted rowid unless AUTOINCREMENT is asked for: a token of a deleted
+# user would then name the next one registered.
+NO_ID_REUSE = {"sqlite_autoincrement": True}
+
+
 class UserRow(SQLModel, table=True):
     __tablename__ = "user"
+    __table_args__ = NO_ID_REUSE
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(NAME_MAX_LENGTH), nullable=False)
@@ -31,5 +38,19 @@ class UserRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
 
+class PostRow(SQLModel, table=True):
+    __tablename__ = "post"
+    # (author_id, id) serves "this author's posts after id X in id order" from the index alone.
+    __table_args__ = (Index("ix_post_author_id_id", "author_id", "id"), NO_ID_REUSE)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=String(TITLE_MAX_LENGTH), nullable=False)
+    content: str = Field(sa_type=String(CONTENT_MAX_LENGTH), nullable=False)
+    author_id: int = Field(foreign_key="user.id", ondelete="CASCADE", nullable=False)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
 # Core handles on the tables: repositories select columns, not ORM objects.
 user_table: Table = metadata.tables["user"]
+post_table: Table = metadata.tables["post"]

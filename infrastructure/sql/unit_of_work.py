@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.errors import StorageUnavailable
 from infrastructure.sql.errors import is_unavailable
-from infrastructure.sql.repositories import SqlUserRepository
+from infrastructure.sql.repositories import SqlPostRepository, SqlUserRepository
 
 
 class SqlUnitOfWork:
     users: SqlUserRepository
+    posts: SqlPostRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
                 raise StorageUnavailable("the database cannot be reached") from error
             raise
         self.users = SqlUserRepository(self._connection)
+        self.posts = SqlPostRepository(self._connection)
         return self
 
     async def __aexit__(

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from tests.factories import UserCreatePayload
 from tests.fakes import FakeHasher, FixedClock
 
 
@@ -41,7 +42,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def register(client: httpx.AsyncClient) -> Callable:
     """POST /users/ with a valid payload (overridable); asserts the 201 and returns the body."""
-    from tests.factories import UserCreatePayload
 
     async def register(**fields: str) -> dict:
         response = await client.post("/users/", json=UserCreatePayload(**fields))
@@ -49,3 +49,19 @@ def register(client: httpx.AsyncClient) -> Callable:
         return response.json()
 
     return register
+
+
+@pytest.fixture
+def login(client: httpx.AsyncClient) -> Callable:
+    """Register a user (payload overridable), log in, and return (user, auth headers)."""
+
+    async def login(**fields: str) -> tuple[dict, dict[str, str]]:
+        payload = UserCreatePayload(**fields)
+        created = await client.post("/users/", json=payload)
+        assert created.status_code == 201, created.text
+        form = {"username": payload["email"], "password": payload["password"]}
+        token = await client.post("/auth/token", data=form)
+        assert token.status_code == 200, token.text
+        return created.json(), {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    return login

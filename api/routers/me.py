@@ -1,0 +1,38 @@
+"""The caller's own account. Included before the users router: `/users/me` is not a user id."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Response
+
+from api.dependencies import CurrentUser, caller_id, use_case
+from api.problems import problem_responses
+from api.schemas.users import UserRead, UserUpdate
+from application.users import DeleteAccount, ProfileChanges, UpdateProfile
+
+router = APIRouter(prefix="/users/me", tags=["me"], responses=problem_responses(401))
+
+
+@router.get("")
+async def read_me(user: CurrentUser) -> UserRead:
+    return UserRead.from_entity(user)
+
+
+@router.patch("", responses=problem_responses(403, 409, 422))
+async def update_me(
+    body: UserUpdate, user: CurrentUser, update: Annotated[UpdateProfile, use_case("update_profile")]
+) -> UserRead:
+    """Change name, email or password. A new password needs `current_password`: a wrong one is a 403
+    (the token is fine, the proof is not); an email another user has is a 409."""
+    changes = ProfileChanges(
+        name=body.name, email=body.email, password=body.password, current_password=body.current_password
+    )
+    return UserRead.from_entity(await update(caller_id(user), changes))
+
+
+@router.delete("", status_code=204)
+async def delete_me(
+    user: CurrentUser, delete: Annotated[DeleteAccount, use_case("delete_account")]
+) -> Response:
+    """Delete the account and every post of it."""
+    await delete(caller_id(user))
+    return Response(status_code=204)

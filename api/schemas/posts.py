@@ -1,0 +1,69 @@
+"""Post DTOs. The author is always the caller: no input schema has an author field."""
+
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from application.ports import PostWithAuthor
+from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH)]
+Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX_LENGTH)]
+
+
+class PostCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    content: Content
+
+
+class PostUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    content: Content | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> Self:
+        if self.title is None and self.content is None:
+            raise ValueError("give title and/or content")
+        return self
+
+
+class PostRead(BaseModel):
+    id: int
+    title: str
+    content: str
+    author_id: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_entity(cls, post: Post) -> Self:
+        assert post.id is not None
+        return cls(
+            id=post.id,
+            title=post.title,
+            content=post.content,
+            author_id=post.author_id,
+            created_at=post.created_at,
+            updated_at=post.updated_at,
+        )
+
+
+class AuthorRead(BaseModel):
+    id: int
+    name: str
+
+
+class PostDetail(PostRead):
+    """A post with a summary of its author."""
+
+    author: AuthorRead
+
+    @classmethod
+    def from_read_model(cls, found: PostWithAuthor) -> Self:
+        post = PostRead.from_entity(found.post)
+        return cls(**post.model_dump(), author=AuthorRead(id=found.author.id, name=found.author.name))

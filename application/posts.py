@@ -1,0 +1,102 @@
+"""Post use cases: write, read, list, edit and delete posts. Only a post's author may change it."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from application.pagination import Page, PageRequest
+from application.ports import Clock, PostWithAuthor, UnitOfWork
+from domain.errors import NotFound
+from domain.posts import Post
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePost:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+
+    async def __call__(self, author_id: int, title: str, content: str) -> Post:
+        post = Post.write(author_id, title, content, self.clock.now())
+        async with self.uow() as uow:
+            if await uow.users.get(author_id) is None:
+                raise NotFound("User", author_id)
+            post = await uow.posts.add(post)
+            await uow.commit()
+        return post
+
+
+@dataclass(frozen=True, slots=True)
+class GetPost:
+    """One post with its author's summary; NotFound("Post") when there is none."""
+
+    uow: Callable[[], UnitOfWork]
+
+    async def __call__(self, post_id: int) -> PostWithAuthor:
+        async with self.uow() as uow:
+            found = await uow.posts.get_with_author(post_id)
+        if found is None:
+            raise NotFound("Post", post_id)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ListPosts:
+    """All posts, or one author's, in id order, one keyset page at a time."""
+
+    uow: Callable[[], UnitOfWork]
+
+    async def __call__(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
+        async with self.uow() as uow:
+            return await uow.posts.list(page, author_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ListUserPosts:
+    """A user's posts; NotFound("User") for an unknown user, an empty page for one without posts."""
+
+    uow: Callable[[], UnitOfWork]
+
+    async def __call__(self, user_id: int, page: PageRequest) -> Page[Post]:
+        async with self.uow() as uow:
+            if await uow.users.get(user_id) is None:
+                raise NotFound("User", user_id)
+            return await uow.posts.list(page, user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PostEdit:
+    """New title and/or content; None keeps the current one."""
+
+    title: str | None = None
+    content: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePost:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+
+    async def __call__(self, editor_id: int, post_id: int, edit: PostEdit) -> Post:
+        async with self.uow() as uow:
+            post = await _existing(uow, post_id)
+            edited = post.edited(editor_id, self.clock.now(), edit.title, edit.content)
+            await uow.posts.update(edited)
+            await uow.commit()
+        return edited
+
+
+@dataclass(frozen=True, slots=True)
+class DeletePost:
+    uow: Callable[[], UnitOfWork]
+
+    async def __call__(self, caller_id: int, post_id: int) -> None:
+        async with self.uow() as uow:
+            (await _existing(uow, post_id)).check_owner(caller_id)
+            await uow.posts.delete(post_id)
+            await uow.commit()
+
+
+async def _existing(uow: UnitOfWork, post_id: int) -> Post:
+    post = await uow.posts.get(post_id)
+    if post is None:
+        raise NotFound("Post", post_id)
+    return post

@@ -1,0 +1,60 @@
+"""Posts: written by a user, edited only by their author."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from domain.errors import PermissionDenied
+from domain.text import multi_line, single_line
+
+TITLE_MAX_LENGTH = 200
+CONTENT_MAX_LENGTH = 10_000
+
+
+def post_title(value: str) -> str:
+    """A title: trimmed, non-empty, one line, at most TITLE_MAX_LENGTH characters."""
+    return single_line("title", value, TITLE_MAX_LENGTH)
+
+
+def post_content(value: str) -> str:
+    """Content: non-blank, at most CONTENT_MAX_LENGTH characters, kept as written."""
+    return multi_line("content", value, CONTENT_MAX_LENGTH)
+
+
+@dataclass(slots=True, kw_only=True)
+class Post:
+    """A post. `id` is None until a repository stores it."""
+
+    id: int | None = None
+    title: str
+    content: str
+    author_id: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def write(cls, author_id: int, title: str, content: str, now: datetime) -> "Post":
+        return cls(
+            title=post_title(title),
+            content=post_content(content),
+            author_id=author_id,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def edited(self, editor_id: int, now: datetime, title: str | None, content: str | None) -> "Post":
+        """This post with a new title and/or content, if `editor_id` is its author."""
+        self.check_owner(editor_id)
+        return replace(
+            self,
+            title=self.title if title is None else post_title(title),
+            content=self.content if content is None else post_content(content),
+            updated_at=now,
+        )
+
+    def check_owner(self, user_id: int) -> None:
+        """Raise PermissionDenied unless `user_id` wrote this post."""
+        if user_id != self.author_id:
+            raise PermissionDenied("Only the author of a post may change or delete it")
+
+    def with_id(self, post_id: int) -> "Post":
+        return replace(self, id=post_id)

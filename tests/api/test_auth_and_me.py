@@ -1,0 +1,169 @@
+from datetime import timedelta
+
+import httpx
+import jwt
+import pytest
+
+from infrastructure.memory import MemoryStore
+from infrastructure.settings import DEFAULT_JWT_SECRET
+from tests.api.problems import assert_problem
+from tests.fakes import FixedClock
+
+
+def assert_unauthorized(response: httpx.Response) -> dict:
+    body = assert_problem(response, 401)
+    assert response.headers["www-authenticate"] == "Bearer"
+    return body
+
+
+async def test_login_returns_a_bearer_token_that_opens_users_me(client: httpx.AsyncClient, register) -> None:
+    user = await register(email="ada@example.com", password="correct horse")
+
+    response = await client.post(
+        "/auth/token", data={"username": "ADA@example.com", "password": "correct horse"}
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    me = await client.get("/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json() == user
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"username": "ada@example.com", "password": "wrong password"},
+        {"username": "nobody@example.com", "password": "correct horse"},
+    ],
+)
+async def test_wrong_email_and_wrong_password_get_the_same_401(
+    client: httpx.AsyncClient, register, form
+) -> None:
+    await register(email="ada@example.com", password="correct horse")
+    body = assert_unauthorized(await client.post("/auth/token", data=form))
+    assert body["detail"] == "Incorrect email or password"
+
+
+async def test_login_form_with_missing_fields_is_422(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.post("/auth/token", data={"username": "a@example.com"}), 422)
+    assert_problem(await client.post("/auth/token", json={"username": "a", "password": "b"}), 422)
+
+
+def forged(sub: str, secret: str, clock: FixedClock, lifetime: timedelta = timedelta(minutes=5)) -> str:
+    now = clock.now()
+    return jwt.encode({"sub": sub, "iat": now, "exp": now + lifetime}, secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer",
+        "Bearer not-a-jwt",
+        "Basic YWRhOnBhc3N3b3Jk",
+        "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x",
+    ],
+)
+async def test_missing_or_malformed_tokens_are_401(client: httpx.AsyncClient, authorization) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    assert_unauthorized(await client.get("/users/me", headers=headers))
+
+
+async def test_expired_and_foreign_tokens_are_401(
+    client: httpx.AsyncClient, login, clock: FixedClock
+) -> None:
+    user, _ = await login()
+    expired = forged(str(user["id"]), DEFAULT_JWT_SECRET, clock, lifetime=timedelta(seconds=-1))
+    foreign = forged(str(user["id"]), "another key of sufficient length, 32+", clock)
+    for token in (expired, foreign):
+        assert_unauthorized(await client.get("/users/me", headers={"Authorization": f"Bearer {token}"}))
+
+
+async def test_token_of_a_deleted_user_is_401(client: httpx.AsyncClient, login) -> None:
+    _, auth = await login()
+    assert (await client.delete("/users/me", headers=auth)).status_code == 204
+    assert_unauthorized(await client.get("/users/me", headers=auth))
+
+
+async def test_patch_me_changes_name_and_email(client: httpx.AsyncClient, login) -> None:
+    user, auth = await login(name="Ada")
+    response = await client.patch(
+        "/users/me", json={"name": " Ada L ", "email": "AL@Example.org"}, headers=auth
+    )
+    assert response.status_code == 200
+    assert response.json() == {**user, "name": "Ada L", "email": "al@example.org"}
+    assert (await client.get(f"/users/{user['id']}")).json() == response.json()
+
+
+async def test_patch_me_to_another_users_email_is_409(client: httpx.AsyncClient, login, register) -> None:
+    await register(email="bob@example.com")
+    user, auth = await login()
+    assert_problem(await client.patch("/users/me", json={"email": "BOB@example.com"}, headers=auth), 409)
+    assert (await client.get("/users/me", headers=auth)).json() == user
+
+
+async def test_password_change_needs_the_current_password(client: httpx.AsyncClient, login) -> None:
+    _user, auth = await login(email="ada@example.com", password="old password")
+
+    missing = await client.patch("/users/me", json={"password": "new password"}, headers=auth)
+    assert_problem(missing, 422)
+    wrong = await client.patch(
+        "/users/me", json={"password": "new password", "current_password": "not it"}, headers=auth
+    )
+    assert_problem(wrong, 403, "The current password is incorrect")
+    ok = await client.patch(
+        "/users/me", json={"password": "new password", "current_password": "old password"}, headers=auth
+    )
+    assert ok.status_code == 200
+
+    old = await client.post("/auth/token", data={"username": "ada@example.com", "password": "old password"})
+    new = await client.post("/auth/token", data={"username": "ada@example.com", "password": "new password"})
+    assert (old.status_code, new.status_code) == (401, 200)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"name": ""},
+        {"name": "x" * 101},
+        {"email": "nope"},
+        {"password": "short", "current_password": "x" * 8},
+        {"is_admin": True},
+        {"id": 5},
+        {"password_hash": "x"},
+    ],
+)
+async def test_bad_profile_changes_are_422_and_change_nothing(client: httpx.AsyncClient, login, body) -> None:
+    user, auth = await login()
+    assert_problem(await client.patch("/users/me", json=body, headers=auth), 422)
+    assert (await client.get("/users/me", headers=auth)).json() == user
+
+
+async def test_me_routes_need_a_token(client: httpx.AsyncClient) -> None:
+    assert_unauthorized(await client.patch("/users/me", json={"name": "x"}))
+    assert_unauthorized(await client.delete("/users/me"))
+
+
+async def test_delete_me_removes_the_user_and_their_posts(
+    client: httpx.AsyncClient, login, store: MemoryStore
+) -> None:
+    ada, ada_auth = await login()
+    _bob, bob_auth = await login()
+    await client.post("/posts/", json={"title": "Ada's", "content": "x"}, headers=ada_auth)
+    kept = (await client.post("/posts/", json={"title": "Bob's", "content": "x"}, headers=bob_auth)).json()
+
+    response = await client.delete("/users/me", headers=ada_auth)
+
+    assert (response.status_code, response.content) == (204, b"")
+    assert_problem(await client.get(f"/users/{ada['id']}"), 404, "User not found")
+    assert (await client.get("/posts/")).json() == [kept]
+
+
+async def test_docs_authorize_uses_the_password_flow_of_auth_token(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    (scheme,) = spec["components"]["securitySchemes"].values()
+    assert scheme["type"] == "oauth2"
+    assert scheme["flows"]["password"]["tokenUrl"] == "/auth/token"
+    assert spec["paths"]["/posts/"]["post"]["security"] == [{"OAuth2PasswordBearer": []}]

@@ -1,0 +1,366 @@
+"""What every PostRepository adapter does, and how users and posts behave together in a unit of work
+(the cascade on user deletion, user updates), whatever stores them."""
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from application.pagination import PageRequest
+from application.ports import AuthorSummary, PostWithAuthor, UnitOfWork
+from domain.errors import EmailAlreadyRegistered, NotFound
+from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
+from domain.users import Email, User
+from tests.factories import EPOCH, PostFactory, UserFactory
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+async def add_users(uow_factory: UowFactory, count: int) -> list[User]:
+    async with uow_factory() as uow:
+        users = [await uow.users.add(UserFactory()) for _ in range(count)]
+        await uow.commit()
+    return users
+
+
+async def add_posts(uow_factory: UowFactory, *author_ids: int) -> list[Post]:
+    """One post per author id given, in that order."""
+    async with uow_factory() as uow:
+        posts = [await uow.posts.add(PostFactory(author_id=author_id)) for author_id in author_ids]
+        await uow.commit()
+    return posts
+
+
+async def stored_posts(uow_factory: UowFactory, author_id: int | None = None) -> list[Post]:
+    """Every stored post (few enough for one page), read through a fresh unit of work."""
+    async with uow_factory() as uow:
+        page = await uow.posts.list(PageRequest(limit=100), author_id=author_id)
+    assert page.next_cursor is None
+    return list(page.items)
+
+
+async def walk_pages(uow_factory: UowFactory, limit: int, author_id: int | None = None) -> list[list[Post]]:
+    """Follow next_cursor from the first page to the last, each page in a unit of work of its own."""
+    pages, after = [], 0
+    while True:
+        async with uow_factory() as uow:
+            page = await uow.posts.list(PageRequest(limit=limit, after=after), author_id=author_id)
+        assert len(page.items) <= limit
+        pages.append(list(page.items))
+        if page.next_cursor is None:
+            return pages
+        assert page.next_cursor == page.items[-1].id
+        after = page.next_cursor
+
+
+async def test_add_assigns_increasing_ids_and_get_returns_an_equal_post(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    first, second = await add_posts(uow_factory, author.id, author.id)
+
+    assert first.id is not None
+    assert second.id > first.id
+    async with uow_factory() as uow:
+        assert await uow.posts.get(first.id) == first
+        assert await uow.posts.get(second.id) == second
+
+
+async def test_timestamps_round_trip_as_aware_utc_times(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    created = datetime(2026, 3, 4, 5, 6, 7, 891_011, tzinfo=UTC)
+    updated = created + timedelta(days=1, microseconds=1)
+    async with uow_factory() as uow:
+        post = await uow.posts.add(PostFactory(author_id=author.id, created_at=created, updated_at=updated))
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.posts.get(post.id)
+    assert (stored.created_at, stored.updated_at) == (created, updated)
+    assert stored.created_at.utcoffset() == timedelta(0)
+    assert stored.updated_at.utcoffset() == timedelta(0)
+
+
+async def test_get_and_get_with_author_of_an_unknown_id_are_none(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    (post,) = await add_posts(uow_factory, author.id)
+    async with uow_factory() as uow:
+        assert await uow.posts.get(post.id + 1) is None
+        assert await uow.posts.get_with_author(post.id + 1) is None
+        assert await uow.posts.get_with_author(123_456) is None
+
+
+async def test_get_with_author_returns_the_post_and_its_authors_current_summary(
+    uow_factory: UowFactory,
+) -> None:
+    alice, bob = await add_users(uow_factory, 2)
+    alices, bobs = await add_posts(uow_factory, alice.id, bob.id)
+
+    async with uow_factory() as uow:
+        assert await uow.posts.get_with_author(alices.id) == PostWithAuthor(
+            alices, AuthorSummary(alice.id, alice.name)
+        )
+        assert await uow.posts.get_with_author(bobs.id) == PostWithAuthor(
+            bobs, AuthorSummary(bob.id, bob.name)
+        )
+        await uow.users.update(alice.changed(name="Alice Renamed"))
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        found = await uow.posts.get_with_author(alices.id)
+    assert found.author == AuthorSummary(alice.id, "Alice Renamed")
+
+
+@pytest.mark.parametrize("limit", [1, 3, 7, 100])
+async def test_keyset_pages_cover_every_post_once_in_id_order(uow_factory: UowFactory, limit: int) -> None:
+    alice, bob = await add_users(uow_factory, 2)
+    posts = await add_posts(uow_factory, alice.id, bob.id, alice.id, alice.id, bob.id, alice.id, bob.id)
+
+    pages = await walk_pages(uow_factory, limit)
+
+    assert [post for page in pages for post in page] == posts
+    assert len(pages) == -(-len(posts) // limit)  # no empty trailing page
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4, 100])
+async def test_list_by_author_pages_only_that_authors_posts_in_id_order(
+    uow_factory: UowFactory, limit: int
+) -> None:
+    alice, bob = await add_users(uow_factory, 2)
+    posts = await add_posts(uow_factory, alice.id, bob.id, bob.id, alice.id, bob.id, alice.id, alice.id)
+    alices = [post for post in posts if post.author_id == alice.id]
+
+    pages = await walk_pages(uow_factory, limit, author_id=alice.id)
+
+    assert [post for page in pages for post in page] == alices
+    assert len(pages) == -(-len(alices) // limit)
+    assert await stored_posts(uow_factory, author_id=bob.id) == [p for p in posts if p.author_id == bob.id]
+
+
+async def test_list_by_an_author_without_posts_is_an_empty_last_page(uow_factory: UowFactory) -> None:
+    alice, bob = await add_users(uow_factory, 2)
+    await add_posts(uow_factory, alice.id, alice.id)
+    async with uow_factory() as uow:
+        page = await uow.posts.list(PageRequest(limit=1), author_id=bob.id)
+        unknown = await uow.posts.list(PageRequest(limit=1), author_id=123_456)
+    assert (page.items, page.next_cursor) == ([], None)
+    assert (unknown.items, unknown.next_cursor) == ([], None)
+
+
+async def test_list_after_the_last_id_is_empty(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    posts = await add_posts(uow_factory, author.id, author.id)
+    async with uow_factory() as uow:
+        page = await uow.posts.list(PageRequest(after=posts[-1].id))
+        by_author = await uow.posts.list(PageRequest(after=posts[-1].id), author_id=author.id)
+    assert (page.items, page.next_cursor) == ([], None)
+    assert (by_author.items, by_author.next_cursor) == ([], None)
+
+
+async def test_update_changes_title_content_and_updated_at_of_that_post_only(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    post, other = await add_posts(uow_factory, author.id, author.id)
+    later = post.updated_at + timedelta(hours=1)
+    edited = post.edited(author.id, later, title="New title", content="New\ncontent")
+
+    async with uow_factory() as uow:
+        await uow.posts.update(edited)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.posts.get(post.id)
+        untouched = await uow.posts.get(other.id)
+    assert stored == replace(post, title="New title", content="New\ncontent", updated_at=later)
+    assert untouched == other
+
+
+async def test_update_does_not_move_a_post_or_rewrite_its_creation_time(uow_factory: UowFactory) -> None:
+    alice, bob = await add_users(uow_factory, 2)
+    (post,) = await add_posts(uow_factory, alice.id)
+    tampered = replace(
+        post, title="New title", author_id=bob.id, created_at=post.created_at + timedelta(days=1)
+    )
+
+    async with uow_factory() as uow:
+        await uow.posts.update(tampered)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.posts.get(post.id)
+    assert stored == replace(post, title="New title")
+
+
+async def test_update_without_commit_changes_nothing(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    (post,) = await add_posts(uow_factory, author.id)
+    async with uow_factory() as uow:
+        await uow.posts.update(replace(post, title="New title"))
+    async with uow_factory() as uow:
+        assert await uow.posts.get(post.id) == post
+
+
+async def test_delete_removes_only_that_post(uow_factory: UowFactory) -> None:
+    alice, bob = await add_users(uow_factory, 2)
+    first, second, bobs = await add_posts(uow_factory, alice.id, alice.id, bob.id)
+
+    async with uow_factory() as uow:
+        await uow.posts.delete(first.id)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.posts.get(first.id) is None
+    assert await stored_posts(uow_factory) == [second, bobs]
+
+
+async def test_ids_of_deleted_posts_are_not_reused(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    first, last = await add_posts(uow_factory, author.id, author.id)
+    async with uow_factory() as uow:
+        await uow.posts.delete(last.id)
+        await uow.commit()
+
+    (newer,) = await add_posts(uow_factory, author.id)
+
+    assert newer.id > last.id
+    assert await stored_posts(uow_factory) == [first, newer]
+
+
+async def test_ids_of_deleted_users_are_not_reused(uow_factory: UowFactory) -> None:
+    first, last = await add_users(uow_factory, 2)
+    async with uow_factory() as uow:
+        await uow.users.delete(last.id)
+        await uow.commit()
+
+    (newer,) = await add_users(uow_factory, 1)
+
+    assert newer.id > last.id
+    async with uow_factory() as uow:
+        assert (await uow.users.list(PageRequest())).items == [first, newer]
+
+
+async def test_deleting_a_user_deletes_their_posts_and_no_others(uow_factory: UowFactory) -> None:
+    alice, bob = await add_users(uow_factory, 2)
+    posts = await add_posts(uow_factory, alice.id, bob.id, alice.id)
+    alices = [post for post in posts if post.author_id == alice.id]
+
+    async with uow_factory() as uow:
+        await uow.users.delete(alice.id)
+        # Visible inside the same unit of work already.
+        assert [await uow.posts.get(post.id) for post in alices] == [None, None]
+        assert (await uow.posts.list(PageRequest(), author_id=alice.id)).items == []
+        assert await uow.posts.get(posts[1].id) == posts[1]
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(alice.id) is None
+        assert await uow.users.get(bob.id) == bob
+        assert [await uow.posts.get_with_author(post.id) for post in alices] == [None, None]
+    assert await stored_posts(uow_factory) == [posts[1]]
+
+
+async def test_deleting_a_user_without_commit_deletes_nothing(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    posts = await add_posts(uow_factory, author.id, author.id)
+
+    async with uow_factory() as uow:
+        await uow.users.delete(author.id)
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(author.id) == author
+    assert await stored_posts(uow_factory) == posts
+
+
+async def test_leaving_without_commit_stores_no_post(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    async with uow_factory() as uow:
+        post = await uow.posts.add(PostFactory(author_id=author.id))
+    async with uow_factory() as uow:
+        assert await uow.posts.get(post.id) is None
+    assert await stored_posts(uow_factory) == []
+
+
+async def test_an_error_inside_the_unit_of_work_leaves_no_post_behind(uow_factory: UowFactory) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            await uow.posts.add(PostFactory(author_id=author.id))
+            await uow.users.add(UserFactory())
+            raise RuntimeError("boom")
+
+    assert await stored_posts(uow_factory) == []
+    async with uow_factory() as uow:
+        assert (await uow.users.list(PageRequest())).items == [author]
+
+
+async def test_user_update_changes_name_email_and_password_hash(uow_factory: UowFactory) -> None:
+    user, other = await add_users(uow_factory, 2)
+    changed = user.changed(name="New Name", email=Email("new.address@example.org"), password_hash="new-hash")
+
+    async with uow_factory() as uow:
+        await uow.users.update(changed)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) == changed
+        assert await uow.users.get_by_email(Email("new.address@example.org")) == changed
+        assert await uow.users.get_by_email(user.email) is None
+        assert await uow.users.get(other.id) == other
+
+
+async def test_user_update_keeping_its_own_email_is_allowed(uow_factory: UowFactory) -> None:
+    (user,) = await add_users(uow_factory, 1)
+    changed = user.changed(name="New Name", email=Email(user.email.value.upper()))
+    async with uow_factory() as uow:
+        await uow.users.update(changed)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) == changed
+
+
+async def test_user_update_to_a_taken_email_raises_and_changes_neither_user(uow_factory: UowFactory) -> None:
+    first, second = await add_users(uow_factory, 2)
+
+    with pytest.raises(EmailAlreadyRegistered):
+        async with uow_factory() as uow:
+            await uow.users.update(second.changed(name="Renamed", email=Email(first.email.value.upper())))
+            await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(first.id) == first
+        assert await uow.users.get(second.id) == second
+
+
+TEXTS = {
+    "maximum lengths": ("T" * TITLE_MAX_LENGTH, "c" * CONTENT_MAX_LENGTH),
+    "maximum lengths, non-ASCII": (
+        "é" * (TITLE_MAX_LENGTH - 1) + "😀",
+        "字" * (CONTENT_MAX_LENGTH - 1) + "🎉",
+    ),
+    "non-ASCII": ("Crème brûlée 🍮 — 東京", "Ünïcödé ✓, emoji 👩‍💻🇫🇷, CJK 漢字かなカナ한글, RTL שלום"),
+    "whitespace kept as written": (
+        "Spaces  inside  the title",
+        "  leading spaces\n\tindented\r\nwindows line\n\ntrailing \n",
+    ),
+}
+
+
+@pytest.mark.parametrize(("title", "content"), TEXTS.values(), ids=TEXTS.keys())
+async def test_text_round_trips_unchanged(uow_factory: UowFactory, title: str, content: str) -> None:
+    (author,) = await add_users(uow_factory, 1)
+    async with uow_factory() as uow:
+        post = await uow.posts.add(Post.write(author.id, title, content, EPOCH))  # checks the domain rules
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.posts.get(post.id)
+    assert (stored.title, stored.content) == (title, content)
+    assert (len(stored.title), len(stored.content)) == (len(title), len(content))
+
+
+async def test_a_post_of_an_unknown_author_is_refused_as_not_found(uow_factory: UowFactory) -> None:
+    with pytest.raises(NotFound) as caught:
+        async with uow_factory() as uow:
+            await uow.posts.add(PostFactory(author_id=4242))
+            await uow.commit()
+    assert caught.value.kind == "User"
+    async with uow_factory() as uow:
+        assert (await uow.posts.list(PageRequest())).items == []

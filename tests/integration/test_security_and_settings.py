@@ -1,0 +1,85 @@
+"""The real security adapters and the settings' production guard."""
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from api.app import create_app
+from infrastructure.container import Container
+from infrastructure.security import Argon2PasswordHasher
+from infrastructure.settings import DEFAULT_JWT_SECRET, Settings
+from tests.databases import ROOT
+
+
+async def test_argon2_hashes_verify_and_never_contain_the_password() -> None:
+    hasher = Argon2PasswordHasher()
+    password_hash = await hasher.hash("correct horse")
+
+    assert password_hash.startswith("$argon2")
+    assert "correct horse" not in password_hash
+    assert await hasher.verify("correct horse", password_hash)
+    assert not await hasher.verify("wrong horse", password_hash)
+    assert not await hasher.verify("correct horse", None)
+    assert not await hasher.verify("correct horse", "not a hash at all")
+
+
+async def test_argon2_runs_off_the_event_loop() -> None:
+    hasher = Argon2PasswordHasher()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await hasher.hash("correct horse")
+    task.cancel()
+    # Had the hash blocked the loop, the ticker could not have run while it was computed.
+    assert ticks > 10
+
+
+@pytest.mark.parametrize("secret", [DEFAULT_JWT_SECRET, "short-secret"])
+def test_production_refuses_the_default_or_a_short_secret(secret: str) -> None:
+    with pytest.raises(ValidationError, match="refusing to run in production"):
+        Settings(env="production", jwt_secret=secret)
+
+
+def test_production_accepts_a_long_secret_and_development_the_default() -> None:
+    assert Settings(env="production", jwt_secret="x" * 48).env == "production"
+    assert Settings(env="development").jwt_secret == DEFAULT_JWT_SECRET
+
+
+def test_the_app_does_not_start_in_production_with_the_default_secret(monkeypatch) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("APP_JWT_SECRET", raising=False)
+    app = create_app(Container())
+    started = False
+
+    async def start() -> None:
+        nonlocal started
+        async with app.router.lifespan_context(app):
+            started = True
+
+    with pytest.raises(ValidationError, match="APP_JWT_SECRET"):
+        asyncio.run(start())
+    assert not started
+
+
+def test_importing_the_app_opens_nothing_and_creates_no_file(tmp_path) -> None:
+    code = "import api.app, os; print(sorted(os.listdir('.')))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.stdout.strip() == "[]"
+    assert list(tmp_path.iterdir()) == []

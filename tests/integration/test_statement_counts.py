@@ -1,0 +1,63 @@
+"""Read paths load what they return eagerly, in a fixed number of statements whatever the page holds."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from dependency_injector import providers
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from infrastructure.container import Container
+from infrastructure.sql.unit_of_work import SqlUnitOfWork
+from tests.factories import PostFactory, UserFactory
+
+
+class StatementCounter:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.statements: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn: object, cursor: object, statement: str, *args: object) -> None:
+        self.statements.append(statement)
+
+    async def count(self, client: httpx.AsyncClient, url: str) -> int:
+        self.statements.clear()
+        response = await client.get(url)
+        assert response.status_code == 200, response.text
+        return len(self.statements)
+
+
+@pytest.fixture
+async def client(sql_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    container = Container()
+    container.engine.override(providers.Object(sql_engine))
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def seed_author_with_posts(engine: AsyncEngine, count: int) -> tuple[int, int]:
+    async with SqlUnitOfWork(engine) as uow:
+        author = await uow.users.add(UserFactory())
+        posts = [await uow.posts.add(PostFactory(author_id=author.id)) for _ in range(count)]
+        await uow.commit()
+    return author.id, posts[-1].id
+
+
+async def test_read_paths_use_the_same_few_statements_for_1_and_50_posts(
+    sql_engine: AsyncEngine, client: httpx.AsyncClient
+) -> None:
+    counter = StatementCounter(sql_engine)
+    counts = {}
+    for size in (1, 50):
+        author_id, post_id = await seed_author_with_posts(sql_engine, size)
+        counts[size] = {
+            "user posts": await counter.count(client, f"/users/{author_id}/posts?limit=100"),
+            "posts": await counter.count(client, "/posts/?limit=100"),
+            "post": await counter.count(client, f"/posts/{post_id}"),
+        }
+
+    assert counts[1] == counts[50]
+    assert counts[50] == {"user posts": 2, "posts": 1, "post": 1}

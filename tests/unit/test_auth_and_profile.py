@@ -1,0 +1,147 @@
+from datetime import timedelta
+
+import pytest
+
+from application.auth import Authenticate, CurrentUser
+from application.users import DeleteAccount, ProfileChanges, RegisterUser, UpdateProfile
+from domain.errors import (
+    EmailAlreadyRegistered,
+    InvalidCredentials,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from domain.users import User
+from infrastructure.memory import MemoryStore
+from infrastructure.security import JwtTokenService
+from tests.fakes import FakeHasher, FixedClock
+
+SECRET = "s" * 40
+
+
+class CountingHasher(FakeHasher):
+    """Counts verifications, the expensive step a missing user must not skip."""
+
+    def __init__(self) -> None:
+        self.verifications = 0
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        self.verifications += 1
+        return await super().verify(password, password_hash)
+
+
+@pytest.fixture
+def tokens(clock: FixedClock) -> JwtTokenService:
+    return JwtTokenService(SECRET, timedelta(minutes=30), clock)
+
+
+@pytest.fixture
+async def ada(uow_factory, hasher: FakeHasher, clock: FixedClock) -> User:
+    return await RegisterUser(uow_factory, hasher, clock)("Ada", "ada@example.com", "old password")
+
+
+async def test_login_issues_a_token_naming_the_user(uow_factory, tokens, ada: User) -> None:
+    token = await Authenticate(uow_factory, FakeHasher(), tokens)("ADA@example.com", "old password")
+    assert tokens.user_id(token) == ada.id
+    assert await CurrentUser(uow_factory, tokens)(token) == ada
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("ada@example.com", "wrong password"), ("nobody@example.com", "old password"), ("not an email", "x")],
+)
+async def test_wrong_email_or_password_fail_alike_and_both_verify_a_hash(
+    uow_factory, tokens, ada: User, email: str, password: str
+) -> None:
+    hasher = CountingHasher()
+    with pytest.raises(InvalidCredentials) as caught:
+        await Authenticate(uow_factory, hasher, tokens)(email, password)
+    assert caught.value.message == "Incorrect email or password"
+    assert hasher.verifications == 1
+
+
+@pytest.mark.parametrize("token", [None, "", "garbage", "a.b.c"])
+async def test_missing_or_malformed_tokens_are_refused(uow_factory, tokens, token) -> None:
+    with pytest.raises(InvalidCredentials):
+        await CurrentUser(uow_factory, tokens)(token)
+
+
+async def test_a_token_of_a_deleted_user_is_refused(uow_factory, tokens, ada: User) -> None:
+    token = tokens.issue(ada.id)
+    await DeleteAccount(uow_factory)(ada.id)
+    with pytest.raises(InvalidCredentials):
+        await CurrentUser(uow_factory, tokens)(token)
+
+
+def test_tokens_expire_and_must_carry_our_signature(tokens: JwtTokenService, clock: FixedClock) -> None:
+    token = tokens.issue(7)
+    assert tokens.user_id(token) == 7
+
+    other_key = JwtTokenService("o" * 40, timedelta(minutes=30), clock)
+    with pytest.raises(InvalidCredentials):
+        other_key.user_id(token)
+
+    clock.advance(minutes=30)
+    with pytest.raises(InvalidCredentials):
+        tokens.user_id(token)
+
+
+def test_tokens_with_an_unusable_subject_are_refused(tokens: JwtTokenService, clock: FixedClock) -> None:
+    import jwt
+
+    now = int(clock.now().timestamp())
+    for sub in ["abc", "0", "-4", str(2**40)]:
+        forged = jwt.encode({"sub": sub, "iat": now, "exp": now + 60}, SECRET, algorithm="HS256")
+        with pytest.raises(InvalidCredentials):
+            tokens.user_id(forged)
+    unsigned = jwt.encode({"sub": "1", "iat": now, "exp": now + 60}, key=None, algorithm="none")
+    with pytest.raises(InvalidCredentials):
+        tokens.user_id(unsigned)
+
+
+async def test_profile_name_and_email_change(uow_factory, hasher, ada: User, store: MemoryStore) -> None:
+    updated = await UpdateProfile(uow_factory, hasher)(
+        ada.id, ProfileChanges(name=" Ada L ", email="AL@x.org")
+    )
+    assert (updated.name, updated.email.value) == ("Ada L", "al@x.org")
+    assert store.users[ada.id] == updated
+
+
+async def test_profile_email_taken_by_another_user_is_refused(
+    uow_factory, hasher, clock, ada: User, store: MemoryStore
+) -> None:
+    await RegisterUser(uow_factory, hasher, clock)("Bob", "bob@example.com", "long enough")
+    with pytest.raises(EmailAlreadyRegistered):
+        await UpdateProfile(uow_factory, hasher)(ada.id, ProfileChanges(email="Bob@Example.com"))
+    assert store.users[ada.id] == ada
+
+
+async def test_keeping_ones_own_email_is_not_a_conflict(uow_factory, hasher, ada: User) -> None:
+    updated = await UpdateProfile(uow_factory, hasher)(ada.id, ProfileChanges(email="ADA@example.com"))
+    assert updated.email == ada.email
+
+
+async def test_password_change_needs_the_current_password(uow_factory, hasher, ada: User, store) -> None:
+    update = UpdateProfile(uow_factory, hasher)
+
+    with pytest.raises(ValidationError) as missing:
+        await update(ada.id, ProfileChanges(password="new password"))
+    assert missing.value.field == "current_password"
+    with pytest.raises(PermissionDenied):
+        await update(ada.id, ProfileChanges(password="new password", current_password="wrong one"))
+    assert store.users[ada.id] == ada
+
+    await update(ada.id, ProfileChanges(password="new password", current_password="old password"))
+    assert await hasher.verify("new password", store.users[ada.id].password_hash)
+
+
+async def test_invalid_profile_changes_change_nothing(uow_factory, hasher, ada: User, store) -> None:
+    for changes in [ProfileChanges(name=" "), ProfileChanges(email="nope"), ProfileChanges(password="short")]:
+        with pytest.raises(ValidationError):
+            await UpdateProfile(uow_factory, hasher)(ada.id, changes)
+    assert store.users[ada.id] == ada
+
+
+async def test_deleting_an_unknown_account_is_not_found(uow_factory) -> None:
+    with pytest.raises(NotFound):
+        await DeleteAccount(uow_factory)(5)

@@ -1,0 +1,185 @@
+import pytest
+
+from application.pagination import PageRequest
+from application.ports import AuthorSummary
+from application.posts import (
+    CreatePost,
+    DeletePost,
+    GetPost,
+    ListPosts,
+    ListUserPosts,
+    PostEdit,
+    UpdatePost,
+)
+from application.users import DeleteAccount
+from domain.errors import NotFound, PermissionDenied, ValidationError
+from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
+from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from tests.factories import UserFactory
+from tests.fakes import FixedClock
+
+
+@pytest.fixture
+async def ada(store: MemoryStore) -> int:
+    async with InMemoryUnitOfWork(store) as uow:
+        user = await uow.users.add(UserFactory(name="Ada"))
+        await uow.commit()
+    return user.id
+
+
+@pytest.fixture
+async def bob(store: MemoryStore) -> int:
+    async with InMemoryUnitOfWork(store) as uow:
+        user = await uow.users.add(UserFactory(name="Bob"))
+        await uow.commit()
+    return user.id
+
+
+@pytest.fixture
+def create(uow_factory, clock: FixedClock) -> CreatePost:
+    return CreatePost(uow_factory, clock)
+
+
+async def test_create_post_trims_the_title_and_stamps_both_times(
+    create: CreatePost, ada: int, store: MemoryStore, clock: FixedClock
+) -> None:
+    post = await create(ada, "  Hello  ", "Body\nwith lines")
+
+    assert store.posts == {post.id: post}
+    assert (post.title, post.content, post.author_id) == ("Hello", "Body\nwith lines", ada)
+    assert post.created_at == post.updated_at == clock.now()
+
+
+@pytest.mark.parametrize(
+    ("title", "content", "field"),
+    [
+        ("", "body", "title"),
+        ("   ", "body", "title"),
+        ("t" * (TITLE_MAX_LENGTH + 1), "body", "title"),
+        ("Line\nbreak", "body", "title"),
+        ("Title", "", "content"),
+        ("Title", " \n\t ", "content"),
+        ("Title", "c" * (CONTENT_MAX_LENGTH + 1), "content"),
+        ("Title", "nul\x00byte", "content"),
+    ],
+)
+async def test_invalid_posts_are_refused_and_store_nothing(
+    create: CreatePost, ada: int, store: MemoryStore, title: str, content: str, field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await create(ada, title, content)
+    assert caught.value.field == field
+    assert store.posts == {}
+
+
+async def test_a_post_for_an_unknown_author_is_refused(create: CreatePost, store: MemoryStore) -> None:
+    with pytest.raises(NotFound):
+        await create(999, "Title", "Body")
+    assert store.posts == {}
+
+
+async def test_get_post_includes_the_author_summary(create: CreatePost, ada: int, uow_factory) -> None:
+    post = await create(ada, "Title", "Body")
+    found = await GetPost(uow_factory)(post.id)
+    assert found.post == post
+    assert found.author == AuthorSummary(ada, "Ada")
+
+
+async def test_get_unknown_post_is_not_found(uow_factory) -> None:
+    with pytest.raises(NotFound) as caught:
+        await GetPost(uow_factory)(1)
+    assert caught.value.message == "Post not found"
+
+
+async def test_list_posts_filters_by_author_and_pages(
+    create: CreatePost, ada: int, bob: int, uow_factory
+) -> None:
+    adas = [await create(ada, f"A{i}", "x") for i in range(3)]
+    bobs = [await create(bob, f"B{i}", "x") for i in range(2)]
+    list_posts = ListPosts(uow_factory)
+
+    everything = await list_posts(PageRequest(limit=100))
+    first = await list_posts(PageRequest(limit=2), author_id=ada)
+    rest = await list_posts(PageRequest(limit=2, after=first.next_cursor), author_id=ada)
+
+    assert list(everything.items) == sorted(adas + bobs, key=lambda p: p.id)
+    assert [*first.items, *rest.items] == adas
+    assert rest.next_cursor is None
+
+
+async def test_user_posts_of_unknown_user_is_not_found_and_of_a_silent_user_empty(
+    create: CreatePost, ada: int, bob: int, uow_factory
+) -> None:
+    await create(ada, "Title", "Body")
+    list_user_posts = ListUserPosts(uow_factory)
+
+    with pytest.raises(NotFound) as caught:
+        await list_user_posts(999, PageRequest())
+    assert caught.value.message == "User not found"
+    assert (await list_user_posts(bob, PageRequest())).items == []
+
+
+async def test_the_author_edits_a_post(
+    create: CreatePost, ada: int, uow_factory, clock: FixedClock, store: MemoryStore
+) -> None:
+    post = await create(ada, "Title", "Body")
+    clock.advance(minutes=5)
+
+    edited = await UpdatePost(uow_factory, clock)(ada, post.id, PostEdit(title=" New title "))
+
+    assert (edited.title, edited.content) == ("New title", "Body")
+    assert edited.created_at == post.created_at
+    assert edited.updated_at == clock.now() != post.updated_at
+    assert store.posts[post.id] == edited
+
+
+async def test_others_may_not_edit_or_delete_a_post(
+    create: CreatePost, ada: int, bob: int, uow_factory, clock: FixedClock, store: MemoryStore
+) -> None:
+    post = await create(ada, "Title", "Body")
+
+    with pytest.raises(PermissionDenied):
+        await UpdatePost(uow_factory, clock)(bob, post.id, PostEdit(title="Hijacked"))
+    with pytest.raises(PermissionDenied):
+        await DeletePost(uow_factory)(bob, post.id)
+
+    assert store.posts == {post.id: post}
+
+
+async def test_editing_or_deleting_a_missing_post_is_not_found(
+    ada: int, uow_factory, clock: FixedClock
+) -> None:
+    with pytest.raises(NotFound):
+        await UpdatePost(uow_factory, clock)(ada, 42, PostEdit(title="x"))
+    with pytest.raises(NotFound):
+        await DeletePost(uow_factory)(ada, 42)
+
+
+async def test_an_invalid_edit_changes_nothing(
+    create: CreatePost, ada: int, uow_factory, clock: FixedClock, store: MemoryStore
+) -> None:
+    post = await create(ada, "Title", "Body")
+    with pytest.raises(ValidationError):
+        await UpdatePost(uow_factory, clock)(ada, post.id, PostEdit(title="ok", content=" "))
+    assert store.posts == {post.id: post}
+
+
+async def test_the_author_deletes_a_post(
+    create: CreatePost, ada: int, uow_factory, store: MemoryStore
+) -> None:
+    kept = await create(ada, "Kept", "Body")
+    gone = await create(ada, "Gone", "Body")
+    await DeletePost(uow_factory)(ada, gone.id)
+    assert store.posts == {kept.id: kept}
+
+
+async def test_deleting_an_account_deletes_its_posts_only(
+    create: CreatePost, ada: int, bob: int, uow_factory, store: MemoryStore
+) -> None:
+    await create(ada, "Ada's", "Body")
+    bobs = await create(bob, "Bob's", "Body")
+
+    await DeleteAccount(uow_factory)(ada)
+
+    assert set(store.users) == {bob}
+    assert store.posts == {bobs.id: bobs}
