@@ -1,3 +1,5 @@
+import json
+
 import httpx
 from dependency_injector import providers
 
@@ -103,3 +105,31 @@ async def test_docs_are_served_without_a_cdn(client: httpx.AsyncClient) -> None:
     asset = await client.get(script)
     assert asset.status_code == 200
     assert len(asset.content) > 100_000
+
+
+async def test_oversized_bodies_are_413_problems_and_store_nothing(client: httpx.AsyncClient, store) -> None:
+    from api.limits import MAX_BODY_BYTES
+
+    huge = b'{"name": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    declared = await client.post("/users/", content=huge, headers={"content-type": "application/json"})
+    assert_problem(declared, 413)
+
+    async def stream():  # no Content-Length: the limit counts what arrives
+        for _ in range(4):
+            yield b"x" * (MAX_BODY_BYTES // 2)
+
+    streamed = await client.post("/users/", content=stream(), headers={"content-type": "application/json"})
+    assert_problem(streamed, 413)
+    assert store.users == {}
+
+
+async def test_the_largest_valid_post_fits_under_the_body_limit(client: httpx.AsyncClient, login) -> None:
+    from domain.posts import CONTENT_MAX_LENGTH
+
+    _, auth = await login()
+    content = "\u2603" * CONTENT_MAX_LENGTH
+    body = json.dumps({"title": "Snow", "content": content}, ensure_ascii=True)  # 6 bytes a character
+    headers = {**auth, "content-type": "application/json"}
+    response = await client.post("/posts/", content=body, headers=headers)
+    assert response.status_code == 201
+    assert response.json()["content"] == content
