@@ -1,24 +1,48 @@
 """Alembic environment: the URL comes from the application's settings (APP_DATABASE_URL) unless a
-caller passes one in `config.attributes["database_url"]`; the target is the tables' metadata."""
+caller passes one in `config.attributes["database_url"]`; the target is the tables' metadata.
+
+A database that cannot be used (malformed URL, unknown or missing driver, unreachable server, unknown
+database, missing directory) ends the command with one line naming it, password hidden — not a
+traceback — so that `make run` fails fast and says why."""
 
 import asyncio
+import re
+import sqlite3
 from logging.config import fileConfig
-from typing import Any
+from typing import Any, NoReturn
 
 from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from infrastructure.settings import Settings
 from infrastructure.sql.tables import metadata
+
+SUPPORTED_URLS = "sqlite+aiosqlite:///path/to/app.db or postgresql+asyncpg://user:password@host:5432/db"
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-database_url: str = config.attributes.get("database_url") or Settings().database_url
+settings = Settings()
+database_url: str = config.attributes.get("database_url") or settings.database_url
+
+
+def _shown(url: str) -> str:
+    """`url` fit for a message: the password hidden, even when the URL does not parse."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r":[^:/@]*@", ":***@", url) or "''"
+
+
+def _cannot_migrate(error: BaseException, hint: str = "") -> NoReturn:
+    """Exit with one line instead of a traceback wall: which database, and why it failed."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines() or [""]
+    message = f"error: cannot migrate {_shown(database_url)}: {type(error).__name__}: {reason[0]}"
+    raise SystemExit(message + (f" ({hint})" if hint else ""))
 
 
 def _configure(**kwargs: Any) -> None:
@@ -44,8 +68,32 @@ def do_run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def run_async_migrations() -> None:
-    engine = create_async_engine(database_url, poolclass=pool.NullPool)
+def _engine() -> AsyncEngine:
+    """The migrations' engine; exits when the URL names no usable async driver."""
+    try:
+        url = make_url(database_url)
+        # asyncpg would otherwise wait 60 s for a server that does not answer
+        connect_args = (
+            {"timeout": settings.db_connect_timeout_seconds} if url.get_driver_name() == "asyncpg" else {}
+        )
+        return create_async_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
+    except (ArgumentError, ImportError, InvalidRequestError) as error:  # malformed, unknown, sync driver
+        _cannot_migrate(error, f"APP_DATABASE_URL should look like {SUPPORTED_URLS}")
+
+
+def _check_sqlite_file_opens() -> None:
+    """Open a SQLite file with the standard driver first: when aiosqlite fails to open one, its worker
+    thread outlives the event loop and prints a traceback of its own at exit, after our one line."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.query:
+        return
+    try:
+        sqlite3.connect(url.database).close()  # creates the file, as migrating would
+    except sqlite3.Error as error:
+        _cannot_migrate(error)
+
+
+async def run_async_migrations(engine: AsyncEngine) -> None:
     try:
         async with engine.connect() as connection:
             await connection.run_sync(do_run_migrations)
@@ -54,13 +102,12 @@ async def run_async_migrations() -> None:
 
 
 def run_migrations_online() -> None:
+    engine = _engine()
+    _check_sqlite_file_opens()
     try:
-        asyncio.run(run_async_migrations())
-    except (ArgumentError, NoSuchModuleError, DBAPIError, OSError) as error:
-        # One line instead of a traceback wall: which database, and why it failed.
-        shown = make_url(database_url).render_as_string(hide_password=True)
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise SystemExit(f"error: cannot migrate {shown}: {type(error).__name__}: {reason}") from None
+        asyncio.run(run_async_migrations(engine))
+    except (DBAPIError, OSError) as error:  # OSError: refused, unresolvable host, timeout
+        _cannot_migrate(error)
 
 
 if context.is_offline_mode():

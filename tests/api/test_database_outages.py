@@ -1,0 +1,112 @@
+"""The database going away while the app runs: requests become 503 problems with Retry-After (never
+500s), readiness turns 503, and the app recovers by itself, without a restart, once it is back."""
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from tests.api.problems import assert_problem
+from tests.api.sql_apps import SqlApp, sql_app
+from tests.databases import POSTGRES_URL, postgres_execute, sqlite_url
+from tests.factories import UserCreatePayload
+
+POOLED = 3
+TERMINATE_OTHER_CONNECTIONS = (
+    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "  # 5000: wait until they are gone
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    body = assert_problem(response, 503)
+    assert body["type"].endswith("storage-unavailable")
+    assert response.headers["retry-after"] == "5"
+
+
+async def assert_serving(client: httpx.AsyncClient, user: dict) -> None:
+    assert (await client.get(f"/users/{user['id']}")).json() == user
+    assert (await client.get("/health/ready")).status_code == 200
+
+
+async def assert_down(client: httpx.AsyncClient, user: dict) -> None:
+    assert_unavailable(await client.get(f"/users/{user['id']}"))
+    assert_unavailable(await client.get("/users/"))
+    assert_unavailable(await client.post("/users/", json=UserCreatePayload()))
+    assert_unavailable(await client.get("/health/ready"))
+    assert (await client.get("/health/live")).status_code == 200  # the process itself is fine
+
+
+async def open_pooled_connections(app: SqlApp, user: dict) -> None:
+    """Serve concurrent requests, so that the pool holds several connections, not just one."""
+    responses = await asyncio.gather(*(app.client.get(f"/users/{user['id']}") for _ in range(POOLED)))
+    assert all(response.status_code == 200 for response in responses)
+    assert app.container.engine().pool.checkedin() > 1
+
+
+async def test_postgres_connections_cut_are_survived_with_pre_ping(postgres_database_url: str) -> None:
+    async with sql_app(postgres_database_url, db_pool_pre_ping=True) as app:
+        user = (await app.client.post("/users/", json=UserCreatePayload())).json()
+        await open_pooled_connections(app, user)
+
+        postgres_execute(postgres_database_url, TERMINATE_OTHER_CONNECTIONS)
+
+        for _ in range(POOLED):  # each pooled connection is pinged, found dead and replaced
+            await assert_serving(app.client, user)
+
+
+async def test_postgres_connections_cut_without_pre_ping_fail_one_request_at_most(
+    postgres_database_url: str,
+) -> None:
+    async with sql_app(postgres_database_url, db_pool_pre_ping=False) as app:
+        user = (await app.client.post("/users/", json=UserCreatePayload())).json()
+        await open_pooled_connections(app, user)
+
+        postgres_execute(postgres_database_url, TERMINATE_OTHER_CONNECTIONS)
+
+        assert_unavailable(await app.client.get(f"/users/{user['id']}"))  # ran on a dead connection
+        for _ in range(POOLED):  # that failure made the pool drop all its connections, not just one
+            await assert_serving(app.client, user)
+
+
+async def test_postgres_refusing_connections_is_503_until_it_accepts_them_again(
+    postgres_database_url: str,
+) -> None:
+    assert POSTGRES_URL
+    name = make_url(postgres_database_url).database
+    async with sql_app(postgres_database_url) as app:
+        user = (await app.client.post("/users/", json=UserCreatePayload())).json()
+        try:
+            postgres_execute(POSTGRES_URL, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            postgres_execute(
+                POSTGRES_URL,
+                f"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '{name}'",
+            )
+            await assert_down(app.client, user)
+        finally:
+            postgres_execute(POSTGRES_URL, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await assert_serving(app.client, user)
+
+
+async def test_sqlite_file_out_of_reach_is_503_until_it_is_back(
+    migrated_sqlite_template: Path, tmp_path: Path
+) -> None:
+    directory, away = tmp_path / "data", tmp_path / "data-away"
+    directory.mkdir()
+    shutil.copyfile(migrated_sqlite_template, directory / "app.db")
+    async with sql_app(sqlite_url(directory / "app.db")) as app:
+        user = (await app.client.post("/users/", json=UserCreatePayload())).json()
+        await assert_serving(app.client, user)
+
+        directory.rename(away)
+        # Open SQLite connections keep the file they opened, wherever it went; new ones look it up
+        # by path. Drop the pooled ones, as recycling or a restart would.
+        await app.container.engine().dispose()
+        try:
+            await assert_down(app.client, user)
+        finally:
+            away.rename(directory)
+
+        await assert_serving(app.client, user)

@@ -1,0 +1,58 @@
+"""The engine honours the pool and connection settings, and a server that never answers costs the
+configured connect timeout, then a StorageUnavailable — not a hung request."""
+
+import asyncio
+import socket
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.pool import QueuePool
+
+from application.errors import StorageUnavailable
+from infrastructure.settings import Settings
+from infrastructure.sql.engine import make_engine
+from infrastructure.sql.unit_of_work import SqlUnitOfWork
+
+UNRESOLVABLE = "postgresql+asyncpg://app:secret@db.invalid:5432/app"  # connecting could only fail
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        {"db_pool_size": 3, "db_max_overflow": 0, "db_pool_recycle_seconds": 60, "db_pool_pre_ping": False},
+        {"db_pool_size": 25, "db_max_overflow": 5, "db_pool_recycle_seconds": -1, "db_pool_pre_ping": True},
+    ],
+)
+async def test_pool_settings_shape_a_postgres_engine_without_connecting(pool: dict) -> None:
+    engine = make_engine(Settings(database_url=UNRESOLVABLE, **pool))
+    try:
+        assert isinstance(engine.pool, QueuePool)
+        assert engine.pool.size() == pool["db_pool_size"]
+        assert engine.pool._max_overflow == pool["db_max_overflow"]
+        assert engine.pool._recycle == pool["db_pool_recycle_seconds"]
+        assert engine.pool._pre_ping is pool["db_pool_pre_ping"]
+        assert engine.pool.checkedin() == engine.pool.checkedout() == 0  # nothing opened
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """host:port of a loopback listener that completes TCP handshakes and then never says a word."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        host, port = listener.getsockname()
+        yield f"{host}:{port}"
+
+
+async def test_connect_timeout_setting_bounds_waiting_for_a_silent_server(silent_server: str) -> None:
+    settings = Settings(
+        database_url=f"postgresql+asyncpg://app:secret@{silent_server}/app", db_connect_timeout_seconds=0.2
+    )
+    engine = make_engine(settings)
+    try:
+        with pytest.raises(StorageUnavailable):  # not the TimeoutError of the outer bound below
+            async with asyncio.timeout(3):  # the default (5 s) or asyncpg's own (60 s) would hit this
+                async with SqlUnitOfWork(engine):
+                    pass
+    finally:
+        await engine.dispose()
