@@ -46,7 +46,11 @@ migration: dev  ## autogenerate a revision: make migration m="add post table" (t
 	$(BIN)/alembic upgrade head
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
-bench: dev  ## load benchmark against the tutorial-style baseline (needs wrk)
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-dev $@
+
+bench: $(VENV)/.installed-bench  ## load benchmark against the tutorial-style baseline (needs wrk)
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -1,0 +1,105 @@
+"""The baseline: the users & posts API as the popular "first SQLModel API" tutorial writes it.
+
+One module, `table=True` classes doubling as the schema, sync `def` endpoints (run in FastAPI's
+threadpool), a sync engine, a `Session` per request, `response_model=` re-validating ORM objects, lazy
+`user.posts`, OFFSET paging and pwdlib's argon2 hashing inline. Deliberately unoptimised: it is what
+our app is compared against. The database URL comes from BENCH_DATABASE_URL (`sqlite:///…` or
+`postgresql+psycopg://…`).
+"""
+
+import os
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, HTTPException, Query
+from pwdlib import PasswordHash
+from sqlmodel import Field, Relationship, Session, SQLModel, create_engine, select
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "sqlite:///database.db")
+
+connect_args = {"check_same_thread": False} if DATABASE_URL.startswith("sqlite") else {}
+engine = create_engine(DATABASE_URL, connect_args=connect_args)
+password_hash = PasswordHash.recommended()
+
+
+class UserBase(SQLModel):
+    name: str = Field(max_length=100)
+    email: str = Field(max_length=254, unique=True)
+
+
+class User(UserBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    posts: list["Post"] = Relationship(back_populates="author")
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=8, max_length=128)
+
+
+class UserRead(UserBase):
+    id: int
+    created_at: datetime
+
+
+class PostBase(SQLModel):
+    title: str = Field(max_length=200)
+    content: str
+
+
+class Post(PostBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    author: User | None = Relationship(back_populates="posts")
+
+
+class PostRead(PostBase):
+    id: int
+    author_id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+app = FastAPI()
+
+
+@app.post("/users/", response_model=UserRead, status_code=201)
+def create_user(user: UserCreate) -> User:
+    hashed_password = password_hash.hash(user.password)
+    with Session(engine) as session:
+        db_user = User.model_validate(
+            user, update={"email": user.email.lower(), "password_hash": hashed_password}
+        )
+        session.add(db_user)
+        session.commit()
+        session.refresh(db_user)
+        return db_user
+
+
+@app.get("/users/", response_model=list[UserRead])
+def read_users(offset: int = 0, limit: int = Query(default=100, le=100)) -> list[User]:
+    with Session(engine) as session:
+        users = session.exec(select(User).offset(offset).limit(limit)).all()
+        return list(users)
+
+
+@app.get("/users/{user_id}", response_model=UserRead)
+def read_user(user_id: int) -> User:
+    with Session(engine) as session:
+        user = session.get(User, user_id)
+        if not user:
+            raise HTTPException(status_code=404, detail="User not found")
+        return user
+
+
+@app.get("/users/{user_id}/posts", response_model=list[PostRead])
+def read_user_posts(user_id: int, limit: int = Query(default=100, le=100)) -> list[Post]:
+    with Session(engine) as session:
+        user = session.get(User, user_id)
+        if not user:
+            raise HTTPException(status_code=404, detail="User not found")
+        return user.posts[:limit]

@@ -1,0 +1,196 @@
+"""Load machinery: uvicorn servers on loopback, wrk runs, and a steady stream of registrations."""
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WRK_SCRIPT = HERE / "wrk.lua"
+HOST = "127.0.0.1"
+
+
+def uvicorn_options() -> list[str]:
+    """The same server options for every app: uvloop and httptools when installed, no access log."""
+    loop = "uvloop" if find_spec("uvloop") else "asyncio"
+    http = "httptools" if find_spec("httptools") else "h11"
+    return ["--loop", loop, "--http", http, "--no-access-log"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve(target: str, env: dict[str, str], log_path: Path, timeout: float = 30.0) -> Iterator[str]:
+    """Run `uvicorn target` (1 worker) on a free loopback port until the block exits; yields its URL."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(3):  # another program may take the free port before uvicorn binds it
+        port = free_port()
+        command = [sys.executable, "-m", "uvicorn", target, "--host", HOST, "--port", str(port)]
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [*command, *uvicorn_options()],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+            )
+        try:
+            base_url = f"http://{HOST}:{port}"
+            if _wait_until_up(base_url, process, log_path, timeout, last_try=attempt == 2):
+                yield base_url
+                return
+        finally:
+            _stop(process)
+
+
+def _wait_until_up(
+    base_url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float, last_try: bool
+) -> bool:
+    """True once this very process listens (its startup line is logged) and answers HTTP;
+    False when it could not bind its port and there are tries left."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = log_path.read_text()
+        if process.poll() is not None:
+            if "address already in use" in log and not last_try:
+                return False
+            raise RuntimeError(f"server exited ({process.returncode}): {log[-1500:]}")
+        if "Uvicorn running on" in log:
+            with contextlib.suppress(httpx.TransportError):
+                httpx.get(f"{base_url}/users/1", timeout=1.0)
+                return True
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not answer within {timeout:.0f} s; log: {log_path}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass(frozen=True, slots=True)
+class WrkRun:
+    """One wrk run; an `error` means its figures must not be reported as throughput."""
+
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+
+    @property
+    def error(self) -> str | None:
+        if self.non_2xx:
+            return f"{self.non_2xx} non-2xx responses"
+        if self.socket_errors:
+            return f"{self.socket_errors} socket errors"
+        if not self.requests:
+            return "no responses"
+        return None
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def wrk(base_url: str, path: str, seconds: float, connections: int, threads: int) -> WrkRun:
+    """Run wrk for `seconds` against `path` ("{id}" becomes a random user id)."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
+    command += ["-s", str(WRK_SCRIPT), base_url, "--", path]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout[-500:]}")
+    data = json.loads(line.removeprefix("WRK_JSON "))
+    socket_errors = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
+    return WrkRun(
+        requests_per_s=data["requests"] / (data["duration_us"] / 1e6),
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        requests=data["requests"],
+        non_2xx=data["non_2xx_3xx"],
+        socket_errors=socket_errors,
+    )
+
+
+@dataclass
+class Registrations:
+    """`POST /users/` with unique emails at a steady rate (open loop), in a background thread."""
+
+    base_url: str
+    rate: float
+    max_in_flight: int = 8
+    ok: int = 0
+    failed: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def running(self, limit_s: float) -> Iterator["Registrations"]:
+        """Register during the block (never longer than `limit_s`), then wait for the ones in flight."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._main(limit_s),), daemon=True)
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join(timeout=30)
+
+    async def _main(self, limit_s: float) -> None:
+        prefix = uuid.uuid4().hex[:12]
+        deadline = time.monotonic() + limit_s
+        pending: set[asyncio.Task[None]] = set()
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=20.0) as client:
+            n = 0
+            next_at = time.monotonic()
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                if len(pending) < self.max_in_flight:
+                    n += 1
+                    task = asyncio.create_task(self._register(client, f"bench-{prefix}-{n}@example.com"))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                next_at += 1 / self.rate
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            if pending:
+                await asyncio.wait(pending, timeout=20)
+
+    async def _register(self, client: httpx.AsyncClient, email: str) -> None:
+        body = {"name": "Bench User", "email": email, "password": "correct horse battery"}
+        try:
+            status = str((await client.post("/users/", json=body)).status_code)
+        except httpx.HTTPError as error:
+            status = type(error).__name__
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status.startswith("2"):
+            self.ok += 1
+        else:
+            self.failed += 1

@@ -1,0 +1,289 @@
+"""`make bench`: our app against the tutorial-style baseline and the raw ceiling, on SQLite and PostgreSQL.
+
+For each database: seed identical data, start the three apps (uvicorn, 1 worker, same options, loopback),
+probe every endpoint once (status and JSON shape), then per endpoint a wrk warm-up and N measured runs
+per app, the apps interleaved run by run so the machine's noise hits them alike. Last, the mixed run:
+`GET /users/{id}` measured while registrations arrive at a steady rate. Medians go to
+benchmarks/RESULTS.md (markdown) and benchmarks/results.json.
+"""
+
+import argparse
+import contextlib
+import json
+import shutil
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from benchmarks import report, seed
+from benchmarks.load import HERE, Registrations, WrkRun, serve, uvicorn_options, wrk, wrk_available
+
+APPS = {
+    "baseline": "benchmarks.baseline_app:app",
+    "ours": "api.app:app",
+    "ceiling": "benchmarks.ceiling_app:app",
+}
+# The driver each app speaks, as an SQLAlchemy-style URL scheme.
+SCHEMES = {
+    "sqlite": {"baseline": "sqlite", "ours": "sqlite+aiosqlite", "ceiling": "sqlite"},
+    "postgresql": {"baseline": "postgresql+psycopg", "ours": "postgresql+asyncpg", "ceiling": "postgresql"},
+}
+USER_KEYS = {"id", "name", "email", "created_at"}
+POST_KEYS = {"id", "title", "content", "author_id", "created_at", "updated_at"}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    key: str
+    label: str
+    path: str  # for wrk; "{id}" is a random user id
+    probe: str  # one request checked before the load
+    keys: set[str]
+    length: int | None  # items expected from the probe when it answers a list
+
+
+ENDPOINTS = [
+    Endpoint("get_user", "GET /users/{id}", "/users/{id}", "/users/1", USER_KEYS, None),
+    Endpoint("list_users", "GET /users/?limit=100", "/users/?limit=100", "/users/?limit=100", USER_KEYS, 100),
+    Endpoint(
+        "user_posts",
+        "GET /users/{id}/posts?limit=100",
+        "/users/{id}/posts?limit=100",
+        "/users/1/posts?limit=100",
+        POST_KEYS,
+        seed.POSTS_PER_USER,
+    ),
+]
+MIXED = "get_user_during_registrations"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    warmup_s: float
+    duration_s: float
+    runs: int
+    connections: int
+    threads: int
+    registrations_per_s: float
+
+
+def probe(base_url: str, endpoint: Endpoint) -> str | None:
+    """None when the endpoint answers 200 with the expected JSON shape, else why it cannot be measured."""
+    try:
+        response = httpx.get(base_url + endpoint.probe, timeout=10)
+    except httpx.HTTPError as error:
+        return f"error: probe failed ({type(error).__name__})"
+    if response.status_code in (404, 405):
+        return f"n/a ({response.status_code})"
+    if response.status_code != 200:
+        return f"error: probe answered {response.status_code}"
+    body = response.json()
+    items = body if endpoint.length is not None else [body]
+    if not isinstance(items, list) or (endpoint.length is not None and len(items) != endpoint.length):
+        return "error: unexpected response shape"
+    if any(not isinstance(item, dict) or set(item) != endpoint.keys for item in items):
+        return "error: unexpected response fields"
+    return None
+
+
+def summarize(runs: list[WrkRun]) -> dict[str, Any]:
+    """Medians of the runs, or an error when any run saw failed responses."""
+    cell: dict[str, Any] = {"runs": [asdict(run) for run in runs]}
+    errors = [run.error for run in runs if run.error]
+    if errors:
+        cell["error"] = f"error: {errors[0]}"
+        return cell
+    for metric in ("requests_per_s", "p50_ms", "p99_ms"):
+        cell[metric] = statistics.median(getattr(run, metric) for run in runs)
+    return cell
+
+
+def measure(
+    bases: dict[str, str], path: str, settings: Settings, during: Callable[[str], Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Warm-up, then `settings.runs` wrk runs per app, interleaved; `during(app)` wraps each run."""
+
+    def one(app: str, seconds: float) -> WrkRun:
+        context = during(app) if during else contextlib.nullcontext()
+        with context:
+            return wrk(bases[app], path, seconds, settings.connections, settings.threads)
+
+    runs: dict[str, list[WrkRun]] = {app: [] for app in bases}
+    try:
+        for app in bases:
+            one(app, settings.warmup_s)
+        for n in range(settings.runs):
+            for app in bases:
+                runs[app].append(one(app, settings.duration_s))
+                _progress(app, path, f"run {n + 1}/{settings.runs}", runs[app][-1])
+    except RuntimeError as error:  # wrk failed outright: report it, do not guess
+        return {app: {"error": f"error: {error}"} for app in bases}
+    return {app: summarize(runs[app]) for app in bases}
+
+
+def _progress(app: str, path: str, which: str, run: WrkRun) -> None:
+    figures = f"{run.requests_per_s:8.0f} req/s, p50 {run.p50_ms:6.1f} ms, p99 {run.p99_ms:6.1f} ms"
+    print(f"    {app:<8} {path:<28} {which}: {figures} {run.error or ''}", flush=True)
+
+
+def bench_database(database: str, urls: dict[str, str], settings: Settings) -> dict[str, Any]:
+    """Start the three apps on one database and measure every endpoint plus the mixed run."""
+    cells: dict[str, dict[str, Any]] = {app: {} for app in APPS}
+    with contextlib.ExitStack() as stack:
+        bases = {}
+        for app, target in APPS.items():
+            env = {"APP_DATABASE_URL": urls[app], "BENCH_DATABASE_URL": urls[app]}
+            log = HERE / "results" / f"{database}-{app}.log"
+            bases[app] = stack.enter_context(serve(target, env, log))
+        for endpoint in ENDPOINTS:
+            print(f"  {database}: {endpoint.label}", flush=True)
+            live = {}
+            for app, base_url in bases.items():
+                if problem := probe(base_url, endpoint):
+                    kind = "unavailable" if problem.startswith("n/a") else "error"
+                    cells[app][endpoint.key] = {kind: problem}
+                    print(f"    {app:<8} {problem}", flush=True)
+                else:
+                    live[app] = base_url
+            for app, cell in measure(live, endpoint.path, settings).items():
+                cells[app][endpoint.key] = cell
+
+        print(f"  {database}: GET /users/{{id}} during registrations", flush=True)
+        live = {app: url for app, url in bases.items() if "requests_per_s" in cells[app]["get_user"]}
+        registrations: dict[str, list[Registrations]] = {app: [] for app in live}
+
+        def registering(app: str) -> Any:
+            registrations[app].append(Registrations(live[app], settings.registrations_per_s))
+            return registrations[app][-1].running(settings.duration_s + 10)
+
+        for app, cell in measure(live, "/users/{id}", settings, during=registering).items():
+            done = registrations[app][1:]  # the warm-up's are not counted
+            ok, failed = sum(r.ok for r in done), sum(r.failed for r in done)
+            statuses: dict[str, int] = {}
+            for r in done:
+                for status, count in r.statuses.items():
+                    statuses[status] = statuses.get(status, 0) + count
+            cell["registrations"] = {"ok": ok, "failed": failed, "statuses": statuses}
+            if failed and "error" not in cell:
+                cell["error"] = f"error: {failed} registrations failed {statuses}"
+            cells[app][MIXED] = cell
+    return {"apps": cells}
+
+
+def bench_sqlite(settings: Settings) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-") as directory:
+        seeded = Path(directory) / "seed.db"
+        seed.seed_sqlite(seeded)
+        urls = {}
+        for app in APPS:  # a fresh copy of the same file per app: registrations stay apart
+            copy = Path(directory) / f"{app}.db"
+            shutil.copyfile(seeded, copy)
+            urls[app] = f"{SCHEMES['sqlite'][app]}:///{copy}"
+        return bench_database("sqlite", urls, settings)
+
+
+def postgres_unavailable(admin_url: str) -> str | None:
+    """Why PostgreSQL cannot be benchmarked, or None."""
+    parts = urlsplit(admin_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5432
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError as error:
+        return f"{host}:{port} does not answer ({error.strerror or error})"
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed (pip install -e '.[dev,bench]')"
+    return None
+
+
+def bench_postgres(admin_url: str, settings: Settings) -> dict[str, Any]:
+    """One database for the run (created, seeded, dropped), shared by the apps: the users the mixed run
+    registers get ids above the seeded ones, which the measured reads never touch."""
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    seed.create_postgres_database(admin_url, name)
+    try:
+        seed.seed_postgres(url)
+        rest = url.split("://", 1)[1]
+        urls = {app: f"{scheme}://{rest}" for app, scheme in SCHEMES["postgresql"].items()}
+        result = bench_database("postgresql", urls, settings)
+        result["server_version"] = seed.postgres_version(url)
+        return result
+    finally:
+        seed.drop_postgres_database(admin_url, name)
+
+
+def _guarded(bench: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A database whose set-up fails (migration, server start) is reported, and the run goes on."""
+    try:
+        return bench()
+    except RuntimeError as error:
+        print(f"  failed: {error}", file=sys.stderr, flush=True)
+        return {"failed": str(error)}
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)  # unwinds through every `finally`: servers stopped, database dropped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per endpoint and app")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measured run")
+    parser.add_argument("--runs", type=int, default=3, help="measured runs per endpoint and app")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=1.0, help="registrations per second in the mixed run")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md and results.json go")
+    args = parser.parse_args(argv)
+    if not wrk_available():
+        print("error: wrk is not installed; install it with `apt-get install wrk`", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    settings = Settings(args.warmup, args.duration, args.runs, args.connections, args.threads, args.rate)
+    started = time.monotonic()
+    databases: dict[str, Any] = {}
+    wanted = args.databases.split(",")
+    if "sqlite" in wanted:
+        print("SQLite", flush=True)
+        databases["sqlite"] = _guarded(lambda: bench_sqlite(settings))
+    if "postgresql" in wanted:
+        if reason := postgres_unavailable(args.postgres_url):
+            print(f"PostgreSQL skipped: {reason}", flush=True)
+            databases["postgresql"] = {"skipped": reason}
+        else:
+            print("PostgreSQL", flush=True)
+            databases["postgresql"] = _guarded(lambda: bench_postgres(args.postgres_url, settings))
+    results = {
+        "date": report.now(),
+        "elapsed_s": round(time.monotonic() - started, 1),
+        "machine": report.machine(),
+        "settings": {**asdict(settings), "uvicorn": ["1 worker", *uvicorn_options()]},
+        "targets": report.TARGETS,
+        "databases": databases,
+    }
+    markdown = report.markdown(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "RESULTS.md").write_text(markdown)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print("\n" + markdown)
+    print(f"written: {args.out / 'RESULTS.md'}, {args.out / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The benchmark database: our migrations for the schema, then identical deterministic data for every app.
+
+1 000 users (`User i`, `user{i}@example.com`, one precomputed argon2 hash) and 5 000 posts, five per
+user, interleaved in id order as if written over time (~50-character titles, ~500-character contents).
+"""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+USERS = 1_000
+POSTS_PER_USER = 5
+# pwdlib's recommended argon2id hash of "correct horse battery", computed once: seeding hashes nothing.
+PASSWORD_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$jN8c2bzvJ1JPNf7t/eWf9Q$Ni1z63xL6PGNoTphHxBKcKt1hMnxiLUOEcq+8fN4BGY"
+)
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+LOREM = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore "
+    "et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut "
+    "aliquip ex ea commodo consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse "
+    "cillum dolore eu fugiat nulla pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa "
+    "qui officia deserunt mollit anim id est laborum. Sed ut perspiciatis unde omnis iste natus error sit "
+    "voluptatem accusantium doloremque laudantium, totam rem aperiam."
+)
+
+# Only while main has no post migration yet: the table as our app will define it.
+POST_DDL = {
+    "sqlite": """CREATE TABLE post (
+        id INTEGER NOT NULL PRIMARY KEY,
+        title VARCHAR(200) NOT NULL,
+        content TEXT NOT NULL,
+        author_id INTEGER NOT NULL REFERENCES "user" (id) ON DELETE CASCADE,
+        created_at DATETIME NOT NULL,
+        updated_at DATETIME NOT NULL)""",
+    "postgresql": """CREATE TABLE post (
+        id SERIAL PRIMARY KEY,
+        title VARCHAR(200) NOT NULL,
+        content TEXT NOT NULL,
+        author_id INTEGER NOT NULL REFERENCES "user" (id) ON DELETE CASCADE,
+        created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        updated_at TIMESTAMP WITH TIME ZONE NOT NULL)""",
+}
+POST_INDEX = "CREATE INDEX ix_post_author_id_id ON post (author_id, id)"
+INSERT_USER = 'INSERT INTO "user" (id, name, email, password_hash, created_at) VALUES ({})'
+INSERT_POST = "INSERT INTO post (id, title, content, author_id, created_at, updated_at) VALUES ({})"
+
+
+def users() -> Iterator[tuple[Any, ...]]:
+    for i in range(1, USERS + 1):
+        yield i, f"User {i}", f"user{i}@example.com", PASSWORD_HASH, EPOCH + timedelta(minutes=i)
+
+
+def posts() -> Iterator[tuple[Any, ...]]:
+    for j in range(1, USERS * POSTS_PER_USER + 1):
+        author = (j - 1) % USERS + 1
+        title = f"Post {j} by user {author}: notes on a rather ordinary working day"[:50]
+        content = f"Post {j}. {LOREM}"[:500]
+        created = EPOCH + timedelta(days=1, seconds=37 * j)
+        yield j, title, content, author, created, created + timedelta(hours=1)
+
+
+def migrate(app_database_url: str) -> None:
+    """Create the schema with our own `alembic upgrade head`."""
+    env = {**os.environ, "APP_DATABASE_URL": app_database_url}
+    command = [sys.executable, "-m", "alembic", "upgrade", "head"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"alembic upgrade head failed: {done.stderr.strip()[-2000:]}")
+
+
+def _sqlite_text(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Datetimes the way SQLAlchemy stores them in SQLite (naive UTC text)."""
+    return tuple(
+        v.replace(tzinfo=None).isoformat(" ", "microseconds") if isinstance(v, datetime) else v for v in row
+    )
+
+
+def seed_sqlite(path: Path) -> None:
+    """Migrate and fill a fresh SQLite file (left in WAL mode, as our app would leave it)."""
+    path.unlink(missing_ok=True)
+    migrate(f"sqlite+aiosqlite:///{path}")
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            exists = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'post'").fetchone()
+            if not exists:
+                connection.execute(POST_DDL["sqlite"])
+                connection.execute(POST_INDEX)
+            connection.executemany(INSERT_USER.format(", ".join("?" * 5)), map(_sqlite_text, users()))
+            connection.executemany(INSERT_POST.format(", ".join("?" * 6)), map(_sqlite_text, posts()))
+        connection.execute("ANALYZE")
+        connection.execute("PRAGMA journal_mode=WAL")
+    finally:
+        connection.close()
+
+
+def create_postgres_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_postgres_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed_postgres(url: str) -> None:
+    """Migrate and fill an empty database; `url` is a plain `postgresql://` URL."""
+    import psycopg
+
+    migrate(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    with psycopg.connect(url, autocommit=True) as connection:
+        with connection.transaction():
+            if connection.execute("SELECT to_regclass('post')").fetchone() == (None,):
+                connection.execute(POST_DDL["postgresql"])
+                connection.execute(POST_INDEX)
+            with connection.cursor() as cursor:
+                cursor.executemany(INSERT_USER.format(", ".join(["%s"] * 5)), list(users()))
+                cursor.executemany(INSERT_POST.format(", ".join(["%s"] * 6)), list(posts()))
+        reset_postgres(url)
+        connection.execute("VACUUM ANALYZE")
+
+
+def reset_postgres(url: str) -> None:
+    """Drop the users a previous app registered and rewind the id sequences past the seed."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute('DELETE FROM "user" WHERE id > %s', (USERS,))
+        connection.execute("SELECT setval(pg_get_serial_sequence('\"user\"', 'id'), %s)", (USERS,))
+        total = USERS * POSTS_PER_USER
+        connection.execute("SELECT setval(pg_get_serial_sequence('post', 'id'), %s)", (total,))
+
+
+def postgres_version(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        row = connection.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "?"

@@ -1,0 +1,42 @@
+-- wrk script for benchmarks/run.py: `wrk -s benchmarks/wrk.lua URL -- PATH [MAX_ID]`.
+-- "{id}" in PATH becomes a random user id in 1..MAX_ID (default 1000) on every request; each wrk
+-- thread gets a fixed seed, so every app receives the same sequence of ids.
+-- At the end, one line `WRK_JSON {...}` summarises the run (latencies in microseconds).
+
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+
+function init(args)
+  template = args[1] or "/"
+  max_id = tonumber(args[2] or "1000")
+  math.randomseed(seed or 1)
+  if not template:find("{id}", 1, true) then
+    fixed = wrk.format("GET", template)
+  end
+end
+
+local function random_id()
+  return tostring(math.random(1, max_id))
+end
+
+function request()
+  if fixed then
+    return fixed
+  end
+  return wrk.format("GET", (template:gsub("{id}", random_id)))
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "non_2xx_3xx": %d, "connect_errors": %d, '
+      .. '"read_errors": %d, "write_errors": %d, "timeouts": %d, '
+      .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max
+  ))
+end
