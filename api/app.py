@@ -27,7 +27,7 @@ def create_app(container: Container | None = None) -> FastAPI:
             logger.critical("invalid settings: %s", error)
             raise
         yield
-        await container.engine().dispose()
+        await container.database().dispose()
 
     app = FastAPIOffline(  # serves /docs and /redoc assets itself: they work offline
         title="Users & posts",

@@ -8,7 +8,7 @@ from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageR
 from domain.ids import ID_MAX
 
 
-def page_request(
+async def page_request(  # async: a sync dependency would run in the threadpool
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")] = DEFAULT_PAGE_SIZE,
     after: Annotated[
         int, Query(ge=0, le=ID_MAX, description="Return items whose id is greater than this cursor")

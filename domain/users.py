@@ -38,6 +38,13 @@ class Email:
     def __str__(self) -> str:
         return self.value
 
+    @classmethod
+    def trusted(cls, normalized: str) -> "Email":
+        """An address validated and normalised before, e.g. read back from storage: not checked again."""
+        email = object.__new__(cls)
+        object.__setattr__(email, "value", normalized)
+        return email
+
 
 def user_name(value: str) -> str:
     """A display name: trimmed, non-empty, one line, at most NAME_MAX_LENGTH characters."""

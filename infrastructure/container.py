@@ -10,7 +10,7 @@ from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, U
 from infrastructure.clock import SystemClock
 from infrastructure.security import Argon2PasswordHasher, JwtTokenService
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import make_engine, ping
+from infrastructure.sql.engine import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 
 
@@ -20,9 +20,8 @@ def _token_service(settings: Settings, clock: SystemClock) -> JwtTokenService:
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings)
-    engine = providers.Singleton(make_engine, settings)
-    uow = providers.Singleton(SqlUnitOfWork.factory, engine)  # one callable making a UoW per use
-    database_ping = providers.Callable(ping, engine)  # readiness: raises when the database is down
+    database = providers.Singleton(make_database, settings)
+    uow = providers.Singleton(SqlUnitOfWork.factory, database)  # one callable making a UoW per use
     hasher = providers.Singleton(Argon2PasswordHasher)
     clock = providers.Singleton(SystemClock)
     tokens = providers.Singleton(_token_service, settings, clock)

@@ -3,11 +3,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import make_engine
+from infrastructure.sql.engine import Database, make_database
 from infrastructure.sql.tables import metadata
 from tests.databases import (
     POSTGRES_URL,
@@ -74,9 +73,9 @@ def postgres_database_url(migrated_postgres: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def sql_engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    """An engine on a migrated, empty database of each SQL kind."""
+async def sql_database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """A migrated, empty database of each SQL kind."""
     fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database_url"
-    engine = make_engine(Settings(database_url=request.getfixturevalue(fixture)))
-    yield engine
-    await engine.dispose()
+    database = make_database(Settings(database_url=request.getfixturevalue(fixture)))
+    yield database
+    await database.dispose()

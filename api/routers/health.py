@@ -16,7 +16,7 @@ async def live() -> dict[str, str]:
 async def ready(request: Request) -> dict[str, str]:
     """The database answers; 503 problem when it does not."""
     try:
-        await request.app.state.container.database_ping()
+        await request.app.state.container.database().ping()
     except Exception as error:
         raise StorageUnavailable("readiness check failed") from error
     return {"status": "ok"}

@@ -1,10 +1,15 @@
-"""Async engines from settings: aiosqlite (embedded default) or asyncpg."""
+"""Databases from settings: how units of work reach SQLite (embedded default) or PostgreSQL (asyncpg).
 
-from typing import Any
+Both kinds hand a unit of work a connection in a transaction, with an async `execute`, `commit` and
+`close`; the repositories run the same Core statements on either."""
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+import asyncio
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, Executable, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, CursorResult, ExceptionContext, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from infrastructure.settings import Settings
@@ -12,22 +17,53 @@ from infrastructure.settings import Settings
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 
-def make_engine(settings: Settings) -> AsyncEngine:
-    """Build the engine; no connection is opened until first use."""
+class SqlConnection(Protocol):
+    """A connection inside a transaction: what repositories and units of work use."""
+
+    async def execute(self, statement: Executable) -> CursorResult[Any]: ...
+
+    async def commit(self) -> None: ...
+
+    async def close(self) -> None:
+        """Give the connection back, rolling back what was not committed."""
+        ...
+
+
+class Database(Protocol):
+    sync_engine: Engine  # for SQLAlchemy event listeners
+
+    async def begin(self) -> SqlConnection:
+        """A connection with a transaction begun."""
+        ...
+
+    async def ping(self) -> None:
+        """Run a trivial query; raises when the database cannot be reached."""
+        ...
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        ...
+
+
+def make_database(settings: Settings) -> Database:
+    """Build the database access; no connection is opened until first use."""
     url = make_url(settings.database_url)
+    database: Database
     if url.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(settings.database_url, url.database)
+        database = InlineSqliteDatabase(url)
     else:
-        engine = create_async_engine(
-            url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_pre_ping=settings.db_pool_pre_ping,
-            pool_recycle=settings.db_pool_recycle_seconds,
-            connect_args={"timeout": settings.db_connect_timeout_seconds},
+        database = AsyncDatabase(
+            create_async_engine(
+                url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                pool_pre_ping=settings.db_pool_pre_ping,
+                pool_recycle=settings.db_pool_recycle_seconds,
+                connect_args={"timeout": settings.db_connect_timeout_seconds},
+            )
         )
-    event.listen(engine.sync_engine, "handle_error", _failing_to_connect_is_a_disconnect)
-    return engine
+    event.listen(database.sync_engine, "handle_error", _failing_to_connect_is_a_disconnect)
+    return database
 
 
 def _failing_to_connect_is_a_disconnect(context: ExceptionContext) -> None:
@@ -39,35 +75,99 @@ def _failing_to_connect_is_a_disconnect(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
-def _sqlite_engine(database_url: str, database: str | None) -> AsyncEngine:
-    """SQLite keeps the driver's own transaction handling, on purpose: pysqlite opens a (deferred)
-    transaction at the first write, so a unit of work's reads before it run outside any
-    transaction. Opening every transaction at `begin()` (SQLAlchemy's "serializable SQLite" recipe)
-    would make a unit of work that reads then writes fail at once with "database is locked"
-    whenever another one writes meanwhile — SQLite cannot wait to upgrade a read transaction; with
-    `BEGIN IMMEDIATE` instead, every read would queue behind every other. As it is, a writer waits
-    up to the busy timeout for the lock, and concurrent requests all succeed
-    (tests/contract/test_concurrent_units_of_work.py, tests/api/test_concurrent_registration.py)."""
-    in_memory = database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {}
-    if in_memory:  # one shared connection, or every connection would see its own empty database
-        kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-    engine = create_async_engine(database_url, **kwargs)
+class AsyncDatabase:
+    """A server database through an async driver (asyncpg): every call awaits the network."""
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sync_engine = engine.sync_engine
 
-    return engine
+    async def begin(self) -> AsyncConnection:
+        connection = await self.engine.connect()
+        try:
+            await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
 
 
-async def ping(engine: AsyncEngine) -> None:
-    """Run a trivial query; raises when the database cannot be reached."""
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+class InlineSqliteDatabase:
+    """SQLite through the standard sqlite3 driver, called inline on the event loop.
+
+    A statement on a local SQLite file takes microseconds, less than the thread hop an async SQLite
+    driver pays on every call (aiosqlite: one per execute, fetch, commit and close), so the bridge
+    that costs least is none. Units of work take turns on one connection (an asyncio lock, awaited,
+    never blocking the loop), which also makes each one atomic: no two transactions of this process
+    ever contend for SQLite's write lock. Another process writing the same file (e.g. a migration)
+    is waited for up to the busy timeout. Use PostgreSQL to serve from several processes."""
+
+    def __init__(self, url: URL) -> None:
+        in_memory = url.database in (None, "", ":memory:")
+        # One connection: in memory, the database lives in it; on disk, one is all the lock lets work.
+        pool: dict[str, Any] = (
+            {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+            if in_memory
+            else {"pool_size": 1, "max_overflow": 0}
+        )
+        self.engine = self.sync_engine = create_engine(url.set(drivername="sqlite"), **pool)
+        self._turn = asyncio.Lock()
+
+        @event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    async def begin(self) -> "InlineConnection":
+        await self._turn.acquire()
+        try:
+            connection = self.engine.connect()
+        except BaseException:
+            self._turn.release()
+            raise
+        return InlineConnection(connection, self._turn.release)
+
+    async def ping(self) -> None:
+        connection = await self.begin()
+        try:
+            await connection.execute(text("SELECT 1"))
+        finally:
+            await connection.close()
+
+    async def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class InlineConnection:
+    """A synchronous SQLAlchemy connection behind the async interface the repositories use.
+
+    pysqlite begins its transaction at the first write; as units of work take turns, reads before
+    it cannot interleave with another unit of work's writes."""
+
+    def __init__(self, connection: Connection, release: Callable[[], None]) -> None:
+        self._connection = connection
+        self._release = release
+
+    async def execute(self, statement: Executable) -> CursorResult[Any]:
+        return self._connection.execute(statement)
+
+    async def commit(self) -> None:
+        self._connection.commit()
+
+    async def close(self) -> None:
+        try:
+            self._connection.close()
+        finally:
+            self._release()

@@ -25,7 +25,7 @@ def to_user(row: Any) -> User:
     return User(
         id=user_id,
         name=name,
-        email=Email(email),
+        email=Email.trusted(email),  # validated on the way in
         password_hash=password_hash,
         created_at=aware(created_at),
     )

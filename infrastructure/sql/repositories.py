@@ -7,13 +7,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from application.pagination import Page, PageRequest
 from application.ports import PostWithAuthor
 from domain.errors import EmailAlreadyRegistered, NotFound
 from domain.posts import Post
 from domain.users import Email, User
+from infrastructure.sql.engine import SqlConnection
 from infrastructure.sql.errors import violates_foreign_key, violates_unique
 from infrastructure.sql.mapping import (
     POST_COLUMNS,
@@ -30,7 +30,7 @@ T = TypeVar("T", User, Post)
 
 
 async def _page(
-    connection: AsyncConnection,
+    connection: SqlConnection,
     statement: Select[Any],
     id_column: ColumnElement[int],
     page: PageRequest,
@@ -55,7 +55,7 @@ def _unique_email(email: Email) -> Iterator[None]:
 
 
 class SqlUserRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._connection = connection
 
     async def add(self, user: User) -> User:
@@ -88,7 +88,7 @@ class SqlUserRepository:
 
 
 class SqlPostRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: SqlConnection) -> None:
         self._connection = connection
 
     async def add(self, post: Post) -> Post:

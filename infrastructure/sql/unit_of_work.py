@@ -1,16 +1,15 @@
 """SqlUnitOfWork: one connection and transaction per use-case call, repositories sharing it.
 
-It holds an AsyncConnection rather than an ORM session: repositories run Core statements, so the
-session's identity map, autoflush and ORM compilation would be pure overhead."""
+It holds a connection rather than an ORM session: repositories run Core statements, so the session's
+identity map, autoflush and ORM compilation would be pure overhead."""
 
 from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from application.errors import StorageUnavailable
+from infrastructure.sql.engine import Database, SqlConnection
 from infrastructure.sql.errors import is_unavailable
 from infrastructure.sql.repositories import SqlPostRepository, SqlUserRepository
 
@@ -19,21 +18,19 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     posts: SqlPostRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._connection: AsyncConnection | None = None
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._connection: SqlConnection | None = None
 
     @classmethod
-    def factory(cls, engine: AsyncEngine) -> Callable[[], "SqlUnitOfWork"]:
-        """A callable making a fresh unit of work per use, all on one engine."""
-        return lambda: cls(engine)
+    def factory(cls, database: Database) -> Callable[[], "SqlUnitOfWork"]:
+        """A callable making a fresh unit of work per use, all on one database."""
+        return lambda: cls(database)
 
     async def __aenter__(self) -> Self:
         try:
-            self._connection = await self._engine.connect()
-            await self._connection.begin()
+            self._connection = await self._database.begin()
         except Exception as error:
-            await self._close()
             if is_unavailable(error):
                 raise StorageUnavailable("the database cannot be reached") from error
             raise

@@ -12,8 +12,14 @@ from tests.factories import UserCreatePayload
 from tests.fakes import FakeHasher, FixedClock
 
 
-async def database_answers() -> None:
-    return None
+class AnsweringDatabase:
+    """Stands in for the SQL database where storage is in memory: it always answers."""
+
+    async def ping(self) -> None:
+        return None
+
+    async def dispose(self) -> None:
+        return None
 
 
 @pytest.fixture
@@ -23,7 +29,7 @@ def container(store: MemoryStore, clock: FixedClock) -> Container:
     container.uow.override(providers.Object(lambda: InMemoryUnitOfWork(store)))
     container.hasher.override(providers.Object(FakeHasher()))
     container.clock.override(providers.Object(clock))
-    container.database_ping.override(providers.Callable(database_answers))
+    container.database.override(providers.Object(AnsweringDatabase()))
     return container
 
 

@@ -43,7 +43,7 @@ async def open_pooled_connections(app: SqlApp, user: dict) -> None:
     """Serve concurrent requests, so that the pool holds several connections, not just one."""
     responses = await asyncio.gather(*(app.client.get(f"/users/{user['id']}") for _ in range(POOLED)))
     assert all(response.status_code == 200 for response in responses)
-    assert app.container.engine().pool.checkedin() > 1
+    assert app.container.database().engine.pool.checkedin() > 1
 
 
 async def test_postgres_connections_cut_are_survived_with_pre_ping(postgres_database_url: str) -> None:
@@ -103,7 +103,7 @@ async def test_sqlite_file_out_of_reach_is_503_until_it_is_back(
         directory.rename(away)
         # Open SQLite connections keep the file they opened, wherever it went; new ones look it up
         # by path. Drop the pooled ones, as recycling or a restart would.
-        await app.container.engine().dispose()
+        await app.container.database().dispose()
         try:
             await assert_down(app.client, user)
         finally:

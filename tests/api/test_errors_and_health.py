@@ -64,10 +64,11 @@ async def test_readiness_when_the_database_answers(client: httpx.AsyncClient) ->
 async def test_readiness_is_503_when_the_database_does_not_answer(
     container: Container, client: httpx.AsyncClient
 ) -> None:
-    async def refused() -> None:
-        raise ConnectionRefusedError("connection refused")
+    class RefusingDatabase:
+        async def ping(self) -> None:
+            raise ConnectionRefusedError("connection refused")
 
-    container.database_ping.override(providers.Callable(refused))
+    container.database.override(providers.Object(RefusingDatabase()))
 
     assert_problem(await client.get("/health/ready"), 503)
 

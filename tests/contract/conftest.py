@@ -7,7 +7,7 @@ import pytest
 from application.ports import UnitOfWork
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import make_engine
+from infrastructure.sql.engine import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 
 ADAPTERS = ["memory", "sqlite", "postgres"]
@@ -20,6 +20,6 @@ async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[
         yield lambda: InMemoryUnitOfWork(store)
         return
     fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database_url"
-    engine = make_engine(Settings(database_url=request.getfixturevalue(fixture)))
-    yield SqlUnitOfWork.factory(engine)
-    await engine.dispose()
+    database = make_database(Settings(database_url=request.getfixturevalue(fixture)))
+    yield SqlUnitOfWork.factory(database)
+    await database.dispose()

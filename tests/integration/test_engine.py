@@ -10,7 +10,7 @@ from sqlalchemy.pool import QueuePool
 
 from application.errors import StorageUnavailable
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import make_engine
+from infrastructure.sql.engine import AsyncDatabase, make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 
 UNRESOLVABLE = "postgresql+asyncpg://app:secret@db.invalid:5432/app"  # connecting could only fail
@@ -24,7 +24,9 @@ UNRESOLVABLE = "postgresql+asyncpg://app:secret@db.invalid:5432/app"  # connecti
     ],
 )
 async def test_pool_settings_shape_a_postgres_engine_without_connecting(pool: dict) -> None:
-    engine = make_engine(Settings(database_url=UNRESOLVABLE, **pool))
+    database = make_database(Settings(database_url=UNRESOLVABLE, **pool))
+    assert isinstance(database, AsyncDatabase)
+    engine = database.engine
     try:
         assert isinstance(engine.pool, QueuePool)
         assert engine.pool.size() == pool["db_pool_size"]
@@ -33,7 +35,7 @@ async def test_pool_settings_shape_a_postgres_engine_without_connecting(pool: di
         assert engine.pool._pre_ping is pool["db_pool_pre_ping"]
         assert engine.pool.checkedin() == engine.pool.checkedout() == 0  # nothing opened
     finally:
-        await engine.dispose()
+        await database.dispose()
 
 
 @pytest.fixture
@@ -48,11 +50,11 @@ async def test_connect_timeout_setting_bounds_waiting_for_a_silent_server(silent
     settings = Settings(
         database_url=f"postgresql+asyncpg://app:secret@{silent_server}/app", db_connect_timeout_seconds=0.2
     )
-    engine = make_engine(settings)
+    database = make_database(settings)
     try:
         with pytest.raises(StorageUnavailable):  # not the TimeoutError of the outer bound below
             async with asyncio.timeout(3):  # the default (5 s) or asyncpg's own (60 s) would hit this
-                async with SqlUnitOfWork(engine):
+                async with SqlUnitOfWork(database):
                     pass
     finally:
-        await engine.dispose()
+        await database.dispose()

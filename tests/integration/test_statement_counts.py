@@ -6,18 +6,18 @@ import httpx
 import pytest
 from dependency_injector import providers
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from infrastructure.container import Container
+from infrastructure.sql.engine import Database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 from tests.factories import PostFactory, UserFactory
 
 
 class StatementCounter:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, database: Database) -> None:
         self.statements: list[str] = []
-        event.listen(engine.sync_engine, "before_cursor_execute", self._record)
+        event.listen(database.sync_engine, "before_cursor_execute", self._record)
 
     def _record(self, conn: object, cursor: object, statement: str, *args: object) -> None:
         self.statements.append(statement)
@@ -30,16 +30,16 @@ class StatementCounter:
 
 
 @pytest.fixture
-async def client(sql_engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+async def client(sql_database: Database) -> AsyncIterator[httpx.AsyncClient]:
     container = Container()
-    container.engine.override(providers.Object(sql_engine))
+    container.database.override(providers.Object(sql_database))
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
 
-async def seed_author_with_posts(engine: AsyncEngine, count: int) -> tuple[int, int]:
-    async with SqlUnitOfWork(engine) as uow:
+async def seed_author_with_posts(database: Database, count: int) -> tuple[int, int]:
+    async with SqlUnitOfWork(database) as uow:
         author = await uow.users.add(UserFactory())
         posts = [await uow.posts.add(PostFactory(author_id=author.id)) for _ in range(count)]
         await uow.commit()
@@ -47,12 +47,12 @@ async def seed_author_with_posts(engine: AsyncEngine, count: int) -> tuple[int, 
 
 
 async def test_read_paths_use_the_same_few_statements_for_1_and_50_posts(
-    sql_engine: AsyncEngine, client: httpx.AsyncClient
+    sql_database: Database, client: httpx.AsyncClient
 ) -> None:
-    counter = StatementCounter(sql_engine)
+    counter = StatementCounter(sql_database)
     counts = {}
     for size in (1, 50):
-        author_id, post_id = await seed_author_with_posts(sql_engine, size)
+        author_id, post_id = await seed_author_with_posts(sql_database, size)
         counts[size] = {
             "user posts": await counter.count(client, f"/users/{author_id}/posts?limit=100"),
             "posts": await counter.count(client, "/posts/?limit=100"),
