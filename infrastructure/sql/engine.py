@@ -4,7 +4,7 @@ Both kinds hand a unit of work a connection in a transaction, with an async `exe
 `close`; the repositories run the same Core statements on either."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, Executable, create_engine, event, text
@@ -20,7 +20,9 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 class SqlConnection(Protocol):
     """A connection inside a transaction: what repositories and units of work use."""
 
-    async def execute(self, statement: Executable) -> CursorResult[Any]: ...
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> CursorResult[Any]: ...
 
     async def commit(self) -> None: ...
 
@@ -160,8 +162,10 @@ class InlineConnection:
         self._connection = connection
         self._release = release
 
-    async def execute(self, statement: Executable) -> CursorResult[Any]:
-        return self._connection.execute(statement)
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> CursorResult[Any]:
+        return self._connection.execute(statement, parameters)
 
     async def commit(self) -> None:
         self._connection.commit()

@@ -1,11 +1,12 @@
 """SQL repositories over the unit of work's connection. They run Core statements selecting only the
-columns they map: no ORM object is hydrated, tracked or lazily loaded."""
+columns they map: no ORM object is hydrated, tracked or lazily loaded. Read statements are built once,
+with bound parameters, so a call only binds values."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, delete, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from application.pagination import Page, PageRequest
@@ -29,17 +30,37 @@ from infrastructure.sql.tables import post_table, user_table
 T = TypeVar("T", User, Post)
 
 
+def _keyset_page(statement: Select[Any], id_column: ColumnElement[int]) -> Select[Any]:
+    """Rows after the `after` id in id order, `limit` of them (callers ask one more than they show, to
+    know whether a next page exists)."""
+    return statement.where(id_column > bindparam("after")).order_by(id_column).limit(bindparam("limit"))
+
+
+_USER_BY_ID = select(*USER_COLUMNS).where(user_table.c.id == bindparam("id"))
+_USER_BY_EMAIL = select(*USER_COLUMNS).where(user_table.c.email == bindparam("email"))
+_USERS_PAGE = _keyset_page(select(*USER_COLUMNS), user_table.c.id)
+_POST_BY_ID = select(*POST_COLUMNS).where(post_table.c.id == bindparam("id"))
+_POST_WITH_AUTHOR = (
+    select(*POST_COLUMNS, user_table.c.name)
+    .join_from(post_table, user_table, post_table.c.author_id == user_table.c.id)
+    .where(post_table.c.id == bindparam("id"))
+)
+_POSTS_PAGE = _keyset_page(select(*POST_COLUMNS), post_table.c.id)
+_AUTHOR_POSTS_PAGE = _keyset_page(
+    select(*POST_COLUMNS).where(post_table.c.author_id == bindparam("author_id")), post_table.c.id
+)
+
+
 async def _page(
     connection: SqlConnection,
     statement: Select[Any],
-    id_column: ColumnElement[int],
     page: PageRequest,
     to_item: Callable[[Any], T],
+    **parameters: Any,
 ) -> Page[T]:
-    """One keyset page: rows after `page.after` in id order, one more than asked to see if there is
-    a next page."""
-    statement = statement.where(id_column > page.after).order_by(id_column).limit(page.limit + 1)
-    rows = (await connection.execute(statement)).all()
+    rows = (
+        await connection.execute(statement, {"after": page.after, "limit": page.limit + 1, **parameters})
+    ).all()
     return Page.from_overfetch([to_item(row) for row in rows], page, lambda item: item.id or 0)
 
 
@@ -65,13 +86,15 @@ class SqlUserRepository:
         return user.with_id(user_id)
 
     async def get(self, user_id: int) -> User | None:
-        return await self._one(user_table.c.id == user_id)
+        row = (await self._connection.execute(_USER_BY_ID, {"id": user_id})).first()
+        return to_user(row) if row else None
 
     async def get_by_email(self, email: Email) -> User | None:
-        return await self._one(user_table.c.email == email.value)
+        row = (await self._connection.execute(_USER_BY_EMAIL, {"email": email.value})).first()
+        return to_user(row) if row else None
 
     async def list(self, page: PageRequest) -> Page[User]:
-        return await _page(self._connection, select(*USER_COLUMNS), user_table.c.id, page, to_user)
+        return await _page(self._connection, _USERS_PAGE, page, to_user)
 
     async def update(self, user: User) -> None:
         statement = update(user_table).where(user_table.c.id == user.id).values(**user_values(user))
@@ -81,10 +104,6 @@ class SqlUserRepository:
     async def delete(self, user_id: int) -> None:
         # Posts go with their author by the foreign key's ON DELETE CASCADE.
         await self._connection.execute(delete(user_table).where(user_table.c.id == user_id))
-
-    async def _one(self, condition: ColumnElement[bool]) -> User | None:
-        row = (await self._connection.execute(select(*USER_COLUMNS).where(condition))).first()
-        return to_user(row) if row else None
 
 
 class SqlPostRepository:
@@ -102,24 +121,17 @@ class SqlPostRepository:
         return post.with_id(post_id)
 
     async def get(self, post_id: int) -> Post | None:
-        statement = select(*POST_COLUMNS).where(post_table.c.id == post_id)
-        row = (await self._connection.execute(statement)).first()
+        row = (await self._connection.execute(_POST_BY_ID, {"id": post_id})).first()
         return to_post(row) if row else None
 
     async def get_with_author(self, post_id: int) -> PostWithAuthor | None:
-        statement = (
-            select(*POST_COLUMNS, user_table.c.name)
-            .join_from(post_table, user_table, post_table.c.author_id == user_table.c.id)
-            .where(post_table.c.id == post_id)
-        )
-        row = (await self._connection.execute(statement)).first()
+        row = (await self._connection.execute(_POST_WITH_AUTHOR, {"id": post_id})).first()
         return to_post_with_author(row) if row else None
 
     async def list(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
-        statement = select(*POST_COLUMNS)
-        if author_id is not None:
-            statement = statement.where(post_table.c.author_id == author_id)
-        return await _page(self._connection, statement, post_table.c.id, page, to_post)
+        if author_id is None:
+            return await _page(self._connection, _POSTS_PAGE, page, to_post)
+        return await _page(self._connection, _AUTHOR_POSTS_PAGE, page, to_post, author_id=author_id)
 
     async def update(self, post: Post) -> None:
         values = {"title": post.title, "content": post.content, "updated_at": post.updated_at}
