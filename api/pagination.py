@@ -1,11 +1,15 @@
-"""Query parameters and the Link header of keyset-paged lists."""
+"""Keyset-paged lists: their query parameters, and their response with its Link header."""
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Request
 
+from api.responses import JSONBytes
 from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
 from domain.ids import ID_MAX
+
+T = TypeVar("T")
 
 
 async def page_request(  # async: a sync dependency would run in the threadpool
@@ -17,8 +21,10 @@ async def page_request(  # async: a sync dependency would run in the threadpool
     return PageRequest(limit=limit, after=after)
 
 
-def link_next(request: Request, response: Response, page: Page[Any], limit: int) -> None:
-    """Advertise the next page as `Link: <url>; rel="next"` when there is one."""
+def page_response(request: Request, page: Page[T], limit: int, to_json: Callable[[T], Any]) -> JSONBytes:
+    """One page as a JSON array, and `Link: <url>; rel="next"` when there is a next page."""
+    headers = {}
     if page.next_cursor is not None:
         url = request.url.include_query_params(limit=limit, after=page.next_cursor)
-        response.headers["Link"] = f'<{url}>; rel="next"'
+        headers["Link"] = f'<{url}>; rel="next"'
+    return JSONBytes([to_json(item) for item in page.items], headers=headers)

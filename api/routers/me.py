@@ -6,27 +6,28 @@ from fastapi import APIRouter, Response
 
 from api.dependencies import CurrentUser, caller_id, use_case
 from api.problems import problem_responses
-from api.schemas.users import UserRead, UserUpdate
+from api.responses import JSONBytes
+from api.schemas.users import UserRead, UserUpdate, user_json
 from application.users import DeleteAccount, ProfileChanges, UpdateProfile
 
 router = APIRouter(prefix="/users/me", tags=["me"], responses=problem_responses(401))
 
 
-@router.get("")
-async def read_me(user: CurrentUser) -> UserRead:
-    return UserRead.from_entity(user)
+@router.get("", response_model=UserRead)
+async def read_me(user: CurrentUser) -> JSONBytes:
+    return JSONBytes(user_json(user))
 
 
-@router.patch("", responses=problem_responses(403, 409, 422))
+@router.patch("", response_model=UserRead, responses=problem_responses(403, 409, 422))
 async def update_me(
     body: UserUpdate, user: CurrentUser, update: Annotated[UpdateProfile, use_case("update_profile")]
-) -> UserRead:
+) -> JSONBytes:
     """Change name, email or password. A new password needs `current_password`: a wrong one is a 403
     (the token is fine, the proof is not); an email another user has is a 409."""
     changes = ProfileChanges(
         name=body.name, email=body.email, password=body.password, current_password=body.current_password
     )
-    return UserRead.from_entity(await update(caller_id(user), changes))
+    return JSONBytes(user_json(await update(caller_id(user), changes)))
 
 
 @router.delete("", status_code=204)

@@ -1,12 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request
 
 from api.dependencies import use_case
-from api.pagination import link_next, page_request
+from api.pagination import page_request, page_response
 from api.problems import problem_responses
-from api.schemas.posts import PostRead
-from api.schemas.users import UserCreate, UserRead
+from api.responses import JSONBytes
+from api.schemas.posts import PostRead, post_json
+from api.schemas.users import UserCreate, UserRead, user_json
 from application.pagination import PageRequest
 from application.posts import ListUserPosts
 from application.users import GetUser, ListUsers, RegisterUser
@@ -18,44 +19,36 @@ UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
 Page = Annotated[PageRequest, Depends(page_request)]
 
 
-@router.post("", status_code=201, include_in_schema=False)  # both slash forms, no redirect
-@router.post("/", status_code=201, responses=problem_responses(409, 422))
+@router.post("", status_code=201, response_model=UserRead, include_in_schema=False)  # no redirect
+@router.post("/", status_code=201, response_model=UserRead, responses=problem_responses(409, 422))
 async def create_user(
     body: UserCreate, register: Annotated[RegisterUser, use_case("register_user")]
-) -> UserRead:
+) -> JSONBytes:
     """Register a user. The email is unique in any letter case."""
     user = await register(body.name, body.email, body.password)
-    return UserRead.from_entity(user)
+    return JSONBytes(user_json(user), status_code=201)
 
 
-@router.get("", include_in_schema=False)
-@router.get("/", responses=problem_responses(422))
+@router.get("", response_model=list[UserRead], include_in_schema=False)
+@router.get("/", response_model=list[UserRead], responses=problem_responses(422))
 async def list_users(
-    request: Request,
-    response: Response,
-    page: Page,
-    list_users: Annotated[ListUsers, use_case("list_users")],
-) -> list[UserRead]:
+    request: Request, page: Page, list_users: Annotated[ListUsers, use_case("list_users")]
+) -> JSONBytes:
     """Users in id order. Follow the `Link: <…>; rel="next"` header for the next page."""
-    result = await list_users(page)
-    link_next(request, response, result, page.limit)
-    return [UserRead.from_entity(user) for user in result.items]
+    return page_response(request, await list_users(page), page.limit, user_json)
 
 
-@router.get("/{user_id}", responses=problem_responses(404, 422))
-async def read_user(user_id: UserId, get_user: Annotated[GetUser, use_case("get_user")]) -> UserRead:
-    return UserRead.from_entity(await get_user(user_id))
+@router.get("/{user_id}", response_model=UserRead, responses=problem_responses(404, 422))
+async def read_user(user_id: UserId, get_user: Annotated[GetUser, use_case("get_user")]) -> JSONBytes:
+    return JSONBytes(user_json(await get_user(user_id)))
 
 
-@router.get("/{user_id}/posts", responses=problem_responses(404, 422))
+@router.get("/{user_id}/posts", response_model=list[PostRead], responses=problem_responses(404, 422))
 async def list_user_posts(
     user_id: UserId,
     request: Request,
-    response: Response,
     page: Page,
     list_user_posts: Annotated[ListUserPosts, use_case("list_user_posts")],
-) -> list[PostRead]:
+) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
-    result = await list_user_posts(user_id, page)
-    link_next(request, response, result, page.limit)
-    return [PostRead.from_entity(post) for post in result.items]
+    return page_response(request, await list_user_posts(user_id, page), page.limit, post_json)

@@ -1,7 +1,7 @@
 """Post DTOs. The author is always the caller: no input schema has an author field."""
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -40,18 +40,6 @@ class PostRead(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_entity(cls, post: Post) -> Self:
-        assert post.id is not None
-        return cls(
-            id=post.id,
-            title=post.title,
-            content=post.content,
-            author_id=post.author_id,
-            created_at=post.created_at,
-            updated_at=post.updated_at,
-        )
-
 
 class AuthorRead(BaseModel):
     id: int
@@ -63,7 +51,19 @@ class PostDetail(PostRead):
 
     author: AuthorRead
 
-    @classmethod
-    def from_read_model(cls, found: PostWithAuthor) -> Self:
-        post = PostRead.from_entity(found.post)
-        return cls(**post.model_dump(), author=AuthorRead(id=found.author.id, name=found.author.name))
+
+def post_json(post: Post) -> dict[str, Any]:
+    """A PostRead as JSON-ready data, built without validating what the domain already guarantees."""
+    return {
+        "id": post.id,
+        "title": post.title,
+        "content": post.content,
+        "author_id": post.author_id,
+        "created_at": post.created_at,
+        "updated_at": post.updated_at,
+    }
+
+
+def post_detail_json(found: PostWithAuthor) -> dict[str, Any]:
+    """A PostDetail as JSON-ready data."""
+    return {**post_json(found.post), "author": {"id": found.author.id, "name": found.author.name}}

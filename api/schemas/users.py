@@ -1,7 +1,7 @@
 """User DTOs. Limits come from the domain constants; no response schema carries a password or hash."""
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -53,10 +53,10 @@ class UserRead(BaseModel):
     email: str
     created_at: datetime
 
-    @classmethod
-    def from_entity(cls, user: User) -> Self:
-        assert user.id is not None
-        return cls(id=user.id, name=user.name, email=user.email.value, created_at=user.created_at)
+
+def user_json(user: User) -> dict[str, Any]:
+    """A UserRead as JSON-ready data, built without validating what the domain already guarantees."""
+    return {"id": user.id, "name": user.name, "email": user.email.value, "created_at": user.created_at}
 
 
 class Token(BaseModel):
