@@ -69,7 +69,9 @@ class PostRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over the repositories. Leaving the context without `commit()` rolls back.
 
-    Adapters raise application.errors.StorageUnavailable when the storage cannot be reached."""
+    The transaction may begin at the first write: reads before it see committed data, so a check
+    followed by a write must be backed by a constraint (as the unique email is). Adapters raise
+    application.errors.StorageUnavailable when the storage cannot be reached."""
 
     @property
     def users(self) -> UserRepository: ...

@@ -63,7 +63,7 @@ CASES = {
     ),
     "empty": Case("", "cannot migrate '':", URL_SHAPE),
     "unknown-driver": Case("foo+bar://x", "foo+bar://x", URL_SHAPE),
-    "driver-not-installed": Case(f"postgresql://app:{PASSWORD}@127.0.0.1:1/app", "psycopg", URL_SHAPE),
+    "driver-not-installed": Case(f"postgresql+pg8000://app:{PASSWORD}@127.0.0.1:1/app", "pg8000", URL_SHAPE),
     "sync-driver": Case("sqlite:///{tmp}/app.db", "sqlite:///", "requires an async driver"),
     "missing-directory": Case(
         "sqlite+aiosqlite:///{tmp}/missing/app.db", "/missing/app.db", "unable to open"
