@@ -84,8 +84,6 @@ def probe(base_url: str, endpoint: Endpoint) -> str | None:
         response = httpx.get(base_url + endpoint.probe, timeout=10)
     except httpx.HTTPError as error:
         return f"error: probe failed ({type(error).__name__})"
-    if response.status_code in (404, 405):
-        return f"n/a ({response.status_code})"
     if response.status_code != 200:
         return f"error: probe answered {response.status_code}"
     body = response.json()

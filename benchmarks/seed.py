@@ -30,24 +30,6 @@ LOREM = (
     "voluptatem accusantium doloremque laudantium, totam rem aperiam."
 )
 
-# Only while main has no post migration yet: the table as our app will define it.
-POST_DDL = {
-    "sqlite": """CREATE TABLE post (
-        id INTEGER NOT NULL PRIMARY KEY,
-        title VARCHAR(200) NOT NULL,
-        content TEXT NOT NULL,
-        author_id INTEGER NOT NULL REFERENCES "user" (id) ON DELETE CASCADE,
-        created_at DATETIME NOT NULL,
-        updated_at DATETIME NOT NULL)""",
-    "postgresql": """CREATE TABLE post (
-        id SERIAL PRIMARY KEY,
-        title VARCHAR(200) NOT NULL,
-        content TEXT NOT NULL,
-        author_id INTEGER NOT NULL REFERENCES "user" (id) ON DELETE CASCADE,
-        created_at TIMESTAMP WITH TIME ZONE NOT NULL,
-        updated_at TIMESTAMP WITH TIME ZONE NOT NULL)""",
-}
-POST_INDEX = "CREATE INDEX ix_post_author_id_id ON post (author_id, id)"
 INSERT_USER = 'INSERT INTO "user" (id, name, email, password_hash, created_at) VALUES ({})'
 INSERT_POST = "INSERT INTO post (id, title, content, author_id, created_at, updated_at) VALUES ({})"
 
@@ -89,10 +71,6 @@ def seed_sqlite(path: Path) -> None:
     connection = sqlite3.connect(path)
     try:
         with connection:
-            exists = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'post'").fetchone()
-            if not exists:
-                connection.execute(POST_DDL["sqlite"])
-                connection.execute(POST_INDEX)
             connection.executemany(INSERT_USER.format(", ".join("?" * 5)), map(_sqlite_text, users()))
             connection.executemany(INSERT_POST.format(", ".join("?" * 6)), map(_sqlite_text, posts()))
         connection.execute("ANALYZE")
@@ -121,13 +99,9 @@ def seed_postgres(url: str) -> None:
 
     migrate(url.replace("postgresql://", "postgresql+asyncpg://", 1))
     with psycopg.connect(url, autocommit=True) as connection:
-        with connection.transaction():
-            if connection.execute("SELECT to_regclass('post')").fetchone() == (None,):
-                connection.execute(POST_DDL["postgresql"])
-                connection.execute(POST_INDEX)
-            with connection.cursor() as cursor:
-                cursor.executemany(INSERT_USER.format(", ".join(["%s"] * 5)), list(users()))
-                cursor.executemany(INSERT_POST.format(", ".join(["%s"] * 6)), list(posts()))
+        with connection.transaction(), connection.cursor() as cursor:
+            cursor.executemany(INSERT_USER.format(", ".join(["%s"] * 5)), list(users()))
+            cursor.executemany(INSERT_POST.format(", ".join(["%s"] * 6)), list(posts()))
         reset_postgres(url)
         connection.execute("VACUUM ANALYZE")
 

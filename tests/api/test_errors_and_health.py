@@ -3,7 +3,9 @@ import json
 import httpx
 from dependency_injector import providers
 
+from api.limits import MAX_BODY_BYTES
 from application.errors import StorageUnavailable
+from domain.posts import CONTENT_MAX_LENGTH
 from infrastructure.container import Container
 from tests.api.problems import assert_problem
 
@@ -109,8 +111,6 @@ async def test_docs_are_served_without_a_cdn(client: httpx.AsyncClient) -> None:
 
 
 async def test_oversized_bodies_are_413_problems_and_store_nothing(client: httpx.AsyncClient, store) -> None:
-    from api.limits import MAX_BODY_BYTES
-
     huge = b'{"name": "' + b"x" * MAX_BODY_BYTES + b'"}'
     declared = await client.post("/users/", content=huge, headers={"content-type": "application/json"})
     assert_problem(declared, 413)
@@ -125,8 +125,6 @@ async def test_oversized_bodies_are_413_problems_and_store_nothing(client: httpx
 
 
 async def test_the_largest_valid_post_fits_under_the_body_limit(client: httpx.AsyncClient, login) -> None:
-    from domain.posts import CONTENT_MAX_LENGTH
-
     _, auth = await login()
     content = "\u2603" * CONTENT_MAX_LENGTH
     body = json.dumps({"title": "Snow", "content": content}, ensure_ascii=True)  # 6 bytes a character

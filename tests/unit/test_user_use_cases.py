@@ -4,6 +4,7 @@ from application.pagination import PageRequest
 from application.users import GetUser, ListUsers, RegisterUser
 from domain.errors import EmailAlreadyRegistered, NotFound, ValidationError
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from tests.factories import UserFactory
 from tests.fakes import FakeHasher, FixedClock
 
 
@@ -92,8 +93,6 @@ def test_page_request_limits(limit: int, after: int) -> None:
 
 
 async def test_uncommitted_changes_are_dropped(store: MemoryStore) -> None:
-    from tests.factories import UserFactory
-
     async with InMemoryUnitOfWork(store) as uow:
         await uow.users.add(UserFactory())
     assert store.users == {}
