@@ -86,7 +86,7 @@ class UpdateProfile:
                 raise ValidationError(
                     "current_password", "current_password is required to change the password"
                 )
-            checked_hash = (await self._get(user_id)).password_hash
+            checked_hash = (await GetUser(self.uow)(user_id)).password_hash
             if not await self.hasher.verify(changes.current_password, checked_hash):
                 raise PermissionDenied("The current password is incorrect")
             new_hash = await self.hasher.hash(changes.password)
@@ -102,13 +102,6 @@ class UpdateProfile:
             await uow.users.update(updated)
             await uow.commit()
         return updated
-
-    async def _get(self, user_id: int) -> User:
-        async with self.uow() as uow:
-            user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound("User", user_id)
-        return user
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,20 +19,21 @@ from tests.factories import UserFactory
 from tests.fakes import FixedClock
 
 
-@pytest.fixture
-async def ada(store: MemoryStore) -> int:
+async def stored_user(store: MemoryStore, name: str) -> int:
     async with InMemoryUnitOfWork(store) as uow:
-        user = await uow.users.add(UserFactory(name="Ada"))
+        user = await uow.users.add(UserFactory(name=name))
         await uow.commit()
     return user.id
+
+
+@pytest.fixture
+async def ada(store: MemoryStore) -> int:
+    return await stored_user(store, "Ada")
 
 
 @pytest.fixture
 async def bob(store: MemoryStore) -> int:
-    async with InMemoryUnitOfWork(store) as uow:
-        user = await uow.users.add(UserFactory(name="Bob"))
-        await uow.commit()
-    return user.id
+    return await stored_user(store, "Bob")
 
 
 @pytest.fixture
