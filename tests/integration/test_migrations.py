@@ -12,6 +12,7 @@ from sqlalchemy import String, inspect
 from sqlalchemy.engine import Inspector
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from infrastructure.sql.tables import metadata
 from tests.databases import (
@@ -97,3 +98,28 @@ def test_migrated_user_table_carries_the_domain_limits(empty_database: str) -> N
         {"name": u["name"], "column_names": u["column_names"]} for u in uniques
     ]
     assert pk["constrained_columns"] == ["id"]
+
+
+def test_migrated_post_table_carries_the_domain_limits_and_the_cascade(empty_database: str) -> None:
+    config = alembic_config(empty_database)
+    off_loop(lambda: command.upgrade(config, "head"))
+
+    def read(inspector: Inspector) -> tuple:
+        return (
+            {c["name"]: c for c in inspector.get_columns("post")},
+            inspector.get_foreign_keys("post"),
+            inspector.get_indexes("post"),
+        )
+
+    columns, foreign_keys, indexes = inspected(empty_database, read)
+
+    assert set(columns) == {"id", "title", "content", "author_id", "created_at", "updated_at"}
+    assert not any(column["nullable"] for column in columns.values())
+    assert columns["title"]["type"].length == TITLE_MAX_LENGTH
+    assert columns["content"]["type"].length == CONTENT_MAX_LENGTH
+    (foreign_key,) = foreign_keys
+    assert (foreign_key["constrained_columns"], foreign_key["referred_table"]) == (["author_id"], "user")
+    assert foreign_key["options"].get("ondelete", "").upper() == "CASCADE"
+    assert {"name": "ix_post_author_id_id", "column_names": ["author_id", "id"]} in [
+        {"name": i["name"], "column_names": i["column_names"]} for i in indexes
+    ]
