@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.ports import PasswordHasher, TokenService, UnitOfWork
+from application.ports import PasswordHasher, TokenClaims, TokenService, UnitOfWork
 from domain.errors import InvalidCredentials, ValidationError
 from domain.users import Email, User
 
@@ -29,12 +29,13 @@ class Authenticate:
         password_hash = user.password_hash if user else None
         if not await self.hasher.verify(password, password_hash) or user is None or user.id is None:
             raise InvalidCredentials("Incorrect email or password")
-        return self.tokens.issue(user.id)
+        return self.tokens.issue(TokenClaims(user.id, user.credentials_stamp))
 
 
 @dataclass(frozen=True, slots=True)
 class CurrentUser:
-    """The user an access token names; InvalidCredentials when the token is bad or the user is gone."""
+    """The user an access token names; InvalidCredentials when the token is bad, the user is gone or
+    has changed their password since the token was issued."""
 
     uow: Callable[[], UnitOfWork]
     tokens: TokenService
@@ -42,9 +43,9 @@ class CurrentUser:
     async def __call__(self, token: str | None) -> User:
         if not token:
             raise InvalidCredentials("Not authenticated")
-        user_id = self.tokens.user_id(token)
+        claims = self.tokens.read(token)
         async with self.uow() as uow:
-            user = await uow.users.get(user_id)
-        if user is None:
+            user = await uow.users.get(claims.user_id)
+        if user is None or user.credentials_stamp != claims.stamp:
             raise InvalidCredentials("Could not validate credentials")
         return user

@@ -102,13 +102,21 @@ class PasswordHasher(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """Who a token names, and the credentials stamp of that user when it was issued."""
+
+    user_id: int
+    stamp: str
+
+
 class TokenService(Protocol):
-    """Issues and reads access tokens naming a user."""
+    """Issues and reads access tokens."""
 
-    def issue(self, user_id: int) -> str: ...
+    def issue(self, claims: TokenClaims) -> str: ...
 
-    def user_id(self, token: str) -> int:
-        """The user a valid token names; InvalidCredentials if it is malformed, forged or expired."""
+    def read(self, token: str) -> TokenClaims:
+        """The claims of a valid token; InvalidCredentials if it is malformed, forged or expired."""
         ...
 
 

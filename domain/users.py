@@ -1,5 +1,6 @@
 """Users: the entity, its value objects and the limits every layer reuses."""
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -76,6 +77,12 @@ class User:
 
     def with_id(self, user_id: int) -> "User":
         return replace(self, id=user_id)
+
+    @property
+    def credentials_stamp(self) -> str:
+        """Changes whenever the password does: credentials issued before a change carry the old one and
+        stop being accepted. Derived from the hash, never revealing it."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def changed(
         self, name: str | None = None, email: Email | None = None, password_hash: str | None = None

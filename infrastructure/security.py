@@ -8,7 +8,7 @@ from anyio import to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from application.ports import Clock
+from application.ports import Clock, TokenClaims
 from domain.errors import InvalidCredentials
 from domain.ids import ID_MAX
 
@@ -38,7 +38,7 @@ class Argon2PasswordHasher:
 
 
 class JwtTokenService:
-    """HS256 tokens with `sub` (the user id), `iat` and `exp`."""
+    """HS256 tokens with `sub` (the user id), `stamp` (the user's credentials stamp), `iat` and `exp`."""
 
     ALGORITHM = "HS256"
 
@@ -47,26 +47,27 @@ class JwtTokenService:
         self._lifetime = lifetime
         self._clock = clock
 
-    def issue(self, user_id: int) -> str:
+    def issue(self, claims: TokenClaims) -> str:
         now = self._clock.now()
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self._lifetime}
-        return jwt.encode(claims, self._secret, algorithm=self.ALGORITHM)
+        payload = {"sub": str(claims.user_id), "stamp": claims.stamp, "iat": now, "exp": now + self._lifetime}
+        return jwt.encode(payload, self._secret, algorithm=self.ALGORITHM)
 
-    def user_id(self, token: str) -> int:
+    def read(self, token: str) -> TokenClaims:
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[self.ALGORITHM],
-                options={"require": ["sub", "iat", "exp"], "verify_exp": False, "verify_iat": False},
+                options={"require": ["sub", "stamp", "iat", "exp"], "verify_exp": False, "verify_iat": False},
             )
             self._check_expiry(claims["exp"])
             subject = int(claims["sub"])
         except (jwt.InvalidTokenError, ValueError, TypeError) as error:
             raise InvalidCredentials("Could not validate credentials") from error
-        if not 1 <= subject <= ID_MAX:
+        stamp = claims["stamp"]
+        if not 1 <= subject <= ID_MAX or not isinstance(stamp, str):
             raise InvalidCredentials("Could not validate credentials")
-        return subject
+        return TokenClaims(subject, stamp)
 
     def _check_expiry(self, exp: object) -> None:
         # Expiry is judged by the injected clock (PyJWT would use the wall clock) so that tests and

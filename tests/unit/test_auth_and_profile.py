@@ -1,8 +1,10 @@
 from datetime import timedelta
 
+import jwt
 import pytest
 
 from application.auth import Authenticate, CurrentUser
+from application.ports import TokenClaims
 from application.users import DeleteAccount, ProfileChanges, RegisterUser, UpdateProfile
 from domain.errors import (
     EmailAlreadyRegistered,
@@ -42,7 +44,7 @@ async def ada(uow_factory, hasher: FakeHasher, clock: FixedClock) -> User:
 
 async def test_login_issues_a_token_naming_the_user(uow_factory, tokens, ada: User) -> None:
     token = await Authenticate(uow_factory, FakeHasher(), tokens)("ADA@example.com", "old password")
-    assert tokens.user_id(token) == ada.id
+    assert tokens.read(token) == TokenClaims(ada.id, ada.credentials_stamp)
     assert await CurrentUser(uow_factory, tokens)(token) == ada
 
 
@@ -67,36 +69,53 @@ async def test_missing_or_malformed_tokens_are_refused(uow_factory, tokens, toke
 
 
 async def test_a_token_of_a_deleted_user_is_refused(uow_factory, tokens, ada: User) -> None:
-    token = tokens.issue(ada.id)
+    token = tokens.issue(TokenClaims(ada.id, ada.credentials_stamp))
     await DeleteAccount(uow_factory)(ada.id)
     with pytest.raises(InvalidCredentials):
         await CurrentUser(uow_factory, tokens)(token)
 
 
 def test_tokens_expire_and_must_carry_our_signature(tokens: JwtTokenService, clock: FixedClock) -> None:
-    token = tokens.issue(7)
-    assert tokens.user_id(token) == 7
+    token = tokens.issue(TokenClaims(7, "stamp"))
+    assert tokens.read(token) == TokenClaims(7, "stamp")
 
     other_key = JwtTokenService("o" * 40, timedelta(minutes=30), clock)
     with pytest.raises(InvalidCredentials):
-        other_key.user_id(token)
+        other_key.read(token)
 
     clock.advance(minutes=30)
     with pytest.raises(InvalidCredentials):
-        tokens.user_id(token)
+        tokens.read(token)
 
 
-def test_tokens_with_an_unusable_subject_are_refused(tokens: JwtTokenService, clock: FixedClock) -> None:
-    import jwt
-
+def test_tokens_with_unusable_claims_are_refused(tokens: JwtTokenService, clock: FixedClock) -> None:
     now = int(clock.now().timestamp())
-    for sub in ["abc", "0", "-4", str(2**40)]:
-        forged = jwt.encode({"sub": sub, "iat": now, "exp": now + 60}, SECRET, algorithm="HS256")
+    valid = {"sub": "1", "stamp": "s", "iat": now, "exp": now + 60}
+    assert tokens.read(jwt.encode(valid, SECRET, algorithm="HS256")) == TokenClaims(1, "s")
+    for claims in [
+        *({**valid, "sub": sub} for sub in ["abc", "0", "-4", str(2**40)]),
+        {**valid, "stamp": 5},
+        {k: v for k, v in valid.items() if k != "stamp"},
+    ]:
         with pytest.raises(InvalidCredentials):
-            tokens.user_id(forged)
-    unsigned = jwt.encode({"sub": "1", "iat": now, "exp": now + 60}, key=None, algorithm="none")
+            tokens.read(jwt.encode(claims, SECRET, algorithm="HS256"))
     with pytest.raises(InvalidCredentials):
-        tokens.user_id(unsigned)
+        tokens.read(jwt.encode(valid, key=None, algorithm="none"))
+
+
+async def test_a_password_change_revokes_the_tokens_issued_before_it(
+    uow_factory, hasher, tokens, ada: User
+) -> None:
+    login = Authenticate(uow_factory, hasher, tokens)
+    before = await login("ada@example.com", "old password")
+
+    changes = ProfileChanges(password="new password", current_password="old password")
+    await UpdateProfile(uow_factory, hasher)(ada.id, changes)
+
+    with pytest.raises(InvalidCredentials):
+        await CurrentUser(uow_factory, tokens)(before)
+    after = await login("ada@example.com", "new password")
+    assert (await CurrentUser(uow_factory, tokens)(after)).id == ada.id
 
 
 async def test_profile_name_and_email_change(uow_factory, hasher, ada: User, store: MemoryStore) -> None:
