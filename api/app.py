@@ -21,10 +21,11 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        try:
-            container.settings()  # refuse to start on invalid settings, before serving anything
-        except ValueError as error:
-            logger.critical("invalid settings: %s", error)
+        try:  # refuse to start, before serving anything, on settings or a database URL that cannot work
+            container.settings()
+            container.database()  # builds the engine; connects at first use
+        except Exception as error:
+            logger.critical("cannot start: %s", error)
             raise
         yield
         await container.database().dispose()

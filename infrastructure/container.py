@@ -9,7 +9,7 @@ from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUs
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
 from infrastructure.clock import SystemClock
 from infrastructure.security import Argon2PasswordHasher, JwtTokenService
-from infrastructure.settings import Settings
+from infrastructure.settings import Settings, load_settings
 from infrastructure.sql.engine import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 
@@ -19,7 +19,7 @@ def _token_service(settings: Settings, clock: SystemClock) -> JwtTokenService:
 
 
 class Container(containers.DeclarativeContainer):
-    settings = providers.Singleton(Settings)
+    settings = providers.Singleton(load_settings)
     database = providers.Singleton(make_database, settings)
     uow = providers.Singleton(SqlUnitOfWork.factory, database)  # one callable making a UoW per use
     hasher = providers.Singleton(Argon2PasswordHasher)

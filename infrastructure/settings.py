@@ -2,7 +2,7 @@
 
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
@@ -35,3 +35,20 @@ class Settings(BaseSettings):
                 '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
             )
         return self
+
+
+class InvalidSettings(Exception):
+    """Settings that cannot be used, said in one line naming each variable at fault."""
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or InvalidSettings with one line instead of pydantic's report."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            variable = "APP_" + "_".join(map(str, problem["loc"])).upper() if problem["loc"] else ""
+            message = problem["msg"].removeprefix("Value error, ")
+            problems.append(f"{variable}: {message}" if variable else message)
+        raise InvalidSettings("invalid settings: " + "; ".join(problems)) from None

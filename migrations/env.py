@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from infrastructure.settings import Settings
+from infrastructure.settings import InvalidSettings, load_settings
 from infrastructure.sql.tables import metadata
 
 SUPPORTED_URLS = "sqlite+aiosqlite:///path/to/app.db or postgresql+asyncpg://user:password@host:5432/db"
@@ -26,7 +26,10 @@ config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-settings = Settings()
+try:
+    settings = load_settings()
+except InvalidSettings as error:
+    raise SystemExit(f"error: {error}") from None
 database_url: str = config.attributes.get("database_url") or settings.database_url
 
 

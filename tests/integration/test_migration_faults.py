@@ -153,3 +153,17 @@ def test_the_command_line_exits_non_zero_with_that_one_line(
     returncode, output = command_line_runs[name]
     assert returncode == 1, output
     assert_one_line_naming_the_database(output, CASES[name], "")
+
+
+def test_invalid_settings_end_migrations_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_DB_POOL_SIZE", "none")
+    with pytest.raises(SystemExit) as exit_:
+        executor = ThreadPoolExecutor(max_workers=1)  # env.py may call asyncio.run(): not on a loop
+        try:
+            executor.submit(command.upgrade, alembic_config("sqlite+aiosqlite://"), "head").result(timeout=10)
+        finally:
+            executor.shutdown(wait=False)
+    assert (
+        exit_.value.code == "error: invalid settings: APP_DB_POOL_SIZE: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    )

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from api.app import create_app
 from infrastructure.container import Container
 from infrastructure.security import Argon2PasswordHasher
-from infrastructure.settings import DEFAULT_JWT_SECRET, Settings
+from infrastructure.settings import DEFAULT_JWT_SECRET, InvalidSettings, Settings, load_settings
 from tests.databases import ROOT
 
 
@@ -66,9 +66,39 @@ def test_the_app_does_not_start_in_production_with_the_default_secret(monkeypatc
         async with app.router.lifespan_context(app):
             started = True
 
-    with pytest.raises(ValidationError, match="APP_JWT_SECRET"):
+    with pytest.raises(InvalidSettings, match="APP_JWT_SECRET"):
         asyncio.run(start())
     assert not started
+
+
+def test_the_app_does_not_start_on_a_malformed_database_url(monkeypatch) -> None:
+    monkeypatch.setenv("APP_DATABASE_URL", "nonsense")
+    app = create_app(Container())
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            pytest.fail("started")
+
+    with pytest.raises(Exception, match="Could not parse SQLAlchemy URL"):
+        asyncio.run(start())
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("APP_DB_POOL_SIZE", "0", "APP_DB_POOL_SIZE: Input should be greater than or equal to 1"),
+        ("APP_ENV", "staging", "APP_ENV: Input should be 'development', 'test' or 'production'"),
+        ("APP_ACCESS_TOKEN_MINUTES", "soon", "APP_ACCESS_TOKEN_MINUTES: Input should be a valid integer"),
+    ],
+)
+def test_invalid_settings_are_reported_in_one_line(monkeypatch, variable: str, value: str, says: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(InvalidSettings) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("invalid settings: ")
+    assert says in message
+    assert "\n" not in message
 
 
 def test_importing_the_app_opens_nothing_and_creates_no_file(tmp_path) -> None:
