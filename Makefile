@@ -5,19 +5,19 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev lint typecheck migrate migration bench clean
+.PHONY: run test install dev lint typecheck migrate migration bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Reinstall whenever pyproject.toml or the lock changes; versions are pinned by requirements.lock.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -46,12 +46,18 @@ migration: dev  ## autogenerate a revision: make migration m="add post table" (t
 	$(BIN)/alembic upgrade head
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+$(VENV)/.installed-bench: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	touch $(VENV)/.installed $(VENV)/.installed-dev $@
 
 bench: $(VENV)/.installed-bench  ## load benchmark against the tutorial-style baseline (needs wrk)
 	$(BIN)/python -m benchmarks.run
+
+lock:  ## re-resolve pyproject.toml's ranges into requirements.lock (in a throwaway venv)
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip && .lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ head -n 2 requirements.lock; .lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
