@@ -16,7 +16,7 @@ def single_line(field: str, value: str, max_length: int) -> str:
         raise ValidationError(field, f"{field} must not be empty")
     if len(text) > max_length:
         raise ValidationError(field, f"{field} must be at most {max_length} characters")
-    if any(_is_control(ch) for ch in text):
+    if has_control_characters(text):
         raise ValidationError(field, f"{field} must not contain control characters")
     return text
 
@@ -28,9 +28,15 @@ def multi_line(field: str, value: str, max_length: int) -> str:
         raise ValidationError(field, f"{field} must not be empty")
     if len(value) > max_length:
         raise ValidationError(field, f"{field} must be at most {max_length} characters")
-    if any(_is_control(ch) and ch not in _MULTILINE_ALLOWED for ch in value):
+    if has_control_characters(value, _MULTILINE_ALLOWED):
         raise ValidationError(field, f"{field} must not contain control characters")
     return value
+
+
+def has_control_characters(text: str, allowed: frozenset[str] = frozenset()) -> bool:
+    """Whether `text` holds a control character, a lone surrogate or a line/paragraph separator, other
+    than those `allowed`."""
+    return any(_is_control(ch) and ch not in allowed for ch in text)
 
 
 def _is_control(ch: str) -> bool:

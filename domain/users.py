@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.errors import ValidationError
-from domain.text import single_line
+from domain.text import has_control_characters, single_line
 
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit
@@ -32,7 +32,7 @@ class Email:
         if len(normalized) > EMAIL_MAX_LENGTH:
             raise ValidationError("email", f"email must be at most {EMAIL_MAX_LENGTH} characters")
         local = normalized.partition("@")[0]
-        if len(local) > 64 or not _EMAIL_RE.fullmatch(normalized):
+        if len(local) > 64 or has_control_characters(normalized) or not _EMAIL_RE.fullmatch(normalized):
             raise ValidationError("email", "value is not a valid email address")
         object.__setattr__(self, "value", normalized)
 

@@ -61,6 +61,7 @@ async def test_email_taken_in_another_letter_case_is_a_409_and_adds_no_row(
         (UserCreatePayload(password=12345678), "password"),
         (UserCreatePayload(email="not-an-email"), "email"),
         (UserCreatePayload(email="ada@example"), "email"),
+        (UserCreatePayload(email="a\x00da@example.com"), "email"),
         (UserCreatePayload(name=""), "name"),
         (UserCreatePayload(name="   "), "name"),
         (UserCreatePayload(name="x" * (NAME_MAX_LENGTH + 1)), "name"),
