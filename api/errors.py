@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from api.problems import problem
 from application.errors import StorageUnavailable
@@ -73,7 +74,21 @@ async def _request_validation_error(request: Request, error: Exception) -> Respo
 
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    return problem(error.status_code, str(error.detail), instance=request.url.path, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem(error.status_code, str(error.detail), instance=request.url.path, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers to. Starlette's 405 names only those of the first route matching
+    the path, while here each method of a path is a route of its own: ask the routes for each method."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    )
 
 
 async def _storage_unavailable(request: Request, error: Exception) -> Response:

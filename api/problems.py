@@ -44,5 +44,10 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
+# What any route taking a body may answer besides its own errors: a body that is not UTF-8 (400), too
+# large (413), or not valid (422).
+BODY_PROBLEMS = (400, 413, 422)
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": Problem, "content": {PROBLEM_JSON: {}}} for status in statuses}

@@ -4,14 +4,14 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.dependencies import use_case
-from api.problems import problem_responses
+from api.problems import BODY_PROBLEMS, problem_responses
 from api.schemas.users import Token
 from application.auth import Authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", responses=problem_responses(401, 422))
+@router.post("/token", responses=problem_responses(401, *BODY_PROBLEMS))
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     authenticate: Annotated[Authenticate, use_case("authenticate")],

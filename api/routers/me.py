@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 
 from api.dependencies import CurrentUser, caller_id, use_case
-from api.problems import problem_responses
+from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.schemas.users import UserRead, UserUpdate, user_json
 from application.users import DeleteAccount, ProfileChanges, UpdateProfile
@@ -18,7 +18,7 @@ async def read_me(user: CurrentUser) -> JSONBytes:
     return JSONBytes(user_json(user))
 
 
-@router.patch("", response_model=UserRead, responses=problem_responses(403, 409, 422))
+@router.patch("", response_model=UserRead, responses=problem_responses(403, 409, *BODY_PROBLEMS))
 async def update_me(
     body: UserUpdate, user: CurrentUser, update: Annotated[UpdateProfile, use_case("update_profile")]
 ) -> JSONBytes:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from api.dependencies import CurrentUser, caller_id, use_case
 from api.pagination import page_request, page_response
-from api.problems import problem_responses
+from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
 from application.pagination import PageRequest
@@ -17,7 +17,7 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
 
 
 @router.post("", status_code=201, response_model=PostRead, include_in_schema=False)  # no redirect
-@router.post("/", status_code=201, response_model=PostRead, responses=problem_responses(401, 422))
+@router.post("/", status_code=201, response_model=PostRead, responses=problem_responses(401, *BODY_PROBLEMS))
 async def create_post(
     body: PostCreate, user: CurrentUser, create: Annotated[CreatePost, use_case("create_post")]
 ) -> JSONBytes:
@@ -44,7 +44,9 @@ async def read_post(post_id: PostId, get_post: Annotated[GetPost, use_case("get_
     return JSONBytes(post_detail_json(await get_post(post_id)))
 
 
-@router.patch("/{post_id}", response_model=PostRead, responses=problem_responses(401, 403, 404, 422))
+@router.patch(
+    "/{post_id}", response_model=PostRead, responses=problem_responses(401, 403, 404, *BODY_PROBLEMS)
+)
 async def update_post(
     post_id: PostId,
     body: PostUpdate,

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Path, Request
 
 from api.dependencies import use_case
 from api.pagination import page_request, page_response
-from api.problems import problem_responses
+from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserRead, user_json
@@ -20,7 +20,7 @@ Page = Annotated[PageRequest, Depends(page_request)]
 
 
 @router.post("", status_code=201, response_model=UserRead, include_in_schema=False)  # no redirect
-@router.post("/", status_code=201, response_model=UserRead, responses=problem_responses(409, 422))
+@router.post("/", status_code=201, response_model=UserRead, responses=problem_responses(409, *BODY_PROBLEMS))
 async def create_user(
     body: UserCreate, register: Annotated[RegisterUser, use_case("register_user")]
 ) -> JSONBytes:

@@ -5,11 +5,14 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from api.schemas.text import MULTI_LINE, PATCH_BODY, SINGLE_LINE
 from application.ports import PostWithAuthor
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH)]
-Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX_LENGTH)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH), SINGLE_LINE
+]
+Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX_LENGTH), MULTI_LINE]
 
 
 class PostCreate(BaseModel):
@@ -20,7 +23,7 @@ class PostCreate(BaseModel):
 
 
 class PostUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = PATCH_BODY
 
     title: Title | None = None
     content: Content | None = None

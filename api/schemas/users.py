@@ -5,6 +5,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from api.schemas.text import PATCH_BODY, SINGLE_LINE
 from domain.users import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -13,7 +14,9 @@ from domain.users import (
     User,
 )
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH), SINGLE_LINE
+]
 EmailText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=3, max_length=EMAIL_MAX_LENGTH),
@@ -33,7 +36,7 @@ class UserCreate(BaseModel):
 class UserUpdate(BaseModel):
     """Fields to change; a new `password` needs `current_password`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = PATCH_BODY
 
     name: Name | None = None
     email: EmailText | None = None

@@ -17,7 +17,8 @@ async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> None
 async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
     response = await client.delete("/users/")
     assert_problem(response, 405, "Method Not Allowed")
-    assert "allow" in response.headers
+    assert response.headers["allow"] == "GET, POST"
+    assert (await client.put("/posts/1")).headers["allow"] == "GET, PATCH, DELETE"
 
 
 class Exploding:
