@@ -1,7 +1,8 @@
 """Databases from settings: how units of work reach SQLite (embedded default) or PostgreSQL (asyncpg).
 
-Both kinds hand a unit of work a connection in a transaction, with an async `execute`, `commit` and
-`close`; the repositories run the same Core statements on either."""
+Both kinds hand a unit of work a connection with an async `execute`, `commit` and `close`, whose
+transaction covers every write (on PostgreSQL it begins at the first one); the repositories run the
+same Core statements on either."""
 
 import asyncio
 from collections.abc import Callable, Mapping
@@ -18,7 +19,7 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 
 
 class SqlConnection(Protocol):
-    """A connection inside a transaction: what repositories and units of work use."""
+    """The connection of one unit of work: what repositories and units of work use."""
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
@@ -35,7 +36,7 @@ class Database(Protocol):
     sync_engine: Engine  # for SQLAlchemy event listeners
 
     async def begin(self) -> SqlConnection:
-        """A connection with a transaction begun."""
+        """A connection for one unit of work; closing it rolls back what was not committed."""
         ...
 
     async def ping(self) -> None:

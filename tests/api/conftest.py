@@ -58,16 +58,15 @@ def register(client: httpx.AsyncClient) -> Callable:
 
 
 @pytest.fixture
-def login(client: httpx.AsyncClient) -> Callable:
+def login(client: httpx.AsyncClient, register: Callable) -> Callable:
     """Register a user (payload overridable), log in, and return (user, auth headers)."""
 
     async def login(**fields: str) -> tuple[dict, dict[str, str]]:
         payload = UserCreatePayload(**fields)
-        created = await client.post("/users/", json=payload)
-        assert created.status_code == 201, created.text
+        user = await register(**payload)
         form = {"username": payload["email"], "password": payload["password"]}
         token = await client.post("/auth/token", data=form)
         assert token.status_code == 200, token.text
-        return created.json(), {"Authorization": f"Bearer {token.json()['access_token']}"}
+        return user, {"Authorization": f"Bearer {token.json()['access_token']}"}
 
     return login
