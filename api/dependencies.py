@@ -1,30 +1,59 @@
 """Async FastAPI dependencies resolving use cases from the container on app.state.
 
 Async on purpose: a sync dependency (such as dependency-injector's Provide marker) is run in the
-threadpool on every request."""
+threadpool on every request. Each use case is named by its provider on `Container`, so a wrong name
+fails at import and a wrong type fails `tests/api/test_dependencies.py`."""
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
+from dependency_injector import providers
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from application.auth import Authenticate
+from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
+from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
 from domain.users import User
+from infrastructure.container import Container
+
+T = TypeVar("T")
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def use_case(name: str) -> Any:
-    """`Depends` on the container's provider `name`: a fresh use case per request."""
+def provide(provider: providers.Provider[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency calling the request's container's provider that is `provider` on `Container`:
+    a fresh use case per request, from the container the app was built with (tests override it)."""
+    name = next((name for name, p in Container.cls_providers.items() if p is provider), None)
+    if name is None:
+        raise LookupError(f"{provider!r} is not a provider of Container")
 
-    async def resolve(request: Request) -> Any:
-        return getattr(request.app.state.container, name)()
+    async def resolve(request: Request) -> T:
+        made: T = getattr(request.app.state.container, name)()
+        return made
 
-    return Depends(resolve)
+    return resolve
+
+
+RegisterUserDep = Annotated[RegisterUser, Depends(provide(Container.register_user))]
+GetUserDep = Annotated[GetUser, Depends(provide(Container.get_user))]
+ListUsersDep = Annotated[ListUsers, Depends(provide(Container.list_users))]
+UpdateProfileDep = Annotated[UpdateProfile, Depends(provide(Container.update_profile))]
+DeleteAccountDep = Annotated[DeleteAccount, Depends(provide(Container.delete_account))]
+AuthenticateDep = Annotated[Authenticate, Depends(provide(Container.authenticate))]
+CreatePostDep = Annotated[CreatePost, Depends(provide(Container.create_post))]
+GetPostDep = Annotated[GetPost, Depends(provide(Container.get_post))]
+ListPostsDep = Annotated[ListPosts, Depends(provide(Container.list_posts))]
+ListUserPostsDep = Annotated[ListUserPosts, Depends(provide(Container.list_user_posts))]
+UpdatePostDep = Annotated[UpdatePost, Depends(provide(Container.update_post))]
+DeletePostDep = Annotated[DeletePost, Depends(provide(Container.delete_post))]
+
+_resolve_current_user = provide(Container.current_user)
 
 
 async def _current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    user: User = await request.app.state.container.current_user()(token)
-    return user
+    return await (await _resolve_current_user(request))(token)
 
 
 CurrentUser = Annotated[User, Depends(_current_user)]

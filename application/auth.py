@@ -13,7 +13,7 @@ class Authenticate:
     """Exchange an email and password for an access token. A wrong email and a wrong password fail the
     same way and take the same time."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     tokens: TokenService
 
@@ -24,7 +24,7 @@ class Authenticate:
             user_email = None
         user = None
         if user_email is not None:
-            async with self.uow() as uow:
+            async with self.new_uow() as uow:
                 user = await uow.users.get_by_email(user_email)
         password_hash = user.password_hash if user else None
         if not await self.hasher.verify(password, password_hash) or user is None or user.id is None:
@@ -37,14 +37,14 @@ class CurrentUser:
     """The user an access token names; InvalidCredentials when the token is bad, the user is gone or
     has changed their password since the token was issued."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     tokens: TokenService
 
     async def __call__(self, token: str | None) -> User:
         if not token:
             raise InvalidCredentials("Not authenticated")
         claims = self.tokens.read(token)
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             user = await uow.users.get(claims.user_id)
         if user is None or user.credentials_stamp != claims.stamp:
             raise InvalidCredentials("Could not validate credentials")

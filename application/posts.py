@@ -11,12 +11,12 @@ from domain.posts import Post
 
 @dataclass(frozen=True, slots=True)
 class CreatePost:
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
     async def __call__(self, author_id: int, title: str, content: str) -> Post:
         post = Post.write(author_id, title, content, self.clock.now())
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             if await uow.users.get(author_id) is None:
                 raise NotFound("User", author_id)
             post = await uow.posts.add(post)
@@ -28,10 +28,10 @@ class CreatePost:
 class GetPost:
     """One post with its author's summary; NotFound("Post") when there is none."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
 
     async def __call__(self, post_id: int) -> PostWithAuthor:
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             found = await uow.posts.get_with_author(post_id)
         if found is None:
             raise NotFound("Post", post_id)
@@ -42,10 +42,10 @@ class GetPost:
 class ListPosts:
     """All posts, or one author's, in id order, one keyset page at a time."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
 
     async def __call__(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             return await uow.posts.list(page, author_id)
 
 
@@ -53,10 +53,10 @@ class ListPosts:
 class ListUserPosts:
     """A user's posts; NotFound("User") for an unknown user, an empty page for one without posts."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
 
     async def __call__(self, user_id: int, page: PageRequest) -> Page[Post]:
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             if await uow.users.get(user_id) is None:
                 raise NotFound("User", user_id)
             return await uow.posts.list(page, user_id)
@@ -72,11 +72,11 @@ class PostEdit:
 
 @dataclass(frozen=True, slots=True)
 class UpdatePost:
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
     async def __call__(self, editor_id: int, post_id: int, edit: PostEdit) -> Post:
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             post = await _existing(uow, post_id)
             edited = post.edited(editor_id, self.clock.now(), edit.title, edit.content)
             await uow.posts.update(edited)
@@ -86,10 +86,10 @@ class UpdatePost:
 
 @dataclass(frozen=True, slots=True)
 class DeletePost:
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
 
     async def __call__(self, caller_id: int, post_id: int) -> None:
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             (await _existing(uow, post_id)).check_owner(caller_id)
             await uow.posts.delete(post_id)
             await uow.commit()

@@ -13,7 +13,7 @@ from domain.users import Email, User, check_password, user_name
 class RegisterUser:
     """Register a user with a unique email; the password is stored only as a hash."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     clock: Clock
 
@@ -21,11 +21,11 @@ class RegisterUser:
         user_email = Email(email)
         user_name(name)
         check_password(password)
-        async with self.uow() as uow:  # cheap early refusal, before paying for the hash
+        async with self.new_uow() as uow:  # cheap early refusal, before paying for the hash
             if await uow.users.get_by_email(user_email):
                 raise EmailAlreadyRegistered(user_email.value)
         password_hash = await self.hasher.hash(password)
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             # The unique index guards the race between the check above and this insert.
             user = await uow.users.add(User.register(name, user_email, password_hash, self.clock.now()))
             await uow.commit()
@@ -36,10 +36,10 @@ class RegisterUser:
 class GetUser:
     """One user by id; NotFound("User") when there is none."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
 
     async def __call__(self, user_id: int) -> User:
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise NotFound("User", user_id)
@@ -50,10 +50,10 @@ class GetUser:
 class ListUsers:
     """Users in id order, one keyset page at a time."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
 
     async def __call__(self, page: PageRequest) -> Page[User]:
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             return await uow.users.list(page)
 
 
@@ -72,7 +72,7 @@ class ProfileChanges:
 class UpdateProfile:
     """Change one's name, email (unique) or password (proving the current one)."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
 
     async def __call__(self, user_id: int, changes: ProfileChanges) -> User:
@@ -86,11 +86,11 @@ class UpdateProfile:
                 raise ValidationError(
                     "current_password", "current_password is required to change the password"
                 )
-            checked_hash = (await GetUser(self.uow)(user_id)).password_hash
+            checked_hash = (await GetUser(self.new_uow)(user_id)).password_hash
             if not await self.hasher.verify(changes.current_password, checked_hash):
                 raise PermissionDenied("The current password is incorrect")
             new_hash = await self.hasher.hash(changes.password)
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             user = await uow.users.get(user_id)
             if user is None:
                 raise NotFound("User", user_id)
@@ -108,10 +108,10 @@ class UpdateProfile:
 class DeleteAccount:
     """Delete a user and all their posts, in one transaction."""
 
-    uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
 
     async def __call__(self, user_id: int) -> None:
-        async with self.uow() as uow:
+        async with self.new_uow() as uow:
             if await uow.users.get(user_id) is None:
                 raise NotFound("User", user_id)
             await uow.users.delete(user_id)

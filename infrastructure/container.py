@@ -21,23 +21,23 @@ def _token_service(settings: Settings, clock: SystemClock) -> JwtTokenService:
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
     database = providers.Singleton(make_database, settings)
-    uow = providers.Singleton(SqlUnitOfWork.factory, database)  # one callable making a UoW per use
+    uow = providers.Factory(SqlUnitOfWork, database)  # use cases get `uow.provider`: a factory of UoWs
     hasher = providers.Singleton(Argon2PasswordHasher)
     clock = providers.Singleton(SystemClock)
     tokens = providers.Singleton(_token_service, settings, clock)
 
-    register_user = providers.Factory(RegisterUser, uow=uow, hasher=hasher, clock=clock)
-    get_user = providers.Factory(GetUser, uow=uow)
-    list_users = providers.Factory(ListUsers, uow=uow)
-    update_profile = providers.Factory(UpdateProfile, uow=uow, hasher=hasher)
-    delete_account = providers.Factory(DeleteAccount, uow=uow)
+    register_user = providers.Factory(RegisterUser, new_uow=uow.provider, hasher=hasher, clock=clock)
+    get_user = providers.Factory(GetUser, new_uow=uow.provider)
+    list_users = providers.Factory(ListUsers, new_uow=uow.provider)
+    update_profile = providers.Factory(UpdateProfile, new_uow=uow.provider, hasher=hasher)
+    delete_account = providers.Factory(DeleteAccount, new_uow=uow.provider)
 
-    authenticate = providers.Factory(Authenticate, uow=uow, hasher=hasher, tokens=tokens)
-    current_user = providers.Factory(CurrentUser, uow=uow, tokens=tokens)
+    authenticate = providers.Factory(Authenticate, new_uow=uow.provider, hasher=hasher, tokens=tokens)
+    current_user = providers.Factory(CurrentUser, new_uow=uow.provider, tokens=tokens)
 
-    create_post = providers.Factory(CreatePost, uow=uow, clock=clock)
-    get_post = providers.Factory(GetPost, uow=uow)
-    list_posts = providers.Factory(ListPosts, uow=uow)
-    list_user_posts = providers.Factory(ListUserPosts, uow=uow)
-    update_post = providers.Factory(UpdatePost, uow=uow, clock=clock)
-    delete_post = providers.Factory(DeletePost, uow=uow)
+    create_post = providers.Factory(CreatePost, new_uow=uow.provider, clock=clock)
+    get_post = providers.Factory(GetPost, new_uow=uow.provider)
+    list_posts = providers.Factory(ListPosts, new_uow=uow.provider)
+    list_user_posts = providers.Factory(ListUserPosts, new_uow=uow.provider)
+    update_post = providers.Factory(UpdatePost, new_uow=uow.provider, clock=clock)
+    delete_post = providers.Factory(DeletePost, new_uow=uow.provider)

@@ -3,10 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.dependencies import use_case
+from api.dependencies import AuthenticateDep
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.schemas.users import Token
-from application.auth import Authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -14,7 +13,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 @router.post("/token", responses=problem_responses(401, *BODY_PROBLEMS))
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    authenticate: Annotated[Authenticate, use_case("authenticate")],
+    authenticate: AuthenticateDep,
 ) -> Token:
     """OAuth2 password flow: `username` is the email. Use the token as `Authorization: Bearer …`."""
     return Token(access_token=await authenticate(form.username, form.password))

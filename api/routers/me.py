@@ -1,14 +1,12 @@
 """The caller's own account. Included before the users router: `/users/me` is not a user id."""
 
-from typing import Annotated
-
 from fastapi import APIRouter, Response
 
-from api.dependencies import CurrentUser, caller_id, use_case
+from api.dependencies import CurrentUser, DeleteAccountDep, UpdateProfileDep, caller_id
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.schemas.users import UserRead, UserUpdate, user_json
-from application.users import DeleteAccount, ProfileChanges, UpdateProfile
+from application.users import ProfileChanges
 
 router = APIRouter(prefix="/users/me", tags=["me"], responses=problem_responses(401))
 
@@ -19,9 +17,7 @@ async def read_me(user: CurrentUser) -> JSONBytes:
 
 
 @router.patch("", response_model=UserRead, responses=problem_responses(403, 409, *BODY_PROBLEMS))
-async def update_me(
-    body: UserUpdate, user: CurrentUser, update: Annotated[UpdateProfile, use_case("update_profile")]
-) -> JSONBytes:
+async def update_me(body: UserUpdate, user: CurrentUser, update: UpdateProfileDep) -> JSONBytes:
     """Change name, email or password. A new password needs `current_password`: a wrong one is a 403
     (the token is fine, the proof is not); an email another user has is a 409."""
     changes = ProfileChanges(
@@ -31,9 +27,7 @@ async def update_me(
 
 
 @router.delete("", status_code=204)
-async def delete_me(
-    user: CurrentUser, delete: Annotated[DeleteAccount, use_case("delete_account")]
-) -> Response:
+async def delete_me(user: CurrentUser, delete: DeleteAccountDep) -> Response:
     """Delete the account and every post of it."""
     await delete(caller_id(user))
     return Response(status_code=204)

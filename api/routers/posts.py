@@ -2,13 +2,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from api.dependencies import CurrentUser, caller_id, use_case
+from api.dependencies import (
+    CreatePostDep,
+    CurrentUser,
+    DeletePostDep,
+    GetPostDep,
+    ListPostsDep,
+    UpdatePostDep,
+    caller_id,
+)
 from api.pagination import page_request, page_response
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
 from application.pagination import PageRequest
-from application.posts import CreatePost, DeletePost, GetPost, ListPosts, PostEdit, UpdatePost
+from application.posts import PostEdit
 from domain.ids import ID_MAX
 
 router = APIRouter(prefix="/posts", tags=["posts"])
@@ -18,9 +26,7 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
 
 @router.post("", status_code=201, response_model=PostRead, include_in_schema=False)  # no redirect
 @router.post("/", status_code=201, response_model=PostRead, responses=problem_responses(401, *BODY_PROBLEMS))
-async def create_post(
-    body: PostCreate, user: CurrentUser, create: Annotated[CreatePost, use_case("create_post")]
-) -> JSONBytes:
+async def create_post(body: PostCreate, user: CurrentUser, create: CreatePostDep) -> JSONBytes:
     """Write a post as the caller."""
     post = await create(caller_id(user), body.title, body.content)
     return JSONBytes(post_json(post), status_code=201)
@@ -31,7 +37,7 @@ async def create_post(
 async def list_posts(
     request: Request,
     page: Annotated[PageRequest, Depends(page_request)],
-    list_posts: Annotated[ListPosts, use_case("list_posts")],
+    list_posts: ListPostsDep,
     author_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="Only this author's posts")] = None,
 ) -> JSONBytes:
     """Posts in id order, paged with `Link: <…>; rel="next"`."""
@@ -39,7 +45,7 @@ async def list_posts(
 
 
 @router.get("/{post_id}", response_model=PostDetail, responses=problem_responses(404, 422))
-async def read_post(post_id: PostId, get_post: Annotated[GetPost, use_case("get_post")]) -> JSONBytes:
+async def read_post(post_id: PostId, get_post: GetPostDep) -> JSONBytes:
     """One post with its author's id and name."""
     return JSONBytes(post_detail_json(await get_post(post_id)))
 
@@ -51,7 +57,7 @@ async def update_post(
     post_id: PostId,
     body: PostUpdate,
     user: CurrentUser,
-    update: Annotated[UpdatePost, use_case("update_post")],
+    update: UpdatePostDep,
 ) -> JSONBytes:
     """Change title and/or content; only the author may."""
     edited = await update(caller_id(user), post_id, PostEdit(title=body.title, content=body.content))
@@ -59,9 +65,7 @@ async def update_post(
 
 
 @router.delete("/{post_id}", status_code=204, responses=problem_responses(401, 403, 404, 422))
-async def delete_post(
-    post_id: PostId, user: CurrentUser, delete: Annotated[DeletePost, use_case("delete_post")]
-) -> Response:
+async def delete_post(post_id: PostId, user: CurrentUser, delete: DeletePostDep) -> Response:
     """Delete a post; only the author may."""
     await delete(caller_id(user), post_id)
     return Response(status_code=204)

@@ -2,15 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from api.dependencies import use_case
+from api.dependencies import GetUserDep, ListUserPostsDep, ListUsersDep, RegisterUserDep
 from api.pagination import page_request, page_response
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserRead, user_json
 from application.pagination import PageRequest
-from application.posts import ListUserPosts
-from application.users import GetUser, ListUsers, RegisterUser
 from domain.ids import ID_MAX
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -21,9 +19,7 @@ Page = Annotated[PageRequest, Depends(page_request)]
 
 @router.post("", status_code=201, response_model=UserRead, include_in_schema=False)  # no redirect
 @router.post("/", status_code=201, response_model=UserRead, responses=problem_responses(409, *BODY_PROBLEMS))
-async def create_user(
-    body: UserCreate, register: Annotated[RegisterUser, use_case("register_user")]
-) -> JSONBytes:
+async def create_user(body: UserCreate, register: RegisterUserDep) -> JSONBytes:
     """Register a user. The email is unique in any letter case."""
     user = await register(body.name, body.email, body.password)
     return JSONBytes(user_json(user), status_code=201)
@@ -31,15 +27,13 @@ async def create_user(
 
 @router.get("", response_model=list[UserRead], include_in_schema=False)
 @router.get("/", response_model=list[UserRead], responses=problem_responses(422))
-async def list_users(
-    request: Request, page: Page, list_users: Annotated[ListUsers, use_case("list_users")]
-) -> JSONBytes:
+async def list_users(request: Request, page: Page, list_users: ListUsersDep) -> JSONBytes:
     """Users in id order. Follow the `Link: <…>; rel="next"` header for the next page."""
     return page_response(request, await list_users(page), page.limit, user_json)
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=problem_responses(404, 422))
-async def read_user(user_id: UserId, get_user: Annotated[GetUser, use_case("get_user")]) -> JSONBytes:
+async def read_user(user_id: UserId, get_user: GetUserDep) -> JSONBytes:
     return JSONBytes(user_json(await get_user(user_id)))
 
 
@@ -48,7 +42,7 @@ async def list_user_posts(
     user_id: UserId,
     request: Request,
     page: Page,
-    list_user_posts: Annotated[ListUserPosts, use_case("list_user_posts")],
+    list_user_posts: ListUserPostsDep,
 ) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
     return page_response(request, await list_user_posts(user_id, page), page.limit, post_json)

@@ -3,7 +3,6 @@
 It holds a connection rather than an ORM session: repositories run Core statements, so the session's
 identity map, autoflush and ORM compilation would be pure overhead."""
 
-from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
 from typing import Self
@@ -21,11 +20,6 @@ class SqlUnitOfWork:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._connection: SqlConnection | None = None
-
-    @classmethod
-    def factory(cls, database: Database) -> Callable[[], "SqlUnitOfWork"]:
-        """A callable making a fresh unit of work per use, all on one database."""
-        return lambda: cls(database)
 
     async def __aenter__(self) -> Self:
         try:

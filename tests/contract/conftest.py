@@ -21,5 +21,5 @@ async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[
         return
     fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database_url"
     database = make_database(Settings(database_url=request.getfixturevalue(fixture)))
-    yield SqlUnitOfWork.factory(database)
+    yield lambda: SqlUnitOfWork(database)
     await database.dispose()

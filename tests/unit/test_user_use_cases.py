@@ -10,7 +10,7 @@ from tests.fakes import FakeHasher, FixedClock
 
 @pytest.fixture
 def register(uow_factory, hasher: FakeHasher, clock: FixedClock) -> RegisterUser:
-    return RegisterUser(uow=uow_factory, hasher=hasher, clock=clock)
+    return RegisterUser(new_uow=uow_factory, hasher=hasher, clock=clock)
 
 
 async def test_registering_stores_the_user_with_a_hash_not_the_password(
