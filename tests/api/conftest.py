@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from tests.api.sql_apps import app_client
 from tests.factories import UserCreatePayload
 from tests.fakes import FakeHasher, FixedClock
 
@@ -40,8 +41,7 @@ def app(container: Container) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(app) as client:
         yield client
 
 

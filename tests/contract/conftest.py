@@ -9,17 +9,15 @@ from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
 from infrastructure.settings import Settings
 from infrastructure.sql.engine import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
+from tests.databases import SQL_KINDS, migrated_database_url
 
-ADAPTERS = ["memory", "sqlite", "postgres"]
 
-
-@pytest.fixture(params=ADAPTERS)
+@pytest.fixture(params=["memory", *SQL_KINDS])
 async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], UnitOfWork]]:
     if request.param == "memory":
         store = MemoryStore()
         yield lambda: InMemoryUnitOfWork(store)
         return
-    fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database_url"
-    database = make_database(Settings(database_url=request.getfixturevalue(fixture)))
+    database = make_database(Settings(database_url=migrated_database_url(request, request.param)))
     yield lambda: SqlUnitOfWork(database)
     await database.dispose()

@@ -18,6 +18,7 @@ from infrastructure.sql.tables import metadata
 from tests.databases import (
     POSTGRES_URL,
     SKIP_POSTGRES,
+    SQL_KINDS,
     alembic_config,
     migrate,
     off_loop,
@@ -28,7 +29,7 @@ from tests.databases import (
 T = TypeVar("T")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=SQL_KINDS)
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database of each SQL kind, never migrated before."""
     if request.param == "sqlite":

@@ -11,6 +11,7 @@ from api.app import create_app
 from infrastructure.container import Container
 from infrastructure.sql.engine import Database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
+from tests.api.sql_apps import app_client
 from tests.factories import PostFactory, UserFactory
 
 
@@ -33,8 +34,7 @@ class StatementCounter:
 async def client(sql_database: Database) -> AsyncIterator[httpx.AsyncClient]:
     container = Container()
     container.database.override(providers.Object(sql_database))
-    transport = httpx.ASGITransport(app=create_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(create_app(container)) as client:
         yield client
 
 
