@@ -1,6 +1,6 @@
 import shutil
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-def uow_factory(store: MemoryStore):
+def uow_factory(store: MemoryStore) -> Callable[[], InMemoryUnitOfWork]:
     return lambda: InMemoryUnitOfWork(store)
 
 

@@ -49,7 +49,8 @@ def sqlite_url(path: Path) -> str:
 
 def migrated_database_url(request: pytest.FixtureRequest, kind: str) -> str:
     """The URL of a migrated, empty database of `kind` (one of SQL_KINDS) for the requesting test."""
-    return request.getfixturevalue("sqlite_database" if kind == "sqlite" else "postgres_database_url")
+    url: str = request.getfixturevalue("sqlite_database" if kind == "sqlite" else "postgres_database_url")
+    return url
 
 
 def postgres_execute(database_url: str, sql: str) -> None:

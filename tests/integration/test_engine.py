@@ -2,6 +2,7 @@
 configured connect timeout, then a StorageUnavailable — not a hung request."""
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy.pool import QueuePool
@@ -21,7 +22,7 @@ UNRESOLVABLE = "postgresql+asyncpg://app:secret@db.invalid:5432/app"  # connecti
         {"db_pool_size": 25, "db_max_overflow": 5, "db_pool_recycle_seconds": -1, "db_pool_pre_ping": True},
     ],
 )
-async def test_pool_settings_shape_a_postgres_engine_without_connecting(pool: dict) -> None:
+async def test_pool_settings_shape_a_postgres_engine_without_connecting(pool: dict[str, Any]) -> None:
     database = make_database(Settings(database_url=UNRESOLVABLE, **pool))
     assert isinstance(database, AsyncDatabase)
     engine = database.engine

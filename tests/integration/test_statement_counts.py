@@ -12,7 +12,7 @@ from infrastructure.container import Container
 from infrastructure.sql.engine import Database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 from tests.api.sql_apps import app_client
-from tests.factories import PostFactory, UserFactory
+from tests.factories import PostFactory, UserFactory, id_of
 
 
 class StatementCounter:
@@ -43,7 +43,7 @@ async def seed_author_with_posts(database: Database, count: int) -> tuple[int, i
         author = await uow.users.add(UserFactory())
         posts = [await uow.posts.add(PostFactory(author_id=author.id)) for _ in range(count)]
         await uow.commit()
-    return author.id, posts[-1].id
+    return id_of(author), id_of(posts[-1])
 
 
 async def test_read_paths_use_the_same_few_statements_for_1_and_50_posts(
