@@ -1,27 +1,18 @@
 """What every PostRepository adapter does, and how users and posts behave together in a unit of work
 (the cascade on user deletion, user updates), whatever stores them."""
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from application.pagination import PageRequest
-from application.ports import AuthorSummary, PostWithAuthor, UnitOfWork
+from application.ports import AuthorSummary, PostWithAuthor
 from domain.errors import EmailAlreadyRegistered, NotFound
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
-from domain.users import Email, User
+from domain.users import Email
+from tests.contract.stored import UowFactory, add_users
 from tests.factories import EPOCH, PostFactory, UserFactory, id_of
-
-UowFactory = Callable[[], UnitOfWork]
-
-
-async def add_users(uow_factory: UowFactory, count: int) -> list[User]:
-    async with uow_factory() as uow:
-        users = [await uow.users.add(UserFactory()) for _ in range(count)]
-        await uow.commit()
-    return users
 
 
 async def add_posts(uow_factory: UowFactory, *author_ids: int) -> list[Post]:

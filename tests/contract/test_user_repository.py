@@ -1,23 +1,12 @@
 """What every UserRepository / UnitOfWork adapter does, whatever stores it."""
 
-from collections.abc import Callable
-
 import pytest
 
 from application.pagination import PageRequest
-from application.ports import UnitOfWork
 from domain.errors import EmailAlreadyRegistered
 from domain.users import Email, User
+from tests.contract.stored import UowFactory, add_users
 from tests.factories import UserFactory, id_of
-
-UowFactory = Callable[[], UnitOfWork]
-
-
-async def add_users(uow_factory: UowFactory, count: int) -> list[User]:
-    async with uow_factory() as uow:
-        users = [await uow.users.add(UserFactory()) for _ in range(count)]
-        await uow.commit()
-    return users
 
 
 async def test_add_assigns_increasing_ids_and_get_returns_an_equal_user(uow_factory: UowFactory) -> None:
