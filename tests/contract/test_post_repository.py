@@ -358,9 +358,8 @@ TEXTS = {
 async def test_text_round_trips_unchanged(uow_factory: UowFactory, title: str, content: str) -> None:
     (author,) = await add_users(uow_factory, 1)
     async with uow_factory() as uow:
-        post = await uow.posts.add(
-            Post.write(id_of(author), title, content, EPOCH)
-        )  # checks the domain rules
+        # Post.write checks the domain rules
+        post = await uow.posts.add(Post.write(id_of(author), title, content, EPOCH))
         await uow.commit()
 
     async with uow_factory() as uow:
