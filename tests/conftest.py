@@ -1,5 +1,6 @@
 import shutil
-from collections.abc import AsyncIterator, Iterator
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from infrastructure.sql.tables import metadata
 from tests.databases import (
     POSTGRES_URL,
     SKIP_POSTGRES,
+    SQL_KINDS,
     migrate,
+    migrated_database_url,
     postgres_database,
     postgres_execute,
     sqlite_url,
@@ -25,7 +28,7 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-def uow_factory(store: MemoryStore):
+def uow_factory(store: MemoryStore) -> Callable[[], InMemoryUnitOfWork]:
     return lambda: InMemoryUnitOfWork(store)
 
 
@@ -72,10 +75,23 @@ def postgres_database_url(migrated_postgres: str) -> str:
     return migrated_postgres
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def sql_database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+@pytest.fixture(params=SQL_KINDS)
+def sql_database_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a migrated, empty database of each SQL kind."""
+    return migrated_database_url(request, request.param)
+
+
+@pytest.fixture
+async def sql_database(sql_database_url: str) -> AsyncIterator[Database]:
     """A migrated, empty database of each SQL kind."""
-    fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database_url"
-    database = make_database(Settings(database_url=request.getfixturevalue(fixture)))
+    database = make_database(Settings(database_url=sql_database_url))
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """host:port of a loopback listener that completes TCP handshakes and then never says a word."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        host, port = listener.getsockname()
+        yield f"{host}:{port}"

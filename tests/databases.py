@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import asyncpg
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
+SQL_KINDS = ["sqlite", "postgres"]
 POSTGRES_URL = os.environ.get("APP_TEST_POSTGRES_URL")
 SKIP_POSTGRES = (
     "PostgreSQL tests are off: set APP_TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test "
@@ -43,6 +45,12 @@ def migrate(database_url: str, revision: str = "head") -> None:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
+
+
+def migrated_database_url(request: pytest.FixtureRequest, kind: str) -> str:
+    """The URL of a migrated, empty database of `kind` (one of SQL_KINDS) for the requesting test."""
+    url: str = request.getfixturevalue("sqlite_database" if kind == "sqlite" else "postgres_database_url")
+    return url
 
 
 def postgres_execute(database_url: str, sql: str) -> None:

@@ -50,3 +50,9 @@ class PostCreatePayload(factory.DictFactory):
 
     title = factory.Sequence(lambda n: f"Post {n}")
     content = factory.Sequence(lambda n: f"Content of post {n}.")
+
+
+def id_of(entity: User | Post) -> int:
+    """The id of an entity a repository returned, hence stored."""
+    assert entity.id is not None, entity
+    return entity.id

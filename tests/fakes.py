@@ -9,7 +9,7 @@ class FakeHasher:
     async def hash(self, password: str) -> str:
         return f"fake-hash:{password[::-1]}"
 
-    async def verify(self, password: str, password_hash: str) -> bool:
+    async def verify(self, password: str, password_hash: str | None) -> bool:
         return password_hash == f"fake-hash:{password[::-1]}"
 
 

@@ -1,4 +1,5 @@
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -8,6 +9,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from tests.api.sql_apps import app_client
 from tests.factories import UserCreatePayload
 from tests.fakes import FakeHasher, FixedClock
 
@@ -40,28 +42,36 @@ def app(container: Container) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(app) as client:
         yield client
 
 
+class Register(Protocol):
+    async def __call__(self, **fields: str) -> dict[str, Any]: ...
+
+
+class Login(Protocol):
+    async def __call__(self, **fields: str) -> tuple[dict[str, Any], dict[str, str]]: ...
+
+
 @pytest.fixture
-def register(client: httpx.AsyncClient) -> Callable:
+def register(client: httpx.AsyncClient) -> Register:
     """POST /users/ with a valid payload (overridable); asserts the 201 and returns the body."""
 
-    async def register(**fields: str) -> dict:
+    async def register(**fields: str) -> dict[str, Any]:
         response = await client.post("/users/", json=UserCreatePayload(**fields))
         assert response.status_code == 201, response.text
-        return response.json()
+        user: dict[str, Any] = response.json()
+        return user
 
     return register
 
 
 @pytest.fixture
-def login(client: httpx.AsyncClient, register: Callable) -> Callable:
+def login(client: httpx.AsyncClient, register: Register) -> Login:
     """Register a user (payload overridable), log in, and return (user, auth headers)."""
 
-    async def login(**fields: str) -> tuple[dict, dict[str, str]]:
+    async def login(**fields: str) -> tuple[dict[str, Any], dict[str, str]]:
         payload = UserCreatePayload(**fields)
         user = await register(**payload)
         form = {"username": payload["email"], "password": payload["password"]}

@@ -1,5 +1,5 @@
-"""The real app wired as `make run` wires it (SQL adapters), with only the slow argon2 hasher swapped
-for a fake, on a database URL a test chooses."""
+"""Clients of the app: `app_client` for any app, and `sql_app`, the real app wired as `make run` wires
+it (SQL adapters), with only the slow argon2 hasher swapped for a fake, on a database URL a test chooses."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -8,12 +8,21 @@ from typing import Any
 
 import httpx
 from dependency_injector import providers
+from fastapi import FastAPI
 
 from api.app import create_app
 from application.ports import PasswordHasher
 from infrastructure.container import Container
 from infrastructure.settings import Settings
 from tests.fakes import FakeHasher
+
+
+@asynccontextmanager
+async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app` over ASGI (no lifespan); an unhandled exception answers a 500, as served."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
 
 
 @dataclass
@@ -32,9 +41,5 @@ async def sql_app(
     container.settings.override(providers.Object(Settings(database_url=database_url, **settings)))
     container.hasher.override(providers.Object(hasher or FakeHasher()))
     app = create_app(container)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
-    ):
+    async with app.router.lifespan_context(app), app_client(app) as client:
         yield SqlApp(client, container)

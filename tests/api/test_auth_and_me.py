@@ -1,3 +1,5 @@
+from typing import Any
+
 import httpx
 import jwt
 import pytest
@@ -7,7 +9,7 @@ from tests.api.problems import assert_problem
 from tests.fakes import FixedClock
 
 
-def assert_unauthorized(response: httpx.Response) -> dict:
+def assert_unauthorized(response: httpx.Response) -> dict[str, Any]:
     body = assert_problem(response, 401)
     assert response.headers["www-authenticate"] == "Bearer"
     return body

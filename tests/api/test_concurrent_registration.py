@@ -4,8 +4,6 @@ the unique index, not luck, decides — one 201, every other request a 409 probl
 import asyncio
 from collections import Counter
 
-import pytest
-
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import sql_app
 from tests.factories import UserCreatePayload
@@ -27,18 +25,10 @@ class BarrierHasher(FakeHasher):
         return await super().hash(password)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """A migrated, empty database of each SQL kind."""
-    return request.getfixturevalue(
-        "sqlite_database" if request.param == "sqlite" else "postgres_database_url"
-    )
-
-
-async def test_concurrent_registrations_of_one_email_make_one_user(database_url: str) -> None:
+async def test_concurrent_registrations_of_one_email_make_one_user(sql_database_url: str) -> None:
     payloads = [UserCreatePayload(email=f"{'ADA' if i % 2 else 'ada'}@example.com") for i in range(CLIENTS)]
 
-    async with sql_app(database_url, hasher=BarrierHasher(CLIENTS)) as app:
+    async with sql_app(sql_database_url, hasher=BarrierHasher(CLIENTS)) as app:
         client = app.client
         responses = await asyncio.gather(*(client.post("/users/", json=p) for p in payloads))
         listed = await client.get("/users/")

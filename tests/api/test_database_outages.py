@@ -4,9 +4,11 @@
 import asyncio
 import shutil
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import SqlApp, sql_app
@@ -26,12 +28,12 @@ def assert_unavailable(response: httpx.Response) -> None:
     assert response.headers["retry-after"] == "5"
 
 
-async def assert_serving(client: httpx.AsyncClient, user: dict) -> None:
+async def assert_serving(client: httpx.AsyncClient, user: dict[str, Any]) -> None:
     assert (await client.get(f"/users/{user['id']}")).json() == user
     assert (await client.get("/health/ready")).status_code == 200
 
 
-async def assert_down(client: httpx.AsyncClient, user: dict) -> None:
+async def assert_down(client: httpx.AsyncClient, user: dict[str, Any]) -> None:
     assert_unavailable(await client.get(f"/users/{user['id']}"))
     assert_unavailable(await client.get("/users/"))
     assert_unavailable(await client.post("/users/", json=UserCreatePayload()))
@@ -39,11 +41,13 @@ async def assert_down(client: httpx.AsyncClient, user: dict) -> None:
     assert (await client.get("/health/live")).status_code == 200  # the process itself is fine
 
 
-async def open_pooled_connections(app: SqlApp, user: dict) -> None:
+async def open_pooled_connections(app: SqlApp, user: dict[str, Any]) -> None:
     """Serve concurrent requests, so that the pool holds several connections, not just one."""
     responses = await asyncio.gather(*(app.client.get(f"/users/{user['id']}") for _ in range(POOLED)))
     assert all(response.status_code == 200 for response in responses)
-    assert app.container.database().engine.pool.checkedin() > 1
+    pool = app.container.database().sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedin() > 1
 
 
 async def test_postgres_connections_cut_are_survived_with_pre_ping(postgres_database_url: str) -> None:

@@ -34,4 +34,4 @@ def test_a_provider_foreign_to_the_container_is_refused_at_import() -> None:
 
 def test_a_misspelled_provider_fails_at_import() -> None:
     with pytest.raises(AttributeError):
-        Container.get_usr  # noqa: B018
+        Container.get_usr  # type: ignore[attr-defined]  # noqa: B018

@@ -1,6 +1,7 @@
 """/docs states the domain's text rules as JSON Schema patterns: they must say what the domain does."""
 
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -36,7 +37,7 @@ def accepted(rule, value: str) -> bool:
     return True
 
 
-def documented(schema: dict, value: str) -> bool:
+def documented(schema: dict[str, Any], value: str) -> bool:
     patterns = [part["pattern"] for part in schema.get("allOf", [])] + [schema.get("pattern", ".*")]
     return all(re.search(pattern, value) for pattern in patterns)
 

@@ -1,4 +1,5 @@
 import json
+from collections.abc import AsyncIterator
 
 import httpx
 from dependency_injector import providers
@@ -116,7 +117,7 @@ async def test_oversized_bodies_are_413_problems_and_store_nothing(client: httpx
     declared = await client.post("/users/", content=huge, headers={"content-type": "application/json"})
     assert_problem(declared, 413)
 
-    async def stream():  # no Content-Length: the limit counts what arrives
+    async def stream() -> AsyncIterator[bytes]:  # no Content-Length: the limit counts what arrives
         for _ in range(4):
             yield b"x" * (MAX_BODY_BYTES // 2)
 

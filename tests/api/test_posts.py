@@ -1,3 +1,5 @@
+from typing import Any
+
 import httpx
 import pytest
 
@@ -47,7 +49,7 @@ async def test_creating_a_post_needs_a_token(client: httpx.AsyncClient, store: M
     ],
 )
 async def test_bad_posts_are_422_and_store_nothing(
-    client: httpx.AsyncClient, login, store: MemoryStore, payload: dict, field: str
+    client: httpx.AsyncClient, login, store: MemoryStore, payload: dict[str, Any], field: str
 ) -> None:
     _, auth = await login()
     body = assert_problem(await client.post("/posts/", json=payload, headers=auth), 422)

@@ -1,6 +1,8 @@
 """Read endpoints write their JSON with orjson from plain data; it must be byte for byte what their
 documented pydantic response model would have written."""
 
+from typing import Any
+
 import httpx
 import pytest
 from pydantic import TypeAdapter
@@ -11,7 +13,7 @@ from tests.fakes import FixedClock
 
 
 @pytest.fixture
-async def data(client: httpx.AsyncClient, login, clock: FixedClock) -> dict:
+async def data(client: httpx.AsyncClient, login, clock: FixedClock) -> dict[str, Any]:
     user, auth = await login(name='Zoë \u00e9\u4e2d \U0001f600 "quoted" \\ /')
     clock.advance(microseconds=123_456)  # one timestamp with microseconds, one without
     post = (
@@ -34,7 +36,7 @@ async def data(client: httpx.AsyncClient, login, clock: FixedClock) -> dict:
     ],
 )
 async def test_json_is_what_the_response_model_writes(
-    client: httpx.AsyncClient, data: dict, path, model
+    client: httpx.AsyncClient, data: dict[str, Any], path, model
 ) -> None:
     url = path.format(user=data["user"]["id"], post=data["post"]["id"])
 

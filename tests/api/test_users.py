@@ -1,3 +1,5 @@
+from typing import Any
+
 import httpx
 import pytest
 
@@ -71,7 +73,7 @@ async def test_email_taken_in_another_letter_case_is_a_409_and_adds_no_row(
     ],
 )
 async def test_invalid_registrations_are_422_problems_and_store_nothing(
-    client: httpx.AsyncClient, store: MemoryStore, payload: dict, field: str
+    client: httpx.AsyncClient, store: MemoryStore, payload: dict[str, Any], field: str
 ) -> None:
     body = assert_problem(await client.post("/users/", json=payload), 422)
 
@@ -118,7 +120,8 @@ async def test_bad_page_parameters_are_422_problems(client: httpx.AsyncClient, q
 async def test_pages_follow_the_link_header_to_the_end(client: httpx.AsyncClient, register) -> None:
     users = [await register() for _ in range(5)]
 
-    seen, url = [], "/users/?limit=2"
+    seen: list[dict[str, Any]] = []
+    url: str | None = "/users/?limit=2"
     while url:
         response = await client.get(url)
         assert response.status_code == 200

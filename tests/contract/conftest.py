@@ -1,25 +1,23 @@
 """Every adapter of the repository and unit-of-work ports runs the same contract suite."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
-from application.ports import UnitOfWork
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
 from infrastructure.settings import Settings
 from infrastructure.sql.engine import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
+from tests.contract.stored import UowFactory
+from tests.databases import SQL_KINDS, migrated_database_url
 
-ADAPTERS = ["memory", "sqlite", "postgres"]
 
-
-@pytest.fixture(params=ADAPTERS)
-async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], UnitOfWork]]:
+@pytest.fixture(params=["memory", *SQL_KINDS])
+async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[UowFactory]:
     if request.param == "memory":
         store = MemoryStore()
         yield lambda: InMemoryUnitOfWork(store)
         return
-    fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database_url"
-    database = make_database(Settings(database_url=request.getfixturevalue(fixture)))
+    database = make_database(Settings(database_url=migrated_database_url(request, request.param)))
     yield lambda: SqlUnitOfWork(database)
     await database.dispose()

@@ -4,15 +4,13 @@ the others, then writes. Adapters may interleave them (memory, PostgreSQL) or le
 email still lets exactly one through."""
 
 import asyncio
-from collections.abc import Callable
 
 from application.pagination import PageRequest
-from application.ports import UnitOfWork
 from domain.errors import EmailAlreadyRegistered
 from domain.users import Email
+from tests.contract.stored import UowFactory
 from tests.factories import UserFactory
 
-UowFactory = Callable[[], UnitOfWork]
 CONCURRENT = 10  # within every adapter's pool
 
 

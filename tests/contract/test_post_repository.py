@@ -1,27 +1,18 @@
 """What every PostRepository adapter does, and how users and posts behave together in a unit of work
 (the cascade on user deletion, user updates), whatever stores them."""
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from application.pagination import PageRequest
-from application.ports import AuthorSummary, PostWithAuthor, UnitOfWork
+from application.ports import AuthorSummary, PostWithAuthor
 from domain.errors import EmailAlreadyRegistered, NotFound
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
-from domain.users import Email, User
-from tests.factories import EPOCH, PostFactory, UserFactory
-
-UowFactory = Callable[[], UnitOfWork]
-
-
-async def add_users(uow_factory: UowFactory, count: int) -> list[User]:
-    async with uow_factory() as uow:
-        users = [await uow.users.add(UserFactory()) for _ in range(count)]
-        await uow.commit()
-    return users
+from domain.users import Email
+from tests.contract.stored import UowFactory, add_users
+from tests.factories import EPOCH, PostFactory, UserFactory, id_of
 
 
 async def add_posts(uow_factory: UowFactory, *author_ids: int) -> list[Post]:
@@ -56,13 +47,13 @@ async def walk_pages(uow_factory: UowFactory, limit: int, author_id: int | None 
 
 async def test_add_assigns_increasing_ids_and_get_returns_an_equal_post(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    first, second = await add_posts(uow_factory, author.id, author.id)
+    first, second = await add_posts(uow_factory, id_of(author), id_of(author))
 
     assert first.id is not None
-    assert second.id > first.id
+    assert id_of(second) > id_of(first)
     async with uow_factory() as uow:
         assert await uow.posts.get(first.id) == first
-        assert await uow.posts.get(second.id) == second
+        assert await uow.posts.get(id_of(second)) == second
 
 
 async def test_timestamps_round_trip_as_aware_utc_times(uow_factory: UowFactory) -> None:
@@ -74,7 +65,8 @@ async def test_timestamps_round_trip_as_aware_utc_times(uow_factory: UowFactory)
         await uow.commit()
 
     async with uow_factory() as uow:
-        stored = await uow.posts.get(post.id)
+        stored = await uow.posts.get(id_of(post))
+    assert stored is not None
     assert (stored.created_at, stored.updated_at) == (created, updated)
     assert stored.created_at.utcoffset() == timedelta(0)
     assert stored.updated_at.utcoffset() == timedelta(0)
@@ -82,10 +74,10 @@ async def test_timestamps_round_trip_as_aware_utc_times(uow_factory: UowFactory)
 
 async def test_get_and_get_with_author_of_an_unknown_id_are_none(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    (post,) = await add_posts(uow_factory, author.id)
+    (post,) = await add_posts(uow_factory, id_of(author))
     async with uow_factory() as uow:
-        assert await uow.posts.get(post.id + 1) is None
-        assert await uow.posts.get_with_author(post.id + 1) is None
+        assert await uow.posts.get(id_of(post) + 1) is None
+        assert await uow.posts.get_with_author(id_of(post) + 1) is None
         assert await uow.posts.get_with_author(123_456) is None
 
 
@@ -93,27 +85,37 @@ async def test_get_with_author_returns_the_post_and_its_authors_current_summary(
     uow_factory: UowFactory,
 ) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    alices, bobs = await add_posts(uow_factory, alice.id, bob.id)
+    alices, bobs = await add_posts(uow_factory, id_of(alice), id_of(bob))
 
     async with uow_factory() as uow:
-        assert await uow.posts.get_with_author(alices.id) == PostWithAuthor(
-            alices, AuthorSummary(alice.id, alice.name)
+        assert await uow.posts.get_with_author(id_of(alices)) == PostWithAuthor(
+            alices, AuthorSummary(id_of(alice), alice.name)
         )
-        assert await uow.posts.get_with_author(bobs.id) == PostWithAuthor(
-            bobs, AuthorSummary(bob.id, bob.name)
+        assert await uow.posts.get_with_author(id_of(bobs)) == PostWithAuthor(
+            bobs, AuthorSummary(id_of(bob), bob.name)
         )
         await uow.users.update(alice.changed(name="Alice Renamed"))
         await uow.commit()
 
     async with uow_factory() as uow:
-        found = await uow.posts.get_with_author(alices.id)
-    assert found.author == AuthorSummary(alice.id, "Alice Renamed")
+        found = await uow.posts.get_with_author(id_of(alices))
+    assert found is not None
+    assert found.author == AuthorSummary(id_of(alice), "Alice Renamed")
 
 
 @pytest.mark.parametrize("limit", [1, 3, 7, 100])
 async def test_keyset_pages_cover_every_post_once_in_id_order(uow_factory: UowFactory, limit: int) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    posts = await add_posts(uow_factory, alice.id, bob.id, alice.id, alice.id, bob.id, alice.id, bob.id)
+    posts = await add_posts(
+        uow_factory,
+        id_of(alice),
+        id_of(bob),
+        id_of(alice),
+        id_of(alice),
+        id_of(bob),
+        id_of(alice),
+        id_of(bob),
+    )
 
     pages = await walk_pages(uow_factory, limit)
 
@@ -126,7 +128,16 @@ async def test_list_by_author_pages_only_that_authors_posts_in_id_order(
     uow_factory: UowFactory, limit: int
 ) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    posts = await add_posts(uow_factory, alice.id, bob.id, bob.id, alice.id, bob.id, alice.id, alice.id)
+    posts = await add_posts(
+        uow_factory,
+        id_of(alice),
+        id_of(bob),
+        id_of(bob),
+        id_of(alice),
+        id_of(bob),
+        id_of(alice),
+        id_of(alice),
+    )
     alices = [post for post in posts if post.author_id == alice.id]
 
     pages = await walk_pages(uow_factory, limit, author_id=alice.id)
@@ -138,7 +149,7 @@ async def test_list_by_author_pages_only_that_authors_posts_in_id_order(
 
 async def test_list_by_an_author_without_posts_is_an_empty_last_page(uow_factory: UowFactory) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    await add_posts(uow_factory, alice.id, alice.id)
+    await add_posts(uow_factory, id_of(alice), id_of(alice))
     async with uow_factory() as uow:
         page = await uow.posts.list(PageRequest(limit=1), author_id=bob.id)
         unknown = await uow.posts.list(PageRequest(limit=1), author_id=123_456)
@@ -148,36 +159,36 @@ async def test_list_by_an_author_without_posts_is_an_empty_last_page(uow_factory
 
 async def test_list_after_the_last_id_is_empty(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    posts = await add_posts(uow_factory, author.id, author.id)
+    posts = await add_posts(uow_factory, id_of(author), id_of(author))
     async with uow_factory() as uow:
-        page = await uow.posts.list(PageRequest(after=posts[-1].id))
-        by_author = await uow.posts.list(PageRequest(after=posts[-1].id), author_id=author.id)
+        page = await uow.posts.list(PageRequest(after=id_of(posts[-1])))
+        by_author = await uow.posts.list(PageRequest(after=id_of(posts[-1])), author_id=id_of(author))
     assert (page.items, page.next_cursor) == ([], None)
     assert (by_author.items, by_author.next_cursor) == ([], None)
 
 
 async def test_update_changes_title_content_and_updated_at_of_that_post_only(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    post, other = await add_posts(uow_factory, author.id, author.id)
+    post, other = await add_posts(uow_factory, id_of(author), id_of(author))
     later = post.updated_at + timedelta(hours=1)
-    edited = post.edited(author.id, later, title="New title", content="New\ncontent")
+    edited = post.edited(id_of(author), later, title="New title", content="New\ncontent")
 
     async with uow_factory() as uow:
         await uow.posts.update(edited)
         await uow.commit()
 
     async with uow_factory() as uow:
-        stored = await uow.posts.get(post.id)
-        untouched = await uow.posts.get(other.id)
+        stored = await uow.posts.get(id_of(post))
+        untouched = await uow.posts.get(id_of(other))
     assert stored == replace(post, title="New title", content="New\ncontent", updated_at=later)
     assert untouched == other
 
 
 async def test_update_does_not_move_a_post_or_rewrite_its_creation_time(uow_factory: UowFactory) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    (post,) = await add_posts(uow_factory, alice.id)
+    (post,) = await add_posts(uow_factory, id_of(alice))
     tampered = replace(
-        post, title="New title", author_id=bob.id, created_at=post.created_at + timedelta(days=1)
+        post, title="New title", author_id=id_of(bob), created_at=post.created_at + timedelta(days=1)
     )
 
     async with uow_factory() as uow:
@@ -185,87 +196,87 @@ async def test_update_does_not_move_a_post_or_rewrite_its_creation_time(uow_fact
         await uow.commit()
 
     async with uow_factory() as uow:
-        stored = await uow.posts.get(post.id)
+        stored = await uow.posts.get(id_of(post))
     assert stored == replace(post, title="New title")
 
 
 async def test_update_without_commit_changes_nothing(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    (post,) = await add_posts(uow_factory, author.id)
+    (post,) = await add_posts(uow_factory, id_of(author))
     async with uow_factory() as uow:
         await uow.posts.update(replace(post, title="New title"))
     async with uow_factory() as uow:
-        assert await uow.posts.get(post.id) == post
+        assert await uow.posts.get(id_of(post)) == post
 
 
 async def test_delete_removes_only_that_post(uow_factory: UowFactory) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    first, second, bobs = await add_posts(uow_factory, alice.id, alice.id, bob.id)
+    first, second, bobs = await add_posts(uow_factory, id_of(alice), id_of(alice), id_of(bob))
 
     async with uow_factory() as uow:
-        await uow.posts.delete(first.id)
+        await uow.posts.delete(id_of(first))
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.posts.get(first.id) is None
+        assert await uow.posts.get(id_of(first)) is None
     assert await stored_posts(uow_factory) == [second, bobs]
 
 
 async def test_ids_of_deleted_posts_are_not_reused(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    first, last = await add_posts(uow_factory, author.id, author.id)
+    first, last = await add_posts(uow_factory, id_of(author), id_of(author))
     async with uow_factory() as uow:
-        await uow.posts.delete(last.id)
+        await uow.posts.delete(id_of(last))
         await uow.commit()
 
-    (newer,) = await add_posts(uow_factory, author.id)
+    (newer,) = await add_posts(uow_factory, id_of(author))
 
-    assert newer.id > last.id
+    assert id_of(newer) > id_of(last)
     assert await stored_posts(uow_factory) == [first, newer]
 
 
 async def test_ids_of_deleted_users_are_not_reused(uow_factory: UowFactory) -> None:
     first, last = await add_users(uow_factory, 2)
     async with uow_factory() as uow:
-        await uow.users.delete(last.id)
+        await uow.users.delete(id_of(last))
         await uow.commit()
 
     (newer,) = await add_users(uow_factory, 1)
 
-    assert newer.id > last.id
+    assert id_of(newer) > id_of(last)
     async with uow_factory() as uow:
         assert (await uow.users.list(PageRequest())).items == [first, newer]
 
 
 async def test_deleting_a_user_deletes_their_posts_and_no_others(uow_factory: UowFactory) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    posts = await add_posts(uow_factory, alice.id, bob.id, alice.id)
+    posts = await add_posts(uow_factory, id_of(alice), id_of(bob), id_of(alice))
     alices = [post for post in posts if post.author_id == alice.id]
 
     async with uow_factory() as uow:
-        await uow.users.delete(alice.id)
+        await uow.users.delete(id_of(alice))
         # Visible inside the same unit of work already.
-        assert [await uow.posts.get(post.id) for post in alices] == [None, None]
+        assert [await uow.posts.get(id_of(post)) for post in alices] == [None, None]
         assert (await uow.posts.list(PageRequest(), author_id=alice.id)).items == []
-        assert await uow.posts.get(posts[1].id) == posts[1]
+        assert await uow.posts.get(id_of(posts[1])) == posts[1]
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.users.get(alice.id) is None
-        assert await uow.users.get(bob.id) == bob
-        assert [await uow.posts.get_with_author(post.id) for post in alices] == [None, None]
+        assert await uow.users.get(id_of(alice)) is None
+        assert await uow.users.get(id_of(bob)) == bob
+        assert [await uow.posts.get_with_author(id_of(post)) for post in alices] == [None, None]
     assert await stored_posts(uow_factory) == [posts[1]]
 
 
 async def test_deleting_a_user_without_commit_deletes_nothing(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    posts = await add_posts(uow_factory, author.id, author.id)
+    posts = await add_posts(uow_factory, id_of(author), id_of(author))
 
     async with uow_factory() as uow:
-        await uow.users.delete(author.id)
+        await uow.users.delete(id_of(author))
 
     async with uow_factory() as uow:
-        assert await uow.users.get(author.id) == author
+        assert await uow.users.get(id_of(author)) == author
     assert await stored_posts(uow_factory) == posts
 
 
@@ -274,7 +285,7 @@ async def test_leaving_without_commit_stores_no_post(uow_factory: UowFactory) ->
     async with uow_factory() as uow:
         post = await uow.posts.add(PostFactory(author_id=author.id))
     async with uow_factory() as uow:
-        assert await uow.posts.get(post.id) is None
+        assert await uow.posts.get(id_of(post)) is None
     assert await stored_posts(uow_factory) == []
 
 
@@ -300,10 +311,10 @@ async def test_user_update_changes_name_email_and_password_hash(uow_factory: Uow
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.users.get(user.id) == changed
+        assert await uow.users.get(id_of(user)) == changed
         assert await uow.users.get_by_email(Email("new.address@example.org")) == changed
         assert await uow.users.get_by_email(user.email) is None
-        assert await uow.users.get(other.id) == other
+        assert await uow.users.get(id_of(other)) == other
 
 
 async def test_user_update_keeping_its_own_email_is_allowed(uow_factory: UowFactory) -> None:
@@ -313,7 +324,7 @@ async def test_user_update_keeping_its_own_email_is_allowed(uow_factory: UowFact
         await uow.users.update(changed)
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.users.get(user.id) == changed
+        assert await uow.users.get(id_of(user)) == changed
 
 
 async def test_user_update_to_a_taken_email_raises_and_changes_neither_user(uow_factory: UowFactory) -> None:
@@ -325,8 +336,8 @@ async def test_user_update_to_a_taken_email_raises_and_changes_neither_user(uow_
             await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.users.get(first.id) == first
-        assert await uow.users.get(second.id) == second
+        assert await uow.users.get(id_of(first)) == first
+        assert await uow.users.get(id_of(second)) == second
 
 
 TEXTS = {
@@ -347,11 +358,13 @@ TEXTS = {
 async def test_text_round_trips_unchanged(uow_factory: UowFactory, title: str, content: str) -> None:
     (author,) = await add_users(uow_factory, 1)
     async with uow_factory() as uow:
-        post = await uow.posts.add(Post.write(author.id, title, content, EPOCH))  # checks the domain rules
+        # Post.write checks the domain rules
+        post = await uow.posts.add(Post.write(id_of(author), title, content, EPOCH))
         await uow.commit()
 
     async with uow_factory() as uow:
-        stored = await uow.posts.get(post.id)
+        stored = await uow.posts.get(id_of(post))
+    assert stored is not None
     assert (stored.title, stored.content) == (title, content)
     assert (len(stored.title), len(stored.content)) == (len(title), len(content))
 

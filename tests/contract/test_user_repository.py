@@ -1,33 +1,22 @@
 """What every UserRepository / UnitOfWork adapter does, whatever stores it."""
 
-from collections.abc import Callable
-
 import pytest
 
 from application.pagination import PageRequest
-from application.ports import UnitOfWork
 from domain.errors import EmailAlreadyRegistered
-from domain.users import Email
-from tests.factories import UserFactory
-
-UowFactory = Callable[[], UnitOfWork]
-
-
-async def add_users(uow_factory: UowFactory, count: int) -> list:
-    async with uow_factory() as uow:
-        users = [await uow.users.add(UserFactory()) for _ in range(count)]
-        await uow.commit()
-    return users
+from domain.users import Email, User
+from tests.contract.stored import UowFactory, add_users
+from tests.factories import UserFactory, id_of
 
 
 async def test_add_assigns_increasing_ids_and_get_returns_an_equal_user(uow_factory: UowFactory) -> None:
     first, second = await add_users(uow_factory, 2)
 
     assert first.id is not None
-    assert second.id > first.id
+    assert id_of(second) > id_of(first)
     async with uow_factory() as uow:
         assert await uow.users.get(first.id) == first
-        assert await uow.users.get(second.id) == second
+        assert await uow.users.get(id_of(second)) == second
 
 
 async def test_get_unknown_id_is_none(uow_factory: UowFactory) -> None:
@@ -45,7 +34,8 @@ async def test_get_by_email_finds_the_normalised_address(uow_factory: UowFactory
 async def test_created_at_round_trips_as_an_aware_utc_time(uow_factory: UowFactory) -> None:
     (user,) = await add_users(uow_factory, 1)
     async with uow_factory() as uow:
-        stored = await uow.users.get(user.id)
+        stored = await uow.users.get(id_of(user))
+    assert stored is not None
     assert stored.created_at == user.created_at
     assert stored.created_at.utcoffset() is not None
 
@@ -79,7 +69,8 @@ async def test_an_error_inside_the_unit_of_work_rolls_everything_back(uow_factor
 @pytest.mark.parametrize("limit", [1, 3, 7, 100])
 async def test_keyset_pages_cover_every_user_once_in_id_order(uow_factory: UowFactory, limit: int) -> None:
     users = await add_users(uow_factory, 7)
-    seen, after, pages = [], 0, 0
+    seen: list[User] = []
+    after, pages = 0, 0
     while True:
         async with uow_factory() as uow:
             page = await uow.users.list(PageRequest(limit=limit, after=after))
@@ -96,5 +87,5 @@ async def test_keyset_pages_cover_every_user_once_in_id_order(uow_factory: UowFa
 async def test_list_after_the_last_id_is_empty(uow_factory: UowFactory) -> None:
     users = await add_users(uow_factory, 2)
     async with uow_factory() as uow:
-        page = await uow.users.list(PageRequest(after=users[-1].id))
+        page = await uow.users.list(PageRequest(after=id_of(users[-1])))
     assert (page.items, page.next_cursor) == ([], None)

@@ -2,8 +2,7 @@
 configured connect timeout, then a StorageUnavailable — not a hung request."""
 
 import asyncio
-import socket
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy.pool import QueuePool
@@ -23,7 +22,7 @@ UNRESOLVABLE = "postgresql+asyncpg://app:secret@db.invalid:5432/app"  # connecti
         {"db_pool_size": 25, "db_max_overflow": 5, "db_pool_recycle_seconds": -1, "db_pool_pre_ping": True},
     ],
 )
-async def test_pool_settings_shape_a_postgres_engine_without_connecting(pool: dict) -> None:
+async def test_pool_settings_shape_a_postgres_engine_without_connecting(pool: dict[str, Any]) -> None:
     database = make_database(Settings(database_url=UNRESOLVABLE, **pool))
     assert isinstance(database, AsyncDatabase)
     engine = database.engine
@@ -36,14 +35,6 @@ async def test_pool_settings_shape_a_postgres_engine_without_connecting(pool: di
         assert engine.pool.checkedin() == engine.pool.checkedout() == 0  # nothing opened
     finally:
         await database.dispose()
-
-
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """host:port of a loopback listener that completes TCP handshakes and then never says a word."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        host, port = listener.getsockname()
-        yield f"{host}:{port}"
 
 
 async def test_connect_timeout_setting_bounds_waiting_for_a_silent_server(silent_server: str) -> None:

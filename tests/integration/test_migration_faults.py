@@ -6,10 +6,8 @@ imports each), where the one line must be all there is on stderr: a SQLite file 
 (aiosqlite's worker thread used to print a traceback of its own at exit) and a refused connection."""
 
 import os
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -70,14 +68,6 @@ CASES = {
     ),
 }
 ON_THE_COMMAND_LINE = ["missing-directory", "unreachable-port"]
-
-
-@pytest.fixture(scope="module")
-def silent_server() -> Iterator[str]:
-    """host:port of a loopback listener that completes TCP handshakes and then never says a word."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        host, port = listener.getsockname()
-        yield f"{host}:{port}"
 
 
 def case_url(name: str, tmp: Path, server: str) -> tuple[Case, str]:

@@ -4,7 +4,7 @@ migrated schema (not only the models) carries the domain's limits and constraint
 import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from alembic import command
@@ -18,6 +18,7 @@ from infrastructure.sql.tables import metadata
 from tests.databases import (
     POSTGRES_URL,
     SKIP_POSTGRES,
+    SQL_KINDS,
     alembic_config,
     migrate,
     off_loop,
@@ -28,7 +29,7 @@ from tests.databases import (
 T = TypeVar("T")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=SQL_KINDS)
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database of each SQL kind, never migrated before."""
     if request.param == "sqlite":
@@ -80,7 +81,7 @@ def test_models_and_migrations_do_not_drift(empty_database: str) -> None:
 def test_migrated_user_table_carries_the_domain_limits(empty_database: str) -> None:
     migrate(empty_database)
 
-    def read(inspector: Inspector) -> tuple:
+    def read(inspector: Inspector) -> tuple[Any, ...]:
         return (
             {c["name"]: c for c in inspector.get_columns("user")},
             inspector.get_unique_constraints("user"),
@@ -102,7 +103,7 @@ def test_migrated_user_table_carries_the_domain_limits(empty_database: str) -> N
 def test_migrated_post_table_carries_the_domain_limits_and_the_cascade(empty_database: str) -> None:
     migrate(empty_database)
 
-    def read(inspector: Inspector) -> tuple:
+    def read(inspector: Inspector) -> tuple[Any, ...]:
         return (
             {c["name"]: c for c in inspector.get_columns("post")},
             inspector.get_foreign_keys("post"),

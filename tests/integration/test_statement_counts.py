@@ -11,7 +11,8 @@ from api.app import create_app
 from infrastructure.container import Container
 from infrastructure.sql.engine import Database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
-from tests.factories import PostFactory, UserFactory
+from tests.api.sql_apps import app_client
+from tests.factories import PostFactory, UserFactory, id_of
 
 
 class StatementCounter:
@@ -33,8 +34,7 @@ class StatementCounter:
 async def client(sql_database: Database) -> AsyncIterator[httpx.AsyncClient]:
     container = Container()
     container.database.override(providers.Object(sql_database))
-    transport = httpx.ASGITransport(app=create_app(container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(create_app(container)) as client:
         yield client
 
 
@@ -43,7 +43,7 @@ async def seed_author_with_posts(database: Database, count: int) -> tuple[int, i
         author = await uow.users.add(UserFactory())
         posts = [await uow.posts.add(PostFactory(author_id=author.id)) for _ in range(count)]
         await uow.commit()
-    return author.id, posts[-1].id
+    return id_of(author), id_of(posts[-1])
 
 
 async def test_read_paths_use_the_same_few_statements_for_1_and_50_posts(

@@ -16,6 +16,7 @@ from domain.errors import (
 from domain.users import User
 from infrastructure.memory import MemoryStore
 from infrastructure.security import JwtTokenService
+from tests.factories import id_of
 from tests.fakes import FakeHasher, FixedClock
 
 SECRET = "s" * 40
@@ -44,7 +45,7 @@ async def ada(uow_factory, hasher: FakeHasher, clock: FixedClock) -> User:
 
 async def test_login_issues_a_token_naming_the_user(uow_factory, tokens, ada: User) -> None:
     token = await Authenticate(uow_factory, FakeHasher(), tokens)("ADA@example.com", "old password")
-    assert tokens.read(token) == TokenClaims(ada.id, ada.credentials_stamp)
+    assert tokens.read(token) == TokenClaims(id_of(ada), ada.credentials_stamp)
     assert await CurrentUser(uow_factory, tokens)(token) == ada
 
 
@@ -69,8 +70,8 @@ async def test_missing_or_malformed_tokens_are_refused(uow_factory, tokens, toke
 
 
 async def test_a_token_of_a_deleted_user_is_refused(uow_factory, tokens, ada: User) -> None:
-    token = tokens.issue(TokenClaims(ada.id, ada.credentials_stamp))
-    await DeleteAccount(uow_factory)(ada.id)
+    token = tokens.issue(TokenClaims(id_of(ada), ada.credentials_stamp))
+    await DeleteAccount(uow_factory)(id_of(ada))
     with pytest.raises(InvalidCredentials):
         await CurrentUser(uow_factory, tokens)(token)
 
@@ -110,7 +111,7 @@ async def test_a_password_change_revokes_the_tokens_issued_before_it(
     before = await login("ada@example.com", "old password")
 
     changes = ProfileChanges(password="new password", current_password="old password")
-    await UpdateProfile(uow_factory, hasher)(ada.id, changes)
+    await UpdateProfile(uow_factory, hasher)(id_of(ada), changes)
 
     with pytest.raises(InvalidCredentials):
         await CurrentUser(uow_factory, tokens)(before)
@@ -120,10 +121,10 @@ async def test_a_password_change_revokes_the_tokens_issued_before_it(
 
 async def test_profile_name_and_email_change(uow_factory, hasher, ada: User, store: MemoryStore) -> None:
     updated = await UpdateProfile(uow_factory, hasher)(
-        ada.id, ProfileChanges(name=" Ada L ", email="AL@x.org")
+        id_of(ada), ProfileChanges(name=" Ada L ", email="AL@x.org")
     )
     assert (updated.name, updated.email.value) == ("Ada L", "al@x.org")
-    assert store.users[ada.id] == updated
+    assert store.users[id_of(ada)] == updated
 
 
 async def test_profile_email_taken_by_another_user_is_refused(
@@ -131,12 +132,12 @@ async def test_profile_email_taken_by_another_user_is_refused(
 ) -> None:
     await RegisterUser(uow_factory, hasher, clock)("Bob", "bob@example.com", "long enough")
     with pytest.raises(EmailAlreadyRegistered):
-        await UpdateProfile(uow_factory, hasher)(ada.id, ProfileChanges(email="Bob@Example.com"))
-    assert store.users[ada.id] == ada
+        await UpdateProfile(uow_factory, hasher)(id_of(ada), ProfileChanges(email="Bob@Example.com"))
+    assert store.users[id_of(ada)] == ada
 
 
 async def test_keeping_ones_own_email_is_not_a_conflict(uow_factory, hasher, ada: User) -> None:
-    updated = await UpdateProfile(uow_factory, hasher)(ada.id, ProfileChanges(email="ADA@example.com"))
+    updated = await UpdateProfile(uow_factory, hasher)(id_of(ada), ProfileChanges(email="ADA@example.com"))
     assert updated.email == ada.email
 
 
@@ -144,20 +145,20 @@ async def test_password_change_needs_the_current_password(uow_factory, hasher, a
     update = UpdateProfile(uow_factory, hasher)
 
     with pytest.raises(ValidationError) as missing:
-        await update(ada.id, ProfileChanges(password="new password"))
+        await update(id_of(ada), ProfileChanges(password="new password"))
     assert missing.value.field == "current_password"
     with pytest.raises(PermissionDenied):
-        await update(ada.id, ProfileChanges(password="new password", current_password="wrong one"))
+        await update(id_of(ada), ProfileChanges(password="new password", current_password="wrong one"))
     assert store.users[ada.id] == ada
 
-    await update(ada.id, ProfileChanges(password="new password", current_password="old password"))
+    await update(id_of(ada), ProfileChanges(password="new password", current_password="old password"))
     assert await hasher.verify("new password", store.users[ada.id].password_hash)
 
 
 async def test_invalid_profile_changes_change_nothing(uow_factory, hasher, ada: User, store) -> None:
     for changes in [ProfileChanges(name=" "), ProfileChanges(email="nope"), ProfileChanges(password="short")]:
         with pytest.raises(ValidationError):
-            await UpdateProfile(uow_factory, hasher)(ada.id, changes)
+            await UpdateProfile(uow_factory, hasher)(id_of(ada), changes)
     assert store.users[ada.id] == ada
 
 

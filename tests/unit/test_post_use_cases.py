@@ -15,7 +15,7 @@ from application.users import DeleteAccount
 from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
-from tests.factories import UserFactory
+from tests.factories import UserFactory, id_of
 from tests.fakes import FixedClock
 
 
@@ -23,7 +23,7 @@ async def stored_user(store: MemoryStore, name: str) -> int:
     async with InMemoryUnitOfWork(store) as uow:
         user = await uow.users.add(UserFactory(name=name))
         await uow.commit()
-    return user.id
+    return id_of(user)
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ async def test_a_post_for_an_unknown_author_is_refused(create: CreatePost, store
 
 async def test_get_post_includes_the_author_summary(create: CreatePost, ada: int, uow_factory) -> None:
     post = await create(ada, "Title", "Body")
-    found = await GetPost(uow_factory)(post.id)
+    found = await GetPost(uow_factory)(id_of(post))
     assert found.post == post
     assert found.author == AuthorSummary(ada, "Ada")
 
@@ -101,9 +101,10 @@ async def test_list_posts_filters_by_author_and_pages(
 
     everything = await list_posts(PageRequest(limit=100))
     first = await list_posts(PageRequest(limit=2), author_id=ada)
+    assert first.next_cursor is not None
     rest = await list_posts(PageRequest(limit=2, after=first.next_cursor), author_id=ada)
 
-    assert list(everything.items) == sorted(adas + bobs, key=lambda p: p.id)
+    assert list(everything.items) == sorted(adas + bobs, key=id_of)
     assert [*first.items, *rest.items] == adas
     assert rest.next_cursor is None
 
@@ -126,12 +127,12 @@ async def test_the_author_edits_a_post(
     post = await create(ada, "Title", "Body")
     clock.advance(minutes=5)
 
-    edited = await UpdatePost(uow_factory, clock)(ada, post.id, PostEdit(title=" New title "))
+    edited = await UpdatePost(uow_factory, clock)(ada, id_of(post), PostEdit(title=" New title "))
 
     assert (edited.title, edited.content) == ("New title", "Body")
     assert edited.created_at == post.created_at
     assert edited.updated_at == clock.now() != post.updated_at
-    assert store.posts[post.id] == edited
+    assert store.posts[id_of(post)] == edited
 
 
 async def test_others_may_not_edit_or_delete_a_post(
@@ -140,9 +141,9 @@ async def test_others_may_not_edit_or_delete_a_post(
     post = await create(ada, "Title", "Body")
 
     with pytest.raises(PermissionDenied):
-        await UpdatePost(uow_factory, clock)(bob, post.id, PostEdit(title="Hijacked"))
+        await UpdatePost(uow_factory, clock)(bob, id_of(post), PostEdit(title="Hijacked"))
     with pytest.raises(PermissionDenied):
-        await DeletePost(uow_factory)(bob, post.id)
+        await DeletePost(uow_factory)(bob, id_of(post))
 
     assert store.posts == {post.id: post}
 
@@ -161,7 +162,7 @@ async def test_an_invalid_edit_changes_nothing(
 ) -> None:
     post = await create(ada, "Title", "Body")
     with pytest.raises(ValidationError):
-        await UpdatePost(uow_factory, clock)(ada, post.id, PostEdit(title="ok", content=" "))
+        await UpdatePost(uow_factory, clock)(ada, id_of(post), PostEdit(title="ok", content=" "))
     assert store.posts == {post.id: post}
 
 
@@ -170,7 +171,7 @@ async def test_the_author_deletes_a_post(
 ) -> None:
     kept = await create(ada, "Kept", "Body")
     gone = await create(ada, "Gone", "Body")
-    await DeletePost(uow_factory)(ada, gone.id)
+    await DeletePost(uow_factory)(ada, id_of(gone))
     assert store.posts == {kept.id: kept}
 
 

@@ -4,7 +4,7 @@ from application.pagination import PageRequest
 from application.users import GetUser, ListUsers, RegisterUser
 from domain.errors import EmailAlreadyRegistered, NotFound, ValidationError
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
-from tests.factories import UserFactory
+from tests.factories import UserFactory, id_of
 from tests.fakes import FakeHasher, FixedClock
 
 
@@ -55,7 +55,7 @@ async def test_invalid_registrations_store_nothing(
 
 async def test_get_user_returns_the_registered_user(register: RegisterUser, uow_factory) -> None:
     user = await register("Ada", "ada@example.com", "long enough")
-    assert await GetUser(uow_factory)(user.id) == user
+    assert await GetUser(uow_factory)(id_of(user)) == user
 
 
 async def test_get_unknown_user_raises_not_found(uow_factory) -> None:
@@ -69,7 +69,9 @@ async def test_list_users_walks_keyset_pages_in_id_order(register: RegisterUser,
     list_users = ListUsers(uow_factory)
 
     first = await list_users(PageRequest(limit=2))
+    assert first.next_cursor is not None
     second = await list_users(PageRequest(limit=2, after=first.next_cursor))
+    assert second.next_cursor is not None
     last = await list_users(PageRequest(limit=2, after=second.next_cursor))
 
     assert [*first.items, *second.items, *last.items] == registered
