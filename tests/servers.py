@@ -1,6 +1,7 @@
 """Real `users-posts serve` processes for tests: free ports, readiness, SIGTERM at the end."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +50,13 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def sqlite_copy(template: Path, directory: Path) -> str:
+    """The URL of a copy of the migrated SQLite `template` in `directory`: the served app's own file."""
+    path = directory / "app.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
 
 
 def server_env(database_url: str, **settings: str) -> dict[str, str]:

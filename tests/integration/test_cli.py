@@ -74,6 +74,17 @@ def test_migrate_check_fails_on_a_pending_migration(run, tmp_path: Path) -> None
     assert "not up to date" in output
 
 
+def test_migrate_check_fails_when_the_database_drifts_from_the_models(run, tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "app.db")
+    migrate(url, "head")
+    with sqlite3.connect(tmp_path / "app.db") as database:
+        database.execute("DROP INDEX ix_post_author_id_id")  # what a hand-made change in production does
+
+    code, output = run("migrate", "--check", APP_DATABASE_URL=url)
+    assert code == 1
+    assert "ix_post_author_id_id" in output
+
+
 def test_seed_adds_users_with_real_hashes_and_their_posts(run, sqlite_database: str) -> None:
     path = Path(sqlite_database.split("///", 1)[1])
 

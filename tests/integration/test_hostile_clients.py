@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Server, closed_within, read_response, served, server_env
+from tests.servers import Server, closed_within, read_response, served, server_env, sqlite_copy
 
 HEAD_TIMEOUT = 1.0
 KEEP_ALIVE = 2.0
@@ -23,7 +23,7 @@ REQUEST = b"GET /health/live HTTP/1.1\r\nHost: test\r\n"
 def server(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path) -> Iterator[Server]:
     directory = tmp_path_factory.mktemp("hostile")
     env = server_env(
-        f"sqlite:///{migrated_sqlite_template}",
+        sqlite_copy(migrated_sqlite_template, directory),
         APP_SERVER_HEADER_TIMEOUT_SECONDS=str(HEAD_TIMEOUT),
         APP_SERVER_KEEP_ALIVE_SECONDS=str(KEEP_ALIVE),
         APP_SERVER_MAX_HEADER_BYTES=str(MAX_HEAD_BYTES),

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.databases import ROOT
-from tests.servers import Server, closed_within, free_port, read_response, served, server_env
+from tests.servers import Server, closed_within, free_port, read_response, served, server_env, sqlite_copy
 
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 pytestmark = pytest.mark.skipif(
@@ -55,7 +55,7 @@ def site_conf(listen_port: int, app_port: int) -> str:
 def proxy(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path) -> Iterator[Server]:
     """nginx with deploy/nginx.conf on a free port, in front of `users-posts serve`."""
     tmp = tmp_path_factory.mktemp("nginx")
-    with served(server_env(f"sqlite:///{migrated_sqlite_template}"), tmp / "app.log") as app:
+    with served(server_env(sqlite_copy(migrated_sqlite_template, tmp)), tmp / "app.log") as app:
         port = free_port()
         (tmp / "users-posts.conf").write_text(site_conf(port, app.port))
         (tmp / "nginx.conf").write_text(MAIN_CONF.format(tmp=tmp))
