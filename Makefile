@@ -24,11 +24,13 @@ install: $(VENV)/.installed
 
 dev: $(VENV)/.installed-dev
 
+WORKERS ?= 1
+
 migrate: install  ## apply migrations to APP_DATABASE_URL (default: ./app.db)
-	$(BIN)/alembic upgrade head
+	$(BIN)/users-posts migrate
 
 run: migrate  ## serve the API on http://$(HOST):$(PORT) (docs at /docs)
-	$(BIN)/uvicorn api.app:app --host $(HOST) --port $(PORT)
+	$(BIN)/users-posts serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 lint: dev
 	$(BIN)/ruff check .

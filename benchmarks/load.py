@@ -39,16 +39,27 @@ def free_port() -> int:
         return port
 
 
+def _command(target: str, port: int, workers: int | None) -> list[str]:
+    if workers is None:
+        uvicorn = [sys.executable, "-m", "uvicorn", target, "--host", HOST, "--port", str(port)]
+        return [*uvicorn, *uvicorn_options()]
+    # Our app as production serves it: the `users-posts serve` command, its server options and workers.
+    cli = str(Path(sys.executable).with_name("users-posts"))
+    return [cli, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+
+
 @contextlib.contextmanager
-def serve(target: str, env: dict[str, str], log_path: Path, timeout: float = 30.0) -> Iterator[str]:
-    """Run `uvicorn target` (1 worker) on a free loopback port until the block exits; yields its URL."""
+def serve(
+    target: str, env: dict[str, str], log_path: Path, timeout: float = 30.0, workers: int | None = None
+) -> Iterator[str]:
+    """Run `uvicorn target` (1 worker), or with `workers` our `users-posts serve --workers N`, on a free
+    loopback port until the block exits; yields its URL."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(3):  # another program may take the free port before uvicorn binds it
         port = free_port()
-        command = [sys.executable, "-m", "uvicorn", target, "--host", HOST, "--port", str(port)]
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [*command, *uvicorn_options()],
+                _command(target, port, workers),
                 cwd=ROOT,
                 env={**os.environ, **env},
                 stdout=log,

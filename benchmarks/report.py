@@ -119,6 +119,18 @@ def _mixed_rows(cells: dict[str, dict[str, Any]], max_ratio: float) -> list[str]
     return rows
 
 
+def _workers_rows(workers: dict[str, Any]) -> list[str]:
+    """Our app as `users-posts serve` runs it (its server options, access log on), 1 and 2 workers."""
+    if "cells" not in workers:
+        return [f"Not measured: {workers.get('error', 'n/a')}"]
+    rows = ["| workers | req/s | p50 ms | p99 ms |", "|--:|--:|--:|--:|"]
+    rows += [f"| {n} | " + " | ".join(_app_cells(cell)) + " |" for n, cell in workers["cells"].items()]
+    scaling = workers.get("scaling")
+    most = list(workers["cells"])[-1]
+    rows += ["", f"Scaling, {most} workers / 1: **{scaling:.2f}{X}**" if scaling else "Scaling: n/a"]
+    return rows
+
+
 def markdown(results: dict[str, Any]) -> str:
     m, s = results["machine"], results["settings"]
     lines = [
@@ -163,4 +175,7 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [_endpoint_row(key, cells, targets[key]) for key in LABELS]
         lines += ["", f"### {title}: `GET /users/{{id}}` during registrations", ""]
         lines += _mixed_rows(cells, results["targets"]["p99_during_registrations_max_ratio"])
+        if "workers" in result:
+            lines += ["", f"### {title}: `GET /users/{{id}}` with `users-posts serve --workers N`", ""]
+            lines += _workers_rows(result["workers"])
     return "\n".join(lines) + "\n"

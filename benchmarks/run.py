@@ -179,6 +179,32 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
     return {"apps": cells}
 
 
+WORKER_COUNTS = (1, 2)
+
+
+def bench_workers(url: str, settings: Settings) -> dict[str, Any]:
+    """`GET /users/{id}` on our app served by `users-posts serve --workers N` for N in WORKER_COUNTS
+    (runs interleaved), and the throughput of the most workers over one worker's."""
+    endpoint = ENDPOINTS[0]
+    print(f"  postgresql: {endpoint.label}, users-posts serve --workers {'/'.join(map(str, WORKER_COUNTS))}")
+    with contextlib.ExitStack() as stack:
+        bases = {}
+        for workers in WORKER_COUNTS:
+            log = HERE / "results" / f"postgresql-ours-{workers}-workers.log"
+            env = {"APP_DATABASE_URL": url, "APP_DB_POOL_SIZE": "10"}
+            bases[f"{workers}"] = stack.enter_context(serve(APPS["ours"], env, log, workers=workers))
+        for key, base_url in bases.items():
+            if problem := probe(base_url, endpoint):
+                return {"error": f"{key} worker(s): {problem}"}
+        cells = measure(bases, endpoint.path, settings)
+    one, most = (_throughput(cells[f"{n}"]) for n in (WORKER_COUNTS[0], WORKER_COUNTS[-1]))
+    return {"cells": cells, "scaling": most / one if one and most else None}
+
+
+def _throughput(cell: dict[str, Any]) -> float | None:
+    return cell.get("requests_per_s") if "error" not in cell else None
+
+
 def bench_sqlite(settings: Settings) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
         seeded = Path(directory) / "seed.db"
@@ -217,6 +243,7 @@ def bench_postgres(admin_url: str, settings: Settings) -> dict[str, Any]:
         rest = url.split("://", 1)[1]
         urls = {app: f"{scheme}://{rest}" for app, scheme in SCHEMES["postgresql"].items()}
         result = bench_database("postgresql", urls, settings)
+        result["workers"] = bench_workers(urls["ours"], settings)
         result["server_version"] = seed.postgres_version(url)
         return result
     finally:

@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     jwt_secret: str = DEFAULT_JWT_SECRET
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Shared state of several processes (rate limits); unset, each process keeps its own.
+    redis_url: str | None = None
+    # The HTTP server `users-posts serve` starts: what a slow or hostile client may hold.
+    server_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    server_max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    server_max_connections: int = Field(default=1000, ge=1)
+    server_keep_alive_seconds: float = Field(default=5.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0)
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Self:

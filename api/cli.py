@@ -1,0 +1,156 @@
+"""`users-posts`: the operator's command line — serve, migrate, seed, check."""
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from api.server import uvicorn_options
+from infrastructure import operations
+from infrastructure.settings import InvalidSettings, Settings, load_settings
+
+cli = typer.Typer(
+    help="Users & posts service: serve it, migrate its database, seed demo data, check its dependencies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def main() -> None:
+    cli()
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except InvalidSettings as error:
+        raise _fail(str(error)) from None
+
+
+@contextmanager
+def _multiprocess_metrics(workers: int) -> Iterator[None]:
+    """With several workers, give prometheus-client a fresh directory to aggregate their metrics in
+    (unless the operator named one), set before the workers start and removed when they are gone."""
+    if workers == 1 or os.environ.get(MULTIPROC_DIR):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="users-posts-metrics-")
+    os.environ[MULTIPROC_DIR] = directory
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_DIR]
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes (more than 1 needs PostgreSQL)")] = 1,
+) -> None:
+    """Serve the API with uvicorn, hardened against slow and hostile clients (APP_SERVER_* settings);
+    SIGTERM lets in-flight requests finish (up to APP_SHUTDOWN_GRACE_SECONDS)."""
+    settings = _settings()
+    if workers > 1 and operations.database_backend(settings.database_url) == "sqlite":
+        raise _fail(
+            "--workers above 1 needs PostgreSQL (APP_DATABASE_URL=postgresql+asyncpg://…): "
+            "the embedded SQLite database serves one process"
+        )
+    with _multiprocess_metrics(workers):
+        uvicorn.run(**uvicorn_options(settings, host, port, workers))
+
+
+@cli.command()
+def migrate(
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="change nothing; exit 1 when migrations are pending or models drift"),
+    ] = False,
+) -> None:
+    """Upgrade the database of APP_DATABASE_URL to the latest migration."""
+    _settings()
+    if not check:
+        operations.upgrade_to_head()
+        return
+    if problem := operations.migration_problem():
+        raise _fail(problem)
+    typer.echo("ok: the database is at the latest migration and matches the models")
+
+
+@cli.command()
+def seed(
+    users: Annotated[int, typer.Option(min=1, help="users to create")] = 100,
+    posts_per_user: Annotated[int, typer.Option(min=0, help="posts for each user")] = 5,
+) -> None:
+    """Add demo users (with real argon2 password hashes) and their posts."""
+    from rich.progress import Progress  # typer's own dependency
+
+    from infrastructure.seeding import DEMO_PASSWORD, demo_password_hashes, seed_demo_data
+
+    settings = _settings()
+    hashes = demo_password_hashes()
+    with Progress(disable=not sys.stderr.isatty(), transient=True) as progress:
+        task = progress.add_task("seeding", total=users * (1 + posts_per_user))
+        seeded = asyncio.run(
+            seed_demo_data(
+                settings.database_url,
+                users,
+                posts_per_user,
+                hashes,
+                lambda rows: progress.advance(task, rows),
+            )
+        )
+    typer.echo(
+        f"seeded {seeded.users} users ({seeded.first_email} … {seeded.last_email}, "
+        f"password {DEMO_PASSWORD!r}) and {seeded.posts} posts"
+    )
+
+
+@cli.command()
+def check() -> None:
+    """Check the settings, the database and (when APP_REDIS_URL is set) Redis: one line each."""
+    try:
+        settings = load_settings()
+    except InvalidSettings as error:
+        typer.echo(f"FAIL settings: {error}")
+        raise typer.Exit(1) from None
+    typer.echo(f"ok   settings: APP_ENV={settings.env}")
+    failed = False
+    try:
+        asyncio.run(operations.ping_database(settings))
+        typer.echo(f"ok   database: {operations.shown_url(settings.database_url)} answers")
+    except Exception as error:
+        failed = True
+        typer.echo(f"FAIL database: {operations.shown_url(settings.database_url)}: {_reason(error)}")
+    if settings.redis_url is None:
+        typer.echo("skip redis: APP_REDIS_URL is not set (rate limits are per process)")
+    else:
+        try:
+            asyncio.run(operations.ping_redis(settings.redis_url, settings.db_connect_timeout_seconds))
+            typer.echo(f"ok   redis: {operations.shown_url(settings.redis_url)} answers")
+        except Exception as error:
+            failed = True
+            typer.echo(f"FAIL redis: {operations.shown_url(settings.redis_url)}: {_reason(error)}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _reason(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
