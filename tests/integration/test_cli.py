@@ -4,6 +4,7 @@ of several workers on SQLite."""
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pwdlib import PasswordHash
@@ -33,7 +34,7 @@ def run(monkeypatch: pytest.MonkeyPatch):
     return invoke
 
 
-def rows(path: Path, sql: str) -> list[tuple]:
+def rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as connection:
         return connection.execute(sql).fetchall()
 
