@@ -28,7 +28,7 @@ migrate: install  ## apply migrations to APP_DATABASE_URL (default: ./app.db)
 	$(BIN)/alembic upgrade head
 
 run: migrate  ## serve the API on http://$(HOST):$(PORT) (docs at /docs)
-	$(BIN)/uvicorn api.app:app --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn api.app:app --host $(HOST) --port $(PORT) --no-access-log  # the app logs each request
 
 lint: dev
 	$(BIN)/ruff check .

@@ -1,0 +1,119 @@
+"""Structured logs. Every record goes through the standard library's logging (the app's, uvicorn's, the
+libraries'), and one structlog formatter renders them all alike: a console line or a JSON object, with the
+request id of the request it was logged in.
+
+The app logs with `logging.getLogger(__name__)`; fields go in `extra={...}` under the names of FIELDS.
+`configure_logging(settings)` sets it up; the server calls it before serving (see `uvicorn_logging`)."""
+
+import logging
+import sys
+from typing import Any
+from urllib.parse import unquote_plus
+
+import orjson
+import structlog
+from asgi_correlation_id import correlation_id
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from infrastructure.settings import Settings
+
+# The fields of the app's events (passed as `extra`); anything else a record carries stays out.
+FIELDS = (
+    "method",
+    "route",
+    "path",
+    "query",
+    "status",
+    "duration_ms",
+    "client",
+    "user_id",
+    "error",
+)
+# Query parameters whose values are secrets: replaced by REDACTED wherever a query is logged.
+SECRET_QUERY_KEYS = frozenset(
+    {"password", "current_password", "new_password", "token", "access_token", "refresh_token", "secret"}
+)
+REDACTED = "[redacted]"
+# Libraries that log secrets or floods when their loggers are enabled (SQLAlchemy logs statements with
+# their parameters, a password hash among them, at INFO): warnings only, whatever APP_LOG_LEVEL says.
+QUIET_LOGGERS = ("sqlalchemy", "multipart", "python_multipart", "asyncio", "httpcore", "httpx")
+
+
+class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler configure_logging installed, so a second call replaces it."""
+
+
+def redact_query(query: str) -> str:
+    """`query` with the value of every secret parameter (SECRET_QUERY_KEYS, any case) replaced."""
+    parts = query.split("&")
+    for i, part in enumerate(parts):
+        key, sep, _ = part.partition("=")
+        if unquote_plus(key).strip().lower() in SECRET_QUERY_KEYS:
+            parts[i] = f"{key}{sep or '='}{REDACTED}"
+    return "&".join(parts)
+
+
+def _add_request_id(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    request_id = correlation_id.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
+
+
+def _json(event_dict: Any, **_kwargs: Any) -> str:
+    return orjson.dumps(event_dict, default=repr).decode()
+
+
+def formatter(settings: Settings) -> structlog.stdlib.ProcessorFormatter:
+    """The one formatter of every log record, in settings.log_renderer's format."""
+    pre_chain: list[Processor] = [
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(allow=FIELDS),
+        _add_request_id,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Processor
+    if settings.log_renderer == "json":
+        pre_chain.append(structlog.processors.format_exc_info)  # the traceback as one "exception" string
+        renderer = structlog.processors.JSONRenderer(serializer=_json)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=pre_chain,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+
+
+def configure_logging(settings: Settings) -> None:
+    """Send every record to stdout through `formatter(settings)` at APP_LOG_LEVEL; uvicorn's loggers
+    included, its access logger silenced (the app logs one access event per request itself).
+    Calling it again replaces what the previous call installed."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _OurHandler)]:
+        root.removeHandler(handler)
+    handler = _OurHandler(sys.stdout)
+    handler.setFormatter(formatter(settings))
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    for name in ("uvicorn", "uvicorn.error"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.setLevel(logging.NOTSET)
+        uvicorn_logger.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
+    access.disabled = True
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def uvicorn_logging(settings: Settings) -> dict[str, Any]:
+    """Configure logging, and return the keyword arguments `uvicorn.run` (or `uvicorn.Config`) needs so
+    that it keeps it: no logging config of its own, no access line. Call it before `uvicorn.run`, so that
+    uvicorn's first lines are formatted too."""
+    configure_logging(settings)
+    return {"log_config": None, "access_log": False}
