@@ -3,6 +3,7 @@ libraries'), and one structlog formatter renders them all alike: a console line 
 request id of the request it was logged in.
 
 The app logs with `logging.getLogger(__name__)`; fields go in `extra={...}` under the names of FIELDS.
+The access event, logged on every request, takes a shorter way (`log_event`) to the same output.
 `configure_logging(settings)` sets it up; the server calls it before serving (see `uvicorn_logging`)."""
 
 import logging
@@ -64,39 +65,81 @@ def _json(event_dict: Any, **_kwargs: Any) -> str:
     return orjson.dumps(event_dict, default=repr).decode()
 
 
+def _renderer(settings: Settings) -> Processor:
+    if settings.log_renderer == "json":
+        return structlog.processors.JSONRenderer(serializer=_json)
+    return structlog.dev.ConsoleRenderer(
+        colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+    )
+
+
+# After the level, logger name and fields: what every event gets, however it is logged.
+_COMMON: tuple[Processor, ...] = (_add_request_id, structlog.processors.TimeStamper(fmt="iso", utc=True))
+
+
 def formatter(settings: Settings) -> structlog.stdlib.ProcessorFormatter:
     """The one formatter of every log record, in settings.log_renderer's format."""
     pre_chain: list[Processor] = [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(allow=FIELDS),
-        _add_request_id,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        *_COMMON,
     ]
-    renderer: Processor
     if settings.log_renderer == "json":
         pre_chain.append(structlog.processors.format_exc_info)  # the traceback as one "exception" string
-        renderer = structlog.processors.JSONRenderer(serializer=_json)
-    else:
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=pre_chain,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(settings)],
     )
+
+
+class _EventWriter:
+    """Renders an event as `formatter` renders a record (same fields, same order) and writes it to the
+    stream of the handler configure_logging installed, without building a LogRecord: a record costs
+    about 50 µs through ProcessorFormatter (which also copies it), this about a tenth of that."""
+
+    def __init__(self, settings: Settings, handler: logging.StreamHandler) -> None:  # type: ignore[type-arg]
+        self._processors = (*_COMMON, _renderer(settings))
+        self._handler = handler
+
+    def write(self, logger: str, level: str, event: str, fields: dict[str, Any]) -> None:
+        event_dict: Any = {"event": event, "level": level, "logger": logger, **fields}
+        for processor in self._processors:
+            event_dict = processor(None, level, event_dict)
+        self._handler.acquire()
+        try:
+            self._handler.stream.write(event_dict + "\n")
+            self._handler.flush()
+        finally:
+            self._handler.release()
+
+
+_event_writer: _EventWriter | None = None
+
+
+def log_event(logger: logging.Logger, level: int, event: str, fields: dict[str, Any]) -> None:
+    """Log `event` with `fields` (names from FIELDS) on `logger` if it is enabled for `level`: straight
+    to the output when configure_logging set it up, through the logging module otherwise."""
+    if not logger.isEnabledFor(level):
+        return
+    if _event_writer is not None:
+        _event_writer.write(logger.name, logging.getLevelName(level).lower(), event, fields)
+    else:
+        logger.log(level, event, extra=fields)
 
 
 def configure_logging(settings: Settings) -> None:
     """Send every record to stdout through `formatter(settings)` at APP_LOG_LEVEL; uvicorn's loggers
     included, its access logger silenced (the app logs one access event per request itself).
     Calling it again replaces what the previous call installed."""
+    global _event_writer
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _OurHandler)]:
         root.removeHandler(handler)
     handler = _OurHandler(sys.stdout)
     handler.setFormatter(formatter(settings))
     root.addHandler(handler)
+    _event_writer = _EventWriter(settings, handler)
     root.setLevel(settings.log_level)
     for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.logs import redact_query
+from api.logs import log_event, redact_query
 from api.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS, UNMATCHED_ROUTE
 from api.problems import problem
 
@@ -130,9 +130,11 @@ class RequestObserver:
     def _log_access(scope: Scope, status: int, elapsed: float) -> None:
         client = scope.get("client")
         query = scope.get("query_string")
-        access_logger.info(
+        log_event(
+            access_logger,
+            logging.INFO,
             "request",
-            extra={
+            {
                 "method": scope["method"],
                 "route": route_of(scope),
                 "path": scope["path"],

@@ -40,8 +40,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(target: str, env: dict[str, str], log_path: Path, timeout: float = 30.0) -> Iterator[str]:
-    """Run `uvicorn target` (1 worker) on a free loopback port until the block exits; yields its URL."""
+def serve(
+    target: str, env: dict[str, str], log_path: Path, timeout: float = 30.0, announces: bool = True
+) -> Iterator[str]:
+    """Run `uvicorn target` (1 worker) on a free loopback port until the block exits; yields its URL.
+    `announces=False` for a server logging warnings only: it never logs that it is running."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(3):  # another program may take the free port before uvicorn binds it
         port = free_port()
@@ -57,7 +60,7 @@ def serve(target: str, env: dict[str, str], log_path: Path, timeout: float = 30.
             )
         try:
             base_url = f"http://{HOST}:{port}"
-            if _wait_until_up(base_url, process, log_path, timeout, last_try=attempt == 2):
+            if _wait_until_up(base_url, process, log_path, timeout, attempt == 2, announces):
                 yield base_url
                 return
         finally:
@@ -65,7 +68,12 @@ def serve(target: str, env: dict[str, str], log_path: Path, timeout: float = 30.
 
 
 def _wait_until_up(
-    base_url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float, last_try: bool
+    base_url: str,
+    process: subprocess.Popen[bytes],
+    log_path: Path,
+    timeout: float,
+    last_try: bool,
+    announces: bool,
 ) -> bool:
     """True once this very process listens (its startup line is logged) and answers HTTP;
     False when it could not bind its port and there are tries left."""
@@ -76,7 +84,7 @@ def _wait_until_up(
             if "address already in use" in log and not last_try:
                 return False
             raise RuntimeError(f"server exited ({process.returncode}): {log[-1500:]}")
-        if "Uvicorn running on" in log:
+        if "Uvicorn running on" in log or not announces:
             with contextlib.suppress(httpx.TransportError):
                 httpx.get(f"{base_url}/users/1", timeout=1.0)
                 return True

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.logs import REDACTED, configure_logging, redact_query
+import api.logs
+from api.logs import REDACTED, configure_logging, log_event, redact_query
 from infrastructure.settings import Settings
 
 
@@ -35,8 +36,9 @@ def test_the_log_format_follows_the_environment_unless_set() -> None:
 
 
 @pytest.fixture
-def logging_state() -> Iterator[None]:
+def logging_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Restore what configure_logging changes."""
+    monkeypatch.setattr(api.logs, "_event_writer", None)
     names = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy")
     saved = {
         name: (logger.handlers[:], logger.level, logger.propagate, logger.disabled)
@@ -77,3 +79,29 @@ def test_uvicorn_and_the_app_log_through_one_formatter(monkeypatch: pytest.Monke
     ]
     assert all(e["timestamp"].endswith("Z") for e in lines)
     assert uvicorn_handler not in logging.getLogger("uvicorn.error").handlers
+
+
+@pytest.mark.usefixtures("logging_state")
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_the_access_event_is_rendered_as_a_record_would_be(
+    monkeypatch: pytest.MonkeyPatch, log_format: str
+) -> None:
+    """log_event's short way writes what the logging module would, but for the timestamp."""
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    configure_logging(Settings(log_format=log_format))
+    fields = {"method": "GET", "route": "/users/{user_id}", "status": 200, "user_id": None}
+    access = logging.getLogger("api.access")
+
+    log_event(access, logging.INFO, "request", fields)
+    access.info("request", extra=fields)
+    log_event(access, logging.DEBUG, "not at INFO", fields)
+
+    short, long = out.getvalue().splitlines()
+    if log_format == "json":
+        short_event, long_event = json.loads(short), json.loads(long)
+        assert short_event.pop("timestamp")
+        assert long_event.pop("timestamp")
+        assert list(short_event.items()) == list(long_event.items())
+    else:
+        assert short.split(" ", 1)[1] == long.split(" ", 1)[1]  # after the timestamp
