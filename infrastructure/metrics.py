@@ -63,7 +63,7 @@ def watch_pool(engine: Engine) -> None:
     """Report the size and the connections in use of `engine`'s pool. Only a queue pool (PostgreSQL)
     has one worth reporting: the embedded SQLite holds one connection."""
     pool = engine.pool
-    if not isinstance(pool, QueuePool):
+    if engine.dialect.name == "sqlite" or not isinstance(pool, QueuePool):
         return
     DB_POOL_SIZE.set(pool.size())
     # Listening on the engine (not the pool) keeps the listeners when dispose() replaces the pool.
