@@ -9,7 +9,7 @@ The access event, logged on every request, takes a shorter way (`log_event`) to 
 import asyncio
 import logging
 import sys
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 import orjson
@@ -41,8 +41,8 @@ REDACTED = "[redacted]"
 QUIET_LOGGERS = ("sqlalchemy", "multipart", "python_multipart", "asyncio", "httpcore", "httpx")
 
 
-class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Marks the handler configure_logging installed, so a second call replaces it."""
+class AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler configure_logging installs (its class marks it, so that a second call replaces it)."""
 
 
 def redact_query(query: str) -> str:
@@ -66,8 +66,11 @@ def _json(event_dict: Any, **_kwargs: Any) -> str:
     return orjson.dumps(event_dict, default=repr).decode()
 
 
-def _renderer(settings: Settings) -> Processor:
-    if settings.log_renderer == "json":
+LogFormat = Literal["console", "json"]
+
+
+def _renderer(log_format: LogFormat) -> Processor:
+    if log_format == "json":
         return structlog.processors.JSONRenderer(serializer=_json)
     return structlog.dev.ConsoleRenderer(
         colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
@@ -78,19 +81,19 @@ def _renderer(settings: Settings) -> Processor:
 _COMMON: tuple[Processor, ...] = (_add_request_id, structlog.processors.TimeStamper(fmt="iso", utc=True))
 
 
-def formatter(settings: Settings) -> structlog.stdlib.ProcessorFormatter:
-    """The one formatter of every log record, in settings.log_renderer's format."""
+def formatter(log_format: LogFormat) -> structlog.stdlib.ProcessorFormatter:
+    """The one formatter of every log record (settings.log_renderer says which format)."""
     pre_chain: list[Processor] = [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(allow=FIELDS),
         *_COMMON,
     ]
-    if settings.log_renderer == "json":
+    if log_format == "json":
         pre_chain.append(structlog.processors.format_exc_info)  # the traceback as one "exception" string
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=pre_chain,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(settings)],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(log_format)],
     )
 
 
@@ -102,8 +105,8 @@ class _EventWriter:
 
     FLUSH_EVERY_S = 0.05
 
-    def __init__(self, settings: Settings, handler: logging.StreamHandler) -> None:  # type: ignore[type-arg]
-        self._processors = (*_COMMON, _renderer(settings))
+    def __init__(self, log_format: LogFormat, handler: logging.StreamHandler) -> None:  # type: ignore[type-arg]
+        self._processors = (*_COMMON, _renderer(log_format))
         self._handler = handler
         self._flush_pending = False
 
@@ -148,12 +151,12 @@ def configure_logging(settings: Settings) -> None:
     Calling it again replaces what the previous call installed."""
     global _event_writer
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if isinstance(h, _OurHandler)]:
+    for handler in [h for h in root.handlers if isinstance(h, AppLogHandler)]:
         root.removeHandler(handler)
-    handler = _OurHandler(sys.stdout)
-    handler.setFormatter(formatter(settings))
+    handler = AppLogHandler(sys.stdout)
+    handler.setFormatter(formatter(settings.log_renderer))
     root.addHandler(handler)
-    _event_writer = _EventWriter(settings, handler)
+    _event_writer = _EventWriter(settings.log_renderer, handler)
     root.setLevel(settings.log_level)
     for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
@@ -169,8 +172,24 @@ def configure_logging(settings: Settings) -> None:
 
 
 def uvicorn_logging(settings: Settings) -> dict[str, Any]:
-    """Configure logging, and return the keyword arguments `uvicorn.run` (or `uvicorn.Config`) needs so
-    that it keeps it: no logging config of its own, no access line. Call it before `uvicorn.run`, so that
-    uvicorn's first lines are formatted too."""
-    configure_logging(settings)
-    return {"log_config": None, "access_log": False}
+    """The keyword arguments of `uvicorn.run` (or `uvicorn.Config`) for the app's logging: uvicorn applies
+    this logging configuration in its own process and in every worker before its first line (the app's
+    start-up then completes it with configure_logging), and writes no access line of its own."""
+    level = settings.log_level
+    quiet_level = max(logging.WARNING, logging.getLevelNamesMapping()[level])
+    log_config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"app": {"()": f"{__name__}.formatter", "log_format": settings.log_renderer}},
+        "handlers": {
+            "app": {"class": f"{__name__}.AppLogHandler", "formatter": "app", "stream": "ext://sys.stdout"}
+        },
+        "root": {"handlers": ["app"], "level": level},
+        "loggers": {
+            "uvicorn": {"handlers": [], "level": "NOTSET", "propagate": True},
+            "uvicorn.error": {"handlers": [], "level": "NOTSET", "propagate": True},
+            "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+            **{name: {"level": quiet_level} for name in QUIET_LOGGERS},
+        },
+    }
+    return {"log_config": log_config, "access_log": False}

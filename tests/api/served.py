@@ -1,5 +1,5 @@
 """The app served over real HTTP by uvicorn in a subprocess, started the way a server command starts it:
-logging configured from the settings first (api.logs.uvicorn_logging), then uvicorn.run."""
+uvicorn.run with the logging arguments of api.logs.uvicorn_logging."""
 
 import contextlib
 import os

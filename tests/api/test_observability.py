@@ -26,7 +26,7 @@ def json_log() -> Iterator[Callable[[], list[dict]]]:
     own HTTP client's left out)."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter(Settings(log_format="json")))
+    handler.setFormatter(formatter("json"))
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
