@@ -11,6 +11,7 @@ from dependency_injector import providers
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from api.observability import set_user_id
 from application.auth import Authenticate
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
@@ -53,7 +54,9 @@ _resolve_current_user = provide(Container.current_user)
 
 
 async def _current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    return await (await _resolve_current_user(request))(token)
+    user = await (await _resolve_current_user(request))(token)
+    set_user_id(request, user.id)  # for the request's access and error events
+    return user
 
 
 CurrentUser = Annotated[User, Depends(_current_user)]

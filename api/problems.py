@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from asgi_correlation_id import correlation_id
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -31,6 +32,7 @@ def problem(
         "detail": detail,
         "instance": instance,
         **extra,
+        "request_id": correlation_id.get(),  # to quote when reporting the error
     }
     return ProblemResponse(body, status_code=status, headers=headers)
 
@@ -42,6 +44,7 @@ class Problem(BaseModel):
     detail: str
     instance: str
     errors: list[dict[str, Any]] | None = None
+    request_id: str | None = None
 
 
 # What any route taking a body may answer besides its own errors: a body that is not UTF-8 (400), too

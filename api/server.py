@@ -11,6 +11,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.logs import uvicorn_logging
 from infrastructure.settings import Settings, load_settings
 
 APP = "api.app:app"
@@ -39,6 +40,9 @@ def uvicorn_options(settings: Settings, host: str, port: int, workers: int) -> d
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
         "server_header": False,
         "date_header": True,
+        **uvicorn_logging(
+            settings
+        ),  # the app's formatter for every line; its own access event, not uvicorn's
     }
 
 

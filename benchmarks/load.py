@@ -50,10 +50,16 @@ def _command(target: str, port: int, workers: int | None) -> list[str]:
 
 @contextlib.contextmanager
 def serve(
-    target: str, env: dict[str, str], log_path: Path, timeout: float = 30.0, workers: int | None = None
+    target: str,
+    env: dict[str, str],
+    log_path: Path,
+    timeout: float = 30.0,
+    workers: int | None = None,
+    announces: bool = True,
 ) -> Iterator[str]:
     """Run `uvicorn target` (1 worker), or with `workers` our `users-posts serve --workers N`, on a free
-    loopback port until the block exits; yields its URL."""
+    loopback port until the block exits; yields its URL. `announces=False` for a server logging
+    warnings only: it never logs that it is running."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(3):  # another program may take the free port before uvicorn binds it
         port = free_port()
@@ -68,7 +74,7 @@ def serve(
             )
         try:
             base_url = f"http://{HOST}:{port}"
-            if _wait_until_up(base_url, process, log_path, timeout, last_try=attempt == 2):
+            if _wait_until_up(base_url, process, log_path, timeout, attempt == 2, announces):
                 yield base_url
                 return
         finally:
@@ -76,7 +82,12 @@ def serve(
 
 
 def _wait_until_up(
-    base_url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float, last_try: bool
+    base_url: str,
+    process: subprocess.Popen[bytes],
+    log_path: Path,
+    timeout: float,
+    last_try: bool,
+    announces: bool,
 ) -> bool:
     """True once this very process listens (its startup line is logged) and answers HTTP;
     False when it could not bind its port and there are tries left."""
@@ -87,7 +98,7 @@ def _wait_until_up(
             if "address already in use" in log and not last_try:
                 return False
             raise RuntimeError(f"server exited ({process.returncode}): {log[-1500:]}")
-        if "Uvicorn running on" in log:
+        if "Uvicorn running on" in log or not announces:
             with contextlib.suppress(httpx.TransportError):
                 httpx.get(f"{base_url}/users/1", timeout=1.0)
                 return True

@@ -16,6 +16,8 @@ TARGETS: dict[str, Any] = {
     "sqlite": {"get_user": 1.5, "list_users": 3.0, "user_posts": 2.0},
     "postgresql": {"get_user": 1.5, "list_users": 2.5, "user_posts": 2.0},
     "p99_during_registrations_max_ratio": 4.0,
+    # Throughput lost on GET /users/{id} to access events and metrics, as a fraction of the quiet run's.
+    "observability_max_cost": 0.10,
 }
 TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 LABELS = {
@@ -131,6 +133,32 @@ def _workers_rows(workers: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _observability_rows(cells: dict[str, dict[str, Any]] | None, max_cost: float) -> list[str]:
+    rows = [
+        "| logging and metrics | req/s | p50 ms | p99 ms | cost | target |",
+        "|---|--:|--:|--:|--:|---|",
+    ]
+    if not cells:
+        return [*rows, "| n/a | | | | | |"]
+    on, off = _throughput(cells.get("on")), _throughput(cells.get("off"))
+    rows.append(
+        "| off (`APP_LOG_LEVEL=WARNING`, `APP_METRICS_ENABLED=false`) | "
+        + " | ".join(_app_cells(cells.get("off")))
+        + " | | |"
+    )
+    cost = (
+        f"**{100 * (off - on) / off:.1f} %** {'✓' if (off - on) / off <= max_cost else '✗'}"
+        if on and off
+        else "n/a"
+    )
+    rows.append(
+        "| on (JSON access event per request, metrics) | "
+        + " | ".join(_app_cells(cells.get("on")))
+        + f" | {cost} | ≤ {100 * max_cost:g} % |"
+    )
+    return rows
+
+
 def markdown(results: dict[str, Any]) -> str:
     m, s = results["machine"], results["settings"]
     lines = [
@@ -138,7 +166,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Measured {results['date']} by `make bench` (`python -m benchmarks.run`),"
         f" {results['elapsed_s']:.0f} s in all. Apps: **baseline** = the tutorial-style app"
-        " (`benchmarks/baseline_app.py`), **ours** = `api.app:app`, **ceiling** = raw Starlette + driver"
+        " (`benchmarks/baseline_app.py`), **ours** = `api.app:app` with JSON access events and metrics on,"
+        " as in production, **ceiling** = raw Starlette + driver"
         " + orjson (`benchmarks/ceiling_app.py`).",
         "",
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['platform']}, Python {m['python']}, {m['wrk']};"
@@ -178,4 +207,8 @@ def markdown(results: dict[str, Any]) -> str:
         if "workers" in result:
             lines += ["", f"### {title}: `GET /users/{{id}}` with `users-posts serve --workers N`", ""]
             lines += _workers_rows(result["workers"])
+        lines += ["", f"### {title}: `GET /users/{{id}}` of ours, logging and metrics on vs off", ""]
+        lines += _observability_rows(
+            result.get("observability"), results["targets"]["observability_max_cost"]
+        )
     return "\n".join(lines) + "\n"

@@ -66,6 +66,10 @@ ENDPOINTS = [
     ),
 ]
 MIXED = "get_user_during_registrations"
+# Ours as production runs it (JSON access events, metrics), and "ours_quiet" with both off; the
+# observability comparison measures GET /users/{id} on the two, interleaved.
+OURS_ENV = {"APP_LOG_FORMAT": "json", "APP_LOG_LEVEL": "INFO", "APP_METRICS_ENABLED": "true"}
+QUIET_ENV = {"APP_LOG_FORMAT": "json", "APP_LOG_LEVEL": "WARNING", "APP_METRICS_ENABLED": "false"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,7 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
         bases = {}
         for app, target in APPS.items():
             env = {"APP_DATABASE_URL": urls[app], "BENCH_DATABASE_URL": urls[app]}
+            env |= OURS_ENV if app == "ours" else {}
             log = HERE / "results" / f"{database}-{app}.log"
             bases[app] = stack.enter_context(serve(target, env, log))
         for endpoint in ENDPOINTS:
@@ -156,6 +161,8 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
                     live[app] = base_url
             for app, cell in measure(live, endpoint.path, settings).items():
                 cells[app][endpoint.key] = cell
+
+        observability = measure_observability(database, urls["ours"], bases["ours"], settings)
 
         print(f"  {database}: GET /users/{{id}} during registrations", flush=True)
         live = {app: url for app, url in bases.items() if "requests_per_s" in cells[app]["get_user"]}
@@ -176,7 +183,23 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
             if failed and "error" not in cell:
                 cell["error"] = f"error: {failed} registrations failed {statuses}"
             cells[app][MIXED] = cell
-    return {"apps": cells}
+    return {"apps": cells, "observability": observability}
+
+
+def measure_observability(
+    database: str, url: str, ours_base: str, settings: Settings
+) -> dict[str, dict[str, Any]]:
+    """GET /users/{id} on ours with logging and metrics on (the running "ours") and off (a second
+    server on the same data, only read here), interleaved: {"on": cell, "off": cell}."""
+    print(f"  {database}: GET /users/{{id}}, logging and metrics on vs off", flush=True)
+    env = {"APP_DATABASE_URL": url, **QUIET_ENV}
+    log = HERE / "results" / f"{database}-ours-quiet.log"
+    try:
+        with serve(APPS["ours"], env, log, announces=False) as quiet_base:
+            cells = measure({"on": ours_base, "off": quiet_base}, "/users/{id}", settings)
+    except RuntimeError as error:
+        return {"on": {"error": f"error: {error}"}, "off": {"error": f"error: {error}"}}
+    return cells
 
 
 WORKER_COUNTS = (1, 2)

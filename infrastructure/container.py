@@ -5,13 +5,19 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from application.auth import Authenticate, CurrentUser
+from application.ports import PasswordHasher
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
 from infrastructure.clock import SystemClock
+from infrastructure.metrics import MeasuredPasswordHasher
 from infrastructure.security import Argon2PasswordHasher, JwtTokenService
 from infrastructure.settings import Settings, load_settings
 from infrastructure.sql.engine import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
+
+
+def _password_hasher(settings: Settings, hasher: PasswordHasher) -> PasswordHasher:
+    return MeasuredPasswordHasher(hasher) if settings.metrics_enabled else hasher
 
 
 def _token_service(settings: Settings, clock: SystemClock) -> JwtTokenService:
@@ -22,7 +28,8 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
     database = providers.Singleton(make_database, settings)
     uow = providers.Factory(SqlUnitOfWork, database)  # use cases get `uow.provider`: a factory of UoWs
-    hasher = providers.Singleton(Argon2PasswordHasher)
+    argon2_hasher = providers.Singleton(Argon2PasswordHasher)
+    hasher = providers.Singleton(_password_hasher, settings, argon2_hasher)  # timed when metrics are on
     clock = providers.Singleton(SystemClock)
     tokens = providers.Singleton(_token_service, settings, clock)
 

@@ -2,7 +2,7 @@
 
 from typing import Literal, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
@@ -31,6 +31,20 @@ class Settings(BaseSettings):
     server_max_connections: int = Field(default=1000, ge=1)
     server_keep_alive_seconds: float = Field(default=5.0, gt=0)
     shutdown_grace_seconds: float = Field(default=20.0, gt=0)
+    # None: console in development and test, json in production.
+    log_format: Literal["console", "json"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    metrics_enabled: bool = True
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def log_renderer(self) -> Literal["console", "json"]:
+        """The log format in effect: APP_LOG_FORMAT, or what suits APP_ENV."""
+        return self.log_format or ("json" if self.env == "production" else "console")
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> Self:

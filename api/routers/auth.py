@@ -4,8 +4,10 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.dependencies import AuthenticateDep
+from api.metrics import count_login
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.schemas.users import Token
+from domain.errors import InvalidCredentials
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -16,4 +18,10 @@ async def login(
     authenticate: AuthenticateDep,
 ) -> Token:
     """OAuth2 password flow: `username` is the email. Use the token as `Authorization: Bearer …`."""
-    return Token(access_token=await authenticate(form.username, form.password))
+    try:
+        token = await authenticate(form.username, form.password)
+    except InvalidCredentials:
+        count_login("bad_credentials")
+        raise
+    count_login("success")
+    return Token(access_token=token)
