@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.openapi import TAGS, operation_id, with_problem_schemas
 from api.routers import auth, health, me, posts, users
 from infrastructure.container import Container
 
@@ -35,7 +36,10 @@ def create_app(container: Container | None = None) -> FastAPI:
         version="0.1.0",
         summary="Users and their posts, behind a hexagonal architecture.",
         lifespan=lifespan,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
     )
+    app.openapi = with_problem_schemas(app)  # type: ignore[method-assign]
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)

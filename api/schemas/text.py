@@ -3,7 +3,7 @@ will refuse. Documentation only: the domain enforces them, with its own messages
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # No C0/C1 control characters, no line or paragraph separators; content may hold tabs and newlines.
 _SINGLE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
@@ -13,5 +13,32 @@ _NOT_BLANK = "\\S"
 SINGLE_LINE: Any = Field(json_schema_extra={"allOf": [{"pattern": _SINGLE_LINE}, {"pattern": _NOT_BLANK}]})
 MULTI_LINE: Any = Field(json_schema_extra={"allOf": [{"pattern": _MULTI_LINE}, {"pattern": _NOT_BLANK}]})
 
-# A PATCH body must change something.
-PATCH_BODY = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+def _patch_schema(schema: dict[str, Any]) -> None:
+    """A PATCH body must change something, and a field it gives is a value: documented without the
+    `null` that pydantic derives from the fields' `None` default (which only means "left out")."""
+    schema["minProperties"] = 1
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
+        branches = [branch for branch in field.pop("anyOf", []) if branch != {"type": "null"}]
+        if len(branches) == 1:
+            field.update(branches[0])
+        elif branches:
+            field["anyOf"] = branches
+
+
+PATCH_BODY = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
+
+
+class PatchBody(BaseModel):
+    """A PATCH body: only the fields given change. Unknown fields are refused, and so is `null`: leave a
+    field out to keep it."""
+
+    model_config = PATCH_BODY
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep it")
+        return value

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from api.schemas.text import PATCH_BODY, SINGLE_LINE
+from api.schemas.text import SINGLE_LINE, PatchBody
 from domain.users import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -33,10 +33,8 @@ class UserCreate(BaseModel):
     password: Password
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(PatchBody):
     """Fields to change; a new `password` needs `current_password`."""
-
-    model_config = PATCH_BODY
 
     name: Name | None = None
     email: EmailText | None = None
