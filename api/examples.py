@@ -33,6 +33,12 @@ POST_CREATE = {"title": "Notes on the Analytical Engine", "content": "It might a
 POST_UPDATE = {"title": "Notes on the Engine, revised"}
 
 
+_LINK = {
+    "description": 'The next page, when there is one: `<…?limit=50&after=8>; rel="next"`',
+    "schema": {"type": "string"},
+}
+
+
 def _shaped(model: type[BaseModel], sample: dict[str, Any]) -> dict[str, Any]:
     shaped = {}
     for name, field in model.model_fields.items():
@@ -51,11 +57,13 @@ def example_of(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def response_example(status: int, model: type[BaseModel], *, many: bool = False) -> dict[int | str, Any]:
-    """`responses=` entry giving the success response (`status`) an example of `model` (a page of two
-    when `many`)."""
+    """`responses=` entry giving the success response (`status`) an example of `model`; with `many`, a
+    page of two and the `Link` header that leads to the next page."""
     one = example_of(model)
-    value: Any = [one, {**one, "id": one["id"] + 1}] if many else one
-    return {status: {"content": {"application/json": {"example": value}}}}
+    if not many:
+        return {status: {"content": {"application/json": {"example": one}}}}
+    page = [one, {**one, "id": one["id"] + 1}]
+    return {status: {"content": {"application/json": {"example": page}}, "headers": {"Link": _LINK}}}
 
 
 def request_example(value: dict[str, Any], media_type: str = "application/json") -> dict[str, Any]:

@@ -32,7 +32,8 @@ THROTTLED = {"users-create", "auth-token", "posts-create", "me-update", "me-dele
 
 @pytest.fixture
 async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
-    return (await client.get("/openapi.json")).json()
+    document: dict[str, Any] = (await client.get("/openapi.json")).json()
+    return document
 
 
 def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -90,6 +91,8 @@ async def test_each_operation_documents_the_statuses_it_can_answer(spec: dict[st
         assert (429 in statuses) == (name in THROTTLED), name
         if name in THROTTLED:
             assert "Retry-After" in op["responses"]["429"]["headers"], name
+    for paged in ("users-list", "users-posts-list", "posts-list"):
+        assert "Link" in operations(spec)[paged]["responses"]["200"]["headers"], paged
     assert 403 in {int(s) for s in operations(spec)["me-update"]["responses"]}
     assert 403 in {int(s) for s in operations(spec)["posts-update"]["responses"]}
 

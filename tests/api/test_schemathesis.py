@@ -100,6 +100,6 @@ def caller(app: FastAPI) -> Caller:
     database=None,  # no .hypothesis/ directory in the work tree
     suppress_health_check=list(HealthCheck),
 )
-def test_every_answer_is_documented(case: schemathesis.Case, app: FastAPI, caller: Caller) -> None:
+def test_every_answer_is_documented(case: schemathesis.Case[Any], app: FastAPI, caller: Caller) -> None:
     headers = caller.authorization() if "security" in case.operation.definition.raw else None
     case.call_and_validate(app=app, base_url=BASE_URL, headers=headers, checks=CHECKS)
