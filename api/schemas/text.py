@@ -1,7 +1,7 @@
 """The domain's text rules (domain/text.py) as JSON Schema, so that /docs tells clients what the domain
 will refuse. Documentation only: the domain enforces them, with its own messages."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -14,7 +14,7 @@ SINGLE_LINE: Any = Field(json_schema_extra={"allOf": [{"pattern": _SINGLE_LINE},
 MULTI_LINE: Any = Field(json_schema_extra={"allOf": [{"pattern": _MULTI_LINE}, {"pattern": _NOT_BLANK}]})
 
 
-def _patch_schema(schema: dict[str, Any]) -> None:
+def _patch_schema(schema: dict[str, Any], model: type["PatchBody"]) -> None:
     """A PATCH body must change something, and a field it gives is a value: documented without the
     `null` that pydantic derives from the fields' `None` default (which only means "left out")."""
     schema["minProperties"] = 1
@@ -25,6 +25,10 @@ def _patch_schema(schema: dict[str, Any]) -> None:
             field.update(branches[0])
         elif branches:
             field["anyOf"] = branches
+    if model.changes:
+        schema["anyOf"] = [{"required": [name]} for name in model.changes]
+    if model.dependent_required:
+        schema["dependentRequired"] = {name: list(needs) for name, needs in model.dependent_required.items()}
 
 
 PATCH_BODY = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
@@ -35,6 +39,10 @@ class PatchBody(BaseModel):
     field out to keep it."""
 
     model_config = PATCH_BODY
+    # For the schema, when not every field is a change: the fields one of which must be given.
+    changes: ClassVar[tuple[str, ...]] = ()
+    # For the schema: a field given needs these too.
+    dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     @field_validator("*", mode="before")
     @classmethod

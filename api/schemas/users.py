@@ -1,7 +1,7 @@
 """User DTOs. Limits come from the domain constants; no response schema carries a password or hash."""
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -40,6 +40,9 @@ class UserUpdate(PatchBody):
     email: EmailText | None = None
     password: Password | None = None
     current_password: Annotated[str | None, Field(max_length=PASSWORD_MAX_LENGTH)] = None
+
+    changes: ClassVar[tuple[str, ...]] = ("name", "email", "password")
+    dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {"password": ("current_password",)}
 
     @model_validator(mode="after")
     def _something_to_change(self) -> Self:

@@ -135,3 +135,14 @@ async def test_a_patch_field_given_as_null_is_refused_and_changes_nothing(
     problem = assert_problem(response, 422)
     assert [(e["loc"], e["type"]) for e in problem["errors"]] == [(["body", "title"], "value_error")]
     assert (await client.get(f"/posts/{post['id']}")).json()["content"] == "x"
+
+
+async def test_the_user_update_schema_refuses_what_the_service_refuses(spec: dict[str, Any]) -> None:
+    schema = {"$ref": "#/components/schemas/UserUpdate"}
+    password = "a new password"
+
+    assert conforms(spec, schema, {"name": "Ada"})
+    assert conforms(spec, schema, {"password": password, "current_password": "the old one"})
+    assert not conforms(spec, schema, {"password": password})  # needs current_password: a 422
+    assert not conforms(spec, schema, {"current_password": "the old one"})  # changes nothing: a 422
+    assert not conforms(spec, schema, {"name": None})
