@@ -116,3 +116,25 @@ def caller(app: FastAPI) -> Caller:
 def test_every_answer_is_documented(case: schemathesis.Case[Any], app: FastAPI, caller: Caller) -> None:
     headers = caller.authorization() if "security" in case.operation.definition.raw else None
     case.call_and_validate(app=app, base_url=BASE_URL, headers=headers, checks=CHECKS)
+
+
+def test_workflows_across_operations_stay_documented(app: FastAPI, caller: Caller) -> None:
+    """Sequences that feed one answer into the next request (the links schemathesis infers: a created
+    post read, edited, deleted, then read again), checked like single requests plus for deleted
+    resources that stay reachable and created ones that are not."""
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
+            headers = caller.authorization() if "security" in case.operation.definition.raw else None
+            return {"app": app, "base_url": BASE_URL, "headers": headers}
+
+    Workflow.run(
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
