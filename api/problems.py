@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE = "urn:users-posts:problem:"
@@ -39,6 +41,10 @@ def problem(
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
+def _no_default(schema: JsonDict) -> None:
+    schema.pop("default", None)
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem: what went wrong, for people (`title`, `detail`) and programs (`type`,
     `status`)."""
@@ -48,7 +54,10 @@ class Problem(BaseModel):
     status: int = Field(description="The HTTP status code")
     detail: str = Field(description="What went wrong in this case")
     instance: str = Field(description="The path of the request")
-    request_id: str | None = Field(default=None, description="The request's id (`X-Request-ID`)")
+    # Optional, and never null when sent: documented as a plain string.
+    request_id: str | SkipJsonSchema[None] = Field(
+        default=None, description="The request's id (`X-Request-ID`)", json_schema_extra=_no_default
+    )
 
 
 class FieldError(BaseModel):
