@@ -1,5 +1,6 @@
 """The domain's text rules (domain/text.py) as JSON Schema, so that /docs tells clients what the domain
-will refuse. Documentation only: the domain enforces them, with its own messages."""
+will refuse (documentation only: the domain enforces them, with its own messages); and the base of PATCH
+bodies, whose schema says exactly which bodies are accepted."""
 
 from typing import Any, ClassVar
 
