@@ -13,6 +13,7 @@ from api.limits import BodySizeLimit
 from api.logs import configure_logging
 from api.metrics import metrics_endpoint
 from api.observability import install_observability
+from api.openapi import TAGS, operation_id, with_problem_schemas
 from api.routers import auth, health, me, posts, users
 from infrastructure.container import Container
 from infrastructure.metrics import watch_pool
@@ -46,7 +47,10 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
         version="0.1.0",
         summary="Users and their posts, behind a hexagonal architecture.",
         lifespan=lifespan,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
     )
+    app.openapi = with_problem_schemas(app)  # type: ignore[method-assign]
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)

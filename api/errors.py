@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from api.problems import problem
+from api.problems import MAX_REPORTED_ERRORS, PROBLEM_TYPE, problem
 from application.errors import StorageUnavailable
 from domain.errors import (
     AlreadyExists,
@@ -22,7 +22,6 @@ from domain.errors import (
 
 logger = logging.getLogger(__name__)
 
-PROBLEM_TYPE = "urn:users-posts:problem:"
 # Most specific first: the first class an error is an instance of decides its status.
 DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
     (ValidationError, 422, "validation-error"),
@@ -62,7 +61,11 @@ async def _domain_error(request: Request, error: Exception) -> Response:
 async def _request_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     # Only loc/msg/type: the rejected input may be a password and is never echoed back.
-    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+    # At most MAX_REPORTED_ERRORS: a body of thousands of bad keys must not get an answer as large.
+    errors = [
+        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+        for e in error.errors()[:MAX_REPORTED_ERRORS]
+    ]
     return problem(
         422,
         "The request is not valid; see errors",

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.dependencies import AuthenticateDep
+from api.examples import LOGIN_FORM, request_example, response_example
 from api.metrics import count_login
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.schemas.users import Token
@@ -12,7 +13,16 @@ from domain.errors import InvalidCredentials
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/token", responses=problem_responses(401, *BODY_PROBLEMS))
+@router.post(
+    "/token",
+    name="token",
+    summary="Log in: get a bearer token",
+    responses=response_example(200, Token)
+    | problem_responses(
+        401, 429, *BODY_PROBLEMS, 503, details={401: "Incorrect email or password"}, instance="/auth/token"
+    ),
+    openapi_extra=request_example(LOGIN_FORM, "application/x-www-form-urlencoded"),
+)
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     authenticate: AuthenticateDep,

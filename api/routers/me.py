@@ -3,20 +3,45 @@
 from fastapi import APIRouter, Response
 
 from api.dependencies import CurrentUser, DeleteAccountDep, UpdateProfileDep, caller_id
+from api.examples import USER_UPDATE, request_example, response_example
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.schemas.users import UserRead, UserUpdate, user_json
 from application.users import ProfileChanges
 
-router = APIRouter(prefix="/users/me", tags=["me"], responses=problem_responses(401))
+router = APIRouter(prefix="/users/me", tags=["me"])
 
 
-@router.get("", response_model=UserRead)
+@router.get(
+    "",
+    response_model=UserRead,
+    name="get",
+    summary="Get my profile",
+    responses=response_example(200, UserRead) | problem_responses(401, 503, instance="/users/me"),
+)
 async def read_me(user: CurrentUser) -> JSONBytes:
+    """The caller's own profile, email included."""
     return JSONBytes(user_json(user))
 
 
-@router.patch("", response_model=UserRead, responses=problem_responses(403, 409, *BODY_PROBLEMS))
+@router.patch(
+    "",
+    response_model=UserRead,
+    name="update",
+    summary="Change my profile",
+    responses=response_example(200, UserRead)
+    | problem_responses(
+        401,
+        403,
+        409,
+        429,
+        *BODY_PROBLEMS,
+        503,
+        details={403: "The current password is incorrect"},
+        instance="/users/me",
+    ),
+    openapi_extra=request_example(USER_UPDATE),
+)
 async def update_me(body: UserUpdate, user: CurrentUser, update: UpdateProfileDep) -> JSONBytes:
     """Change name, email or password. A new password needs `current_password`: a wrong one is a 403
     (the token is fine, the proof is not); an email another user has is a 409."""
@@ -26,7 +51,21 @@ async def update_me(body: UserUpdate, user: CurrentUser, update: UpdateProfileDe
     return JSONBytes(user_json(await update(caller_id(user), changes)))
 
 
-@router.delete("", status_code=204)
+@router.delete(
+    "",
+    status_code=204,
+    name="delete",
+    summary="Delete my account",
+    responses=problem_responses(
+        401,
+        403,
+        429,
+        *BODY_PROBLEMS,
+        503,
+        details={403: "The current password is incorrect"},
+        instance="/users/me",
+    ),
+)
 async def delete_me(user: CurrentUser, delete: DeleteAccountDep) -> Response:
     """Delete the account and every post of it."""
     await delete(caller_id(user))

@@ -11,6 +11,7 @@ from api.dependencies import (
     UpdatePostDep,
     caller_id,
 )
+from api.examples import POST_CREATE, POST_UPDATE, request_example, response_example
 from api.pagination import page_request, page_response
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
@@ -24,16 +25,31 @@ router = APIRouter(prefix="/posts", tags=["posts"])
 PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
 
 
-@router.post("", status_code=201, response_model=PostRead, include_in_schema=False)  # no redirect
-@router.post("/", status_code=201, response_model=PostRead, responses=problem_responses(401, *BODY_PROBLEMS))
+@router.post("", status_code=201, response_model=PostRead, name="create", include_in_schema=False)
+@router.post(  # both spellings: no redirect
+    "/",
+    status_code=201,
+    response_model=PostRead,
+    name="create",
+    summary="Write a post",
+    responses=response_example(201, PostRead)
+    | problem_responses(401, 429, *BODY_PROBLEMS, 503, instance="/posts/"),
+    openapi_extra=request_example(POST_CREATE),
+)
 async def create_post(body: PostCreate, user: CurrentUser, create: CreatePostDep) -> JSONBytes:
     """Write a post as the caller."""
     post = await create(caller_id(user), body.title, body.content)
     return JSONBytes(post_json(post), status_code=201)
 
 
-@router.get("", response_model=list[PostRead], include_in_schema=False)
-@router.get("/", response_model=list[PostRead], responses=problem_responses(422))
+@router.get("", response_model=list[PostRead], name="list", include_in_schema=False)
+@router.get(
+    "/",
+    response_model=list[PostRead],
+    name="list",
+    summary="List posts",
+    responses=response_example(200, PostRead, many=True) | problem_responses(422, 503, instance="/posts/"),
+)
 async def list_posts(
     request: Request,
     page: Annotated[PageRequest, Depends(page_request)],
@@ -44,14 +60,29 @@ async def list_posts(
     return page_response(request, await list_posts(page, author_id), page.limit, post_json)
 
 
-@router.get("/{post_id}", response_model=PostDetail, responses=problem_responses(404, 422))
+@router.get(
+    "/{post_id}",
+    response_model=PostDetail,
+    name="get",
+    summary="Get a post with its author",
+    responses=response_example(200, PostDetail)
+    | problem_responses(404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
+)
 async def read_post(post_id: PostId, get_post: GetPostDep) -> JSONBytes:
     """One post with its author's id and name."""
     return JSONBytes(post_detail_json(await get_post(post_id)))
 
 
 @router.patch(
-    "/{post_id}", response_model=PostRead, responses=problem_responses(401, 403, 404, *BODY_PROBLEMS)
+    "/{post_id}",
+    response_model=PostRead,
+    name="update",
+    summary="Edit a post",
+    responses=response_example(200, PostRead)
+    | problem_responses(
+        401, 403, 404, *BODY_PROBLEMS, 503, details={404: "Post not found"}, instance="/posts/7"
+    ),
+    openapi_extra=request_example(POST_UPDATE),
 )
 async def update_post(
     post_id: PostId,
@@ -64,7 +95,15 @@ async def update_post(
     return JSONBytes(post_json(edited))
 
 
-@router.delete("/{post_id}", status_code=204, responses=problem_responses(401, 403, 404, 422))
+@router.delete(
+    "/{post_id}",
+    status_code=204,
+    name="delete",
+    summary="Delete a post",
+    responses=problem_responses(
+        401, 403, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"
+    ),
+)
 async def delete_post(post_id: PostId, user: CurrentUser, delete: DeletePostDep) -> Response:
     """Delete a post; only the author may."""
     await delete(caller_id(user), post_id)

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 
 from api.dependencies import GetUserDep, ListUserPostsDep, ListUsersDep, RegisterUserDep
+from api.examples import USER_CREATE, request_example, response_example
 from api.pagination import page_request, page_response
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
@@ -17,27 +18,57 @@ UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
 Page = Annotated[PageRequest, Depends(page_request)]
 
 
-@router.post("", status_code=201, response_model=UserRead, include_in_schema=False)  # no redirect
-@router.post("/", status_code=201, response_model=UserRead, responses=problem_responses(409, *BODY_PROBLEMS))
+@router.post("", status_code=201, response_model=UserRead, name="create", include_in_schema=False)
+@router.post(  # both spellings: no redirect
+    "/",
+    status_code=201,
+    response_model=UserRead,
+    name="create",
+    summary="Register a user",
+    responses=response_example(201, UserRead)
+    | problem_responses(409, 429, *BODY_PROBLEMS, 503, instance="/users/"),
+    openapi_extra=request_example(USER_CREATE),
+)
 async def create_user(body: UserCreate, register: RegisterUserDep) -> JSONBytes:
     """Register a user. The email is unique in any letter case."""
     user = await register(body.name, body.email, body.password)
     return JSONBytes(user_json(user), status_code=201)
 
 
-@router.get("", response_model=list[UserRead], include_in_schema=False)
-@router.get("/", response_model=list[UserRead], responses=problem_responses(422))
+@router.get("", response_model=list[UserRead], name="list", include_in_schema=False)
+@router.get(
+    "/",
+    response_model=list[UserRead],
+    name="list",
+    summary="List users",
+    responses=response_example(200, UserRead, many=True) | problem_responses(422, 503, instance="/users/"),
+)
 async def list_users(request: Request, page: Page, list_users: ListUsersDep) -> JSONBytes:
     """Users in id order. Follow the `Link: <…>; rel="next"` header for the next page."""
     return page_response(request, await list_users(page), page.limit, user_json)
 
 
-@router.get("/{user_id}", response_model=UserRead, responses=problem_responses(404, 422))
+@router.get(
+    "/{user_id}",
+    response_model=UserRead,
+    name="get",
+    summary="Get a user",
+    responses=response_example(200, UserRead)
+    | problem_responses(404, 422, 503, details={404: "User not found"}, instance="/users/1"),
+)
 async def read_user(user_id: UserId, get_user: GetUserDep) -> JSONBytes:
+    """One user's profile; 404 for an unknown id."""
     return JSONBytes(user_json(await get_user(user_id)))
 
 
-@router.get("/{user_id}/posts", response_model=list[PostRead], responses=problem_responses(404, 422))
+@router.get(
+    "/{user_id}/posts",
+    response_model=list[PostRead],
+    name="posts-list",
+    summary="List a user's posts",
+    responses=response_example(200, PostRead, many=True)
+    | problem_responses(404, 422, 503, details={404: "User not found"}, instance="/users/1/posts"),
+)
 async def list_user_posts(
     user_id: UserId,
     request: Request,

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from api.schemas.text import MULTI_LINE, PATCH_BODY, SINGLE_LINE
+from api.schemas.text import MULTI_LINE, SINGLE_LINE, PatchBody
 from application.ports import PostWithAuthor
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
 
@@ -22,9 +22,7 @@ class PostCreate(BaseModel):
     content: Content
 
 
-class PostUpdate(BaseModel):
-    model_config = PATCH_BODY
-
+class PostUpdate(PatchBody):
     title: Title | None = None
     content: Content | None = None
 

@@ -1,11 +1,11 @@
 """User DTOs. Limits come from the domain constants; no response schema carries a password or hash."""
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from api.schemas.text import PATCH_BODY, SINGLE_LINE
+from api.schemas.text import SINGLE_LINE, PatchBody
 from domain.users import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -33,15 +33,16 @@ class UserCreate(BaseModel):
     password: Password
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(PatchBody):
     """Fields to change; a new `password` needs `current_password`."""
-
-    model_config = PATCH_BODY
 
     name: Name | None = None
     email: EmailText | None = None
     password: Password | None = None
     current_password: Annotated[str | None, Field(max_length=PASSWORD_MAX_LENGTH)] = None
+
+    changes: ClassVar[tuple[str, ...]] = ("name", "email", "password")
+    dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {"password": ("current_password",)}
 
     @model_validator(mode="after")
     def _something_to_change(self) -> Self:

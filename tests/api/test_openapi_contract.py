@@ -1,0 +1,148 @@
+"""The OpenAPI document as generated clients read it: stable operation ids, every error documented as the
+problem+json actually sent, the statuses each operation can answer, and examples that match their
+schemas."""
+
+from typing import Any
+
+import httpx
+import jsonschema_rs
+import pytest
+
+from tests.api.problems import assert_problem
+
+OPERATIONS = {
+    ("post", "/users/"): "users-create",
+    ("get", "/users/"): "users-list",
+    ("get", "/users/{user_id}"): "users-get",
+    ("get", "/users/{user_id}/posts"): "users-posts-list",
+    ("post", "/auth/token"): "auth-token",
+    ("get", "/users/me"): "me-get",
+    ("patch", "/users/me"): "me-update",
+    ("delete", "/users/me"): "me-delete",
+    ("post", "/posts/"): "posts-create",
+    ("get", "/posts/"): "posts-list",
+    ("get", "/posts/{post_id}"): "posts-get",
+    ("patch", "/posts/{post_id}"): "posts-update",
+    ("delete", "/posts/{post_id}"): "posts-delete",
+    ("get", "/health/live"): "health-live",
+    ("get", "/health/ready"): "health-ready",
+}
+THROTTLED = {"users-create", "auth-token", "posts-create", "me-update", "me-delete"}
+
+
+@pytest.fixture
+async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
+    document: dict[str, Any] = (await client.get("/openapi.json")).json()
+    return document
+
+
+def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {op["operationId"]: op for ops in spec["paths"].values() for op in ops.values()}
+
+
+def conforms(spec: dict[str, Any], schema: dict[str, Any], value: Any) -> bool:
+    return jsonschema_rs.validator_for({**schema, "components": spec["components"]}).is_valid(value)
+
+
+async def test_operation_ids_are_chosen_names(spec: dict[str, Any]) -> None:
+    found = {
+        (method, path): op["operationId"] for path, ops in spec["paths"].items() for method, op in ops.items()
+    }
+    assert found == OPERATIONS
+
+
+async def test_every_error_is_documented_as_the_problem_json_sent(spec: dict[str, Any]) -> None:
+    for name, op in operations(spec).items():
+        for status, response in op["responses"].items():
+            content = response.get("content", {})
+            if int(status) < 400:
+                assert set(content) <= {"application/json"}, (name, status)
+                continue
+            model = "ValidationProblem" if status == "422" else "Problem"
+            assert content.keys() == {"application/problem+json"}, (name, status)
+            assert content["application/problem+json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+async def test_the_problem_schemas_say_what_is_sent(spec: dict[str, Any]) -> None:
+    problem, invalid = (
+        spec["components"]["schemas"]["Problem"],
+        spec["components"]["schemas"]["ValidationProblem"],
+    )
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "instance"}
+    assert problem["properties"]["request_id"]["type"] == "string"  # optional, never null
+    assert set(invalid["required"]) == set(problem["required"]) | {"errors"}
+    assert invalid["properties"]["errors"]["maxItems"] == 20
+
+
+async def test_each_operation_documents_the_statuses_it_can_answer(spec: dict[str, Any]) -> None:
+    for name, op in operations(spec).items():
+        statuses = {int(status) for status in op["responses"]}
+        if name != "health-live":
+            assert 503 in statuses, name
+            assert "Retry-After" in op["responses"]["503"]["headers"], name
+        if "security" in op:
+            assert 401 in statuses, name
+            assert "WWW-Authenticate" in op["responses"]["401"]["headers"], name
+        if "requestBody" in op:
+            assert {400, 413, 422} <= statuses, name
+        if op.get("parameters"):
+            assert 422 in statuses, name
+        assert (429 in statuses) == (name in THROTTLED), name
+        if name in THROTTLED:
+            assert "Retry-After" in op["responses"]["429"]["headers"], name
+    for paged in ("users-list", "users-posts-list", "posts-list"):
+        assert "Link" in operations(spec)[paged]["responses"]["200"]["headers"], paged
+    assert 403 in {int(s) for s in operations(spec)["me-update"]["responses"]}
+    assert 403 in {int(s) for s in operations(spec)["posts-update"]["responses"]}
+
+
+async def test_examples_match_their_schemas(spec: dict[str, Any]) -> None:
+    checked = 0
+    for name, op in operations(spec).items():
+        bodies = [*op["responses"].values(), op.get("requestBody", {})]
+        for body in bodies:
+            for media in body.get("content", {}).values():
+                if "example" in media:
+                    assert conforms(spec, media["schema"], media["example"]), (name, media["example"])
+                    checked += 1
+    assert checked > 50  # the main operations show a request and a response, and every problem one
+
+
+async def test_a_422_lists_at_most_20_errors(client: httpx.AsyncClient) -> None:
+    body = {f"unknown{i}": i for i in range(30)}
+
+    problem = assert_problem(await client.post("/users/", json=body), 422)
+
+    assert len(problem["errors"]) == 20
+
+
+async def test_patch_bodies_document_no_null(spec: dict[str, Any]) -> None:
+    for name in ("PostUpdate", "UserUpdate"):
+        for field, schema in spec["components"]["schemas"][name]["properties"].items():
+            assert "null" not in str(schema), (name, field)
+            assert "default" not in schema, (name, field)
+
+
+async def test_a_patch_field_given_as_null_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, login
+) -> None:
+    _user, auth = await login()
+    post = (await client.post("/posts/", json={"title": "Kept", "content": "x"}, headers=auth)).json()
+
+    response = await client.patch(f"/posts/{post['id']}", json={"title": None, "content": "y"}, headers=auth)
+
+    problem = assert_problem(response, 422)
+    assert [(e["loc"], e["type"]) for e in problem["errors"]] == [(["body", "title"], "value_error")]
+    assert (await client.get(f"/posts/{post['id']}")).json()["content"] == "x"
+
+
+async def test_the_user_update_schema_refuses_what_the_service_refuses(spec: dict[str, Any]) -> None:
+    schema = {"$ref": "#/components/schemas/UserUpdate"}
+    password = "a new password"
+
+    assert conforms(spec, schema, {"name": "Ada"})
+    assert conforms(spec, schema, {"password": password, "current_password": "the old one"})
+    assert not conforms(spec, schema, {"password": password})  # needs current_password: a 422
+    assert not conforms(spec, schema, {"current_password": "the old one"})  # changes nothing: a 422
+    assert not conforms(spec, schema, {"name": None})
