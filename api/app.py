@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
+from api.headers import HostGuard, SecurityHeaders
 from api.limits import BodySizeLimit
 from api.routers import auth, health, me, posts, users
 from infrastructure.container import Container
@@ -39,6 +40,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(HostGuard, container=container)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     # `me` before `users`: /users/me must not be taken for the user id "me".
     for router in (auth.router, me.router, users.router, posts.router, health.router):
         app.include_router(router)

@@ -10,6 +10,11 @@ from domain.users import Email, User
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def public_view(user: dict) -> dict:
+    """A user as GET /users/{id} shows them to anyone: the owner's view without the email."""
+    return {key: value for key, value in user.items() if key != "email"}
+
+
 class UserFactory(factory.Factory):
     """A domain User not yet stored (id None)."""
 

@@ -8,7 +8,9 @@ from domain.posts import Post
 from domain.users import Email, User
 from infrastructure.sql.tables import post_table, user_table
 
-USER_COLUMNS = tuple(user_table.c[name] for name in ("id", "name", "email", "password_hash", "created_at"))
+USER_COLUMNS = tuple(
+    user_table.c[name] for name in ("id", "name", "email", "password_hash", "created_at", "credentials_stamp")
+)
 POST_COLUMNS = tuple(
     post_table.c[name] for name in ("id", "title", "content", "author_id", "created_at", "updated_at")
 )
@@ -21,13 +23,14 @@ def aware(moment: datetime) -> datetime:
 
 def to_user(row: Any) -> User:
     """Map a row selected with USER_COLUMNS."""
-    user_id, name, email, password_hash, created_at = row
+    user_id, name, email, password_hash, created_at, credentials_stamp = row
     return User(
         id=user_id,
         name=name,
         email=Email.trusted(email),  # validated on the way in
         password_hash=password_hash,
         created_at=aware(created_at),
+        credentials_stamp=credentials_stamp,
     )
 
 
@@ -37,6 +40,7 @@ def user_values(user: User) -> dict[str, Any]:
         "email": user.email.value,
         "password_hash": user.password_hash,
         "created_at": user.created_at,
+        "credentials_stamp": user.credentials_stamp,
     }
 
 

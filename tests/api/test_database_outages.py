@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import SqlApp, sql_app
 from tests.databases import POSTGRES_URL, postgres_execute, sqlite_url
-from tests.factories import UserCreatePayload
+from tests.factories import UserCreatePayload, public_view
 
 POOLED = 3
 TERMINATE_OTHER_CONNECTIONS = (
@@ -27,7 +27,7 @@ def assert_unavailable(response: httpx.Response) -> None:
 
 
 async def assert_serving(client: httpx.AsyncClient, user: dict) -> None:
-    assert (await client.get(f"/users/{user['id']}")).json() == user
+    assert (await client.get(f"/users/{user['id']}")).json() == public_view(user)
     assert (await client.get("/health/ready")).status_code == 200
 
 
