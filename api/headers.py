@@ -46,6 +46,9 @@ class HostGuard:
         self._guarded: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # settings may be invalid: the lifespan must report it
+            await self.app(scope, receive, send)
+            return
         if self._guarded is None:
             hosts = self._container.settings().allowed_host_list
             self._guarded = self.app if "*" in hosts else TrustedHostMiddleware(self.app, hosts)

@@ -183,3 +183,25 @@ def test_importing_the_app_opens_nothing_and_creates_no_file(tmp_path) -> None:
     )
     assert result.stdout.strip() == "[]"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_served_app_reports_a_failed_startup_through_every_middleware(monkeypatch) -> None:
+    """What uvicorn sees: the lifespan protocol through the whole middleware stack must answer
+    'startup.failed' (a middleware raising instead makes uvicorn take lifespan as unsupported and serve)."""
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("APP_JWT_SECRET", "a" * 40)
+    app = create_app(Container())
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        with pytest.raises(InvalidSettings):
+            await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+
+    asyncio.run(run())
+    assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
