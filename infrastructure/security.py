@@ -1,14 +1,18 @@
 """Security adapters: argon2id password hashing (in worker threads, a bounded number at once, so the
 event loop keeps serving and memory stays bounded) and HS256 JWT access tokens."""
 
+import asyncio
+import contextlib
+import functools
 import os
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import jwt
-from anyio import CapacityLimiter, to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -28,11 +32,20 @@ ARGON2_MEMORY_COST_KIB = 19 * 1024
 ARGON2_PARALLELISM = 1
 DEFAULT_HASH_QUEUE = 64
 RETRY_AFTER_BUSY_SECONDS = 1
+# Hashing threads run at the lowest CPU priority: a flood of logins takes the CPU the requests leave
+# idle, and the event loop (reads, everything else) still gets a core the moment it needs one.
+HASHING_THREAD_NICENESS = 19
+
+
+def _lower_this_threads_priority() -> None:
+    # On Linux a thread is a task of its own: setpriority on its native id renices only this thread.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_THREAD_NICENESS)
 
 
 class Argon2PasswordHasher:
-    """At most `concurrency` hashes run at once, in worker threads; up to `queue` more wait their turn;
-    beyond that Overloaded is raised before any work starts."""
+    """At most `concurrency` hashes run at once, in a pool of low-priority threads of its own; up to
+    `queue` more wait their turn; beyond that Overloaded is raised before any work starts."""
 
     def __init__(self, concurrency: int | None = None, queue: int = DEFAULT_HASH_QUEUE) -> None:
         self._hash = PasswordHash(
@@ -47,7 +60,7 @@ class Argon2PasswordHasher:
         self.concurrency = concurrency or os.cpu_count() or 1
         self.capacity = self.concurrency + queue
         self.in_flight = 0  # running or waiting; touched only on the event loop
-        self._limiter: CapacityLimiter | None = None  # made on the event loop, at first use
+        self._pool: ThreadPoolExecutor | None = None  # made at first use: nothing starts at import
         # Verified against when there is no user, so that a missing email costs the same time.
         self._dummy_hash: str | None = None
 
@@ -73,11 +86,14 @@ class Argon2PasswordHasher:
             raise Overloaded(
                 "The server is busy checking passwords; try again shortly", RETRY_AFTER_BUSY_SECONDS
             )
-        if self._limiter is None:
-            self._limiter = CapacityLimiter(self.concurrency)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                self.concurrency, thread_name_prefix="argon2", initializer=_lower_this_threads_priority
+            )
         self.in_flight += 1
         try:
-            return await to_thread.run_sync(work, *args, limiter=self._limiter)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._pool, functools.partial(work, *args))
         finally:
             self.in_flight -= 1
 

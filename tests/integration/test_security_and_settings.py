@@ -4,6 +4,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from pydantic import ValidationError
@@ -15,6 +16,7 @@ from infrastructure.security import (
     ARGON2_MEMORY_COST_KIB,
     ARGON2_PARALLELISM,
     ARGON2_TIME_COST,
+    HASHING_THREAD_NICENESS,
     Argon2PasswordHasher,
 )
 from infrastructure.settings import InvalidSettings, Settings, load_settings
@@ -93,6 +95,17 @@ async def test_at_most_concurrency_hashes_run_at_once(monkeypatch) -> None:
     monkeypatch.setattr(hasher._hash, "hash", counting_hash)
     await asyncio.gather(*(hasher.hash("correct horse") for _ in range(6)))
     assert peak == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is Linux's")
+async def test_hashing_threads_run_at_the_lowest_priority() -> None:
+    hasher = Argon2PasswordHasher(concurrency=1)
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert await hasher._run(niceness) == HASHING_THREAD_NICENESS
+    assert niceness() != HASHING_THREAD_NICENESS  # the event loop's thread keeps its priority
 
 
 @pytest.mark.parametrize("secret", ["", "short-secret", "a" * 40, "abab" * 10])
