@@ -98,3 +98,14 @@ async def test_list_after_the_last_id_is_empty(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         page = await uow.users.list(PageRequest(after=users[-1].id))
     assert (page.items, page.next_cursor) == ([], None)
+
+
+async def test_a_rotated_credentials_stamp_is_stored(uow_factory: UowFactory) -> None:
+    (user,) = await add_users(uow_factory, 1)
+    signed_out = user.signed_out()
+    assert signed_out.credentials_stamp != user.credentials_stamp
+    async with uow_factory() as uow:
+        await uow.users.update(signed_out)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.users.get(user.id)).credentials_stamp == signed_out.credentials_stamp
