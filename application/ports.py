@@ -13,8 +13,11 @@ from domain.users import Email, User
 
 @dataclass(frozen=True, slots=True)
 class AuthorSummary:
+    """A post's author as anyone may see them: no email."""
+
     id: int
     name: str
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,9 +58,9 @@ def to_post(row: Any) -> Post:
 
 
 def to_post_with_author(row: Any) -> PostWithAuthor:
-    """Map a row of POST_COLUMNS followed by the author's name."""
+    """Map a row of POST_COLUMNS followed by the author's name and creation time."""
     post = to_post(row)
-    return PostWithAuthor(post, AuthorSummary(post.author_id, row[6]))
+    return PostWithAuthor(post, AuthorSummary(post.author_id, row[6], aware(row[7])))
 
 
 def post_values(post: Post) -> dict[str, Any]:

@@ -62,7 +62,10 @@ async def test_get_post_includes_the_author_summary(client: httpx.AsyncClient, l
     response = await client.get(f"/posts/{post['id']}")
 
     assert response.status_code == 200
-    assert response.json() == {**post, "author": {"id": user["id"], "name": "Ada"}}
+    assert response.json() == {
+        **post,
+        "author": {"id": user["id"], "name": "Ada", "created_at": user["created_at"]},
+    }
 
 
 @pytest.mark.parametrize(("path", "status"), [("/posts/999", 404), ("/posts/abc", 422), ("/posts/0", 422)])

@@ -97,17 +97,17 @@ async def test_get_with_author_returns_the_post_and_its_authors_current_summary(
 
     async with uow_factory() as uow:
         assert await uow.posts.get_with_author(alices.id) == PostWithAuthor(
-            alices, AuthorSummary(alice.id, alice.name)
+            alices, AuthorSummary(alice.id, alice.name, alice.created_at)
         )
         assert await uow.posts.get_with_author(bobs.id) == PostWithAuthor(
-            bobs, AuthorSummary(bob.id, bob.name)
+            bobs, AuthorSummary(bob.id, bob.name, bob.created_at)
         )
         await uow.users.update(alice.changed(name="Alice Renamed"))
         await uow.commit()
 
     async with uow_factory() as uow:
         found = await uow.posts.get_with_author(alices.id)
-    assert found.author == AuthorSummary(alice.id, "Alice Renamed")
+    assert found.author == AuthorSummary(alice.id, "Alice Renamed", alice.created_at)
 
 
 @pytest.mark.parametrize("limit", [1, 3, 7, 100])

@@ -81,11 +81,13 @@ async def test_a_post_for_an_unknown_author_is_refused(create: CreatePost, store
     assert store.posts == {}
 
 
-async def test_get_post_includes_the_author_summary(create: CreatePost, ada: int, uow_factory) -> None:
+async def test_get_post_includes_the_author_summary(
+    create: CreatePost, ada: int, uow_factory, store: MemoryStore
+) -> None:
     post = await create(ada, "Title", "Body")
     found = await GetPost(uow_factory)(post.id)
     assert found.post == post
-    assert found.author == AuthorSummary(ada, "Ada")
+    assert found.author == AuthorSummary(ada, "Ada", store.users[ada].created_at)
 
 
 async def test_get_unknown_post_is_not_found(uow_factory) -> None:
