@@ -9,6 +9,7 @@ from fastapi import FastAPI, Response
 from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
+from api.headers import HostGuard, SecurityHeaders
 from api.limits import BodySizeLimit
 from api.logs import configure_logging
 from api.metrics import metrics_endpoint
@@ -54,6 +55,8 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(HostGuard, container=container)
+    app.add_middleware(SecurityHeaders)  # every answer carries the headers
     observing = install_observability(app)  # its settings are applied at start-up
     # `me` before `users`: /users/me must not be taken for the user id "me".
     for router in (auth.router, me.router, users.router, posts.router, health.router):

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from api.observability import set_user_id
-from application.auth import Authenticate
+from application.auth import Authenticate, SignOutEverywhere
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
 from domain.users import User
@@ -43,6 +43,7 @@ ListUsersDep = Annotated[ListUsers, Depends(provide(Container.list_users))]
 UpdateProfileDep = Annotated[UpdateProfile, Depends(provide(Container.update_profile))]
 DeleteAccountDep = Annotated[DeleteAccount, Depends(provide(Container.delete_account))]
 AuthenticateDep = Annotated[Authenticate, Depends(provide(Container.authenticate))]
+SignOutEverywhereDep = Annotated[SignOutEverywhere, Depends(provide(Container.sign_out_everywhere))]
 CreatePostDep = Annotated[CreatePost, Depends(provide(Container.create_post))]
 GetPostDep = Annotated[GetPost, Depends(provide(Container.get_post))]
 ListPostsDep = Annotated[ListPosts, Depends(provide(Container.list_posts))]
@@ -61,6 +62,12 @@ async def _current_user(request: Request, token: Annotated[str | None, Depends(o
 
 CurrentUser = Annotated[User, Depends(_current_user)]
 """The authenticated caller; 401 problem with `WWW-Authenticate: Bearer` otherwise."""
+
+
+def client_address(request: Request) -> str:
+    """The client's network address, the key of per-address rate limits. Behind a proxy, the server
+    must be told to trust its forwarded headers (uvicorn --forwarded-allow-ips)."""
+    return request.client.host if request.client else "unknown"
 
 
 def caller_id(user: User) -> int:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from api.problems import MAX_REPORTED_ERRORS, PROBLEM_TYPE, problem
-from application.errors import StorageUnavailable
+from application.errors import Overloaded, RateLimited, StorageUnavailable, TryLater
 from domain.errors import (
     AlreadyExists,
     DomainError,
@@ -29,6 +29,8 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
     (AlreadyExists, 409, "already-exists"),
     (PermissionDenied, 403, "permission-denied"),
     (InvalidCredentials, 401, "invalid-credentials"),
+    (RateLimited, 429, "rate-limited"),
+    (Overloaded, 503, "overloaded"),
 )
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 RETRY_AFTER_SECONDS = "5"
@@ -46,26 +48,33 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     status, slug = next((s, t) for kind, s, t in DOMAIN_STATUS if isinstance(error, kind))
     extra: dict[str, Any] = {}
+    headers: dict[str, str] | None = None
     if isinstance(error, ValidationError):
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+    elif isinstance(error, TryLater):
+        headers = {"Retry-After": str(error.retry_after)}
+    elif status == 401:
+        headers = BEARER_CHALLENGE
     return problem(
-        status,
-        error.message,
-        instance=request.url.path,
-        type_=PROBLEM_TYPE + slug,
-        headers=BEARER_CHALLENGE if status == 401 else None,
-        **extra,
+        status, error.message, instance=request.url.path, type_=PROBLEM_TYPE + slug, headers=headers, **extra
     )
 
 
 async def _request_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    # Only loc/msg/type: the rejected input may be a password and is never echoed back.
-    # At most MAX_REPORTED_ERRORS: a body of thousands of bad keys must not get an answer as large.
-    errors = [
-        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
-        for e in error.errors()[:MAX_REPORTED_ERRORS]
-    ]
+    # Only loc/msg/type: the rejected input may be a password and is never echoed back. The loc of an
+    # unknown field is the field's own name, input too: it stops at the object holding it. Repeated
+    # errors are listed once, and at most MAX_REPORTED_ERRORS of them.
+    errors: list[dict[str, Any]] = []
+    seen: set[tuple[tuple[Any, ...], str]] = set()
+    for e in error.errors():
+        loc = tuple(e["loc"][:-1] if e["type"] == "extra_forbidden" else e["loc"])
+        if (loc, e["type"]) in seen:
+            continue
+        seen.add((loc, e["type"]))
+        errors.append({"loc": list(loc), "msg": e["msg"], "type": e["type"]})
+        if len(errors) == MAX_REPORTED_ERRORS:
+            break
     return problem(
         422,
         "The request is not valid; see errors",

@@ -29,6 +29,7 @@ _TOKEN: dict[str, Any] = {
 USER_CREATE = {"name": "Ada Lovelace", "email": "ada@example.com", "password": "correct horse battery"}
 LOGIN_FORM = {"username": "ada@example.com", "password": "correct horse battery"}
 USER_UPDATE = {"email": "ada@lovelace.example", "current_password": "correct horse battery"}
+ACCOUNT_DELETION = {"current_password": "correct horse battery"}
 POST_CREATE = {"title": "Notes on the Analytical Engine", "content": "It might act upon other things."}
 POST_UPDATE = {"title": "Notes on the Engine, revised"}
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import Query, Request
 
@@ -21,10 +22,16 @@ async def page_request(  # async: a sync dependency would run in the threadpool
     return PageRequest(limit=limit, after=after)
 
 
-def page_response(request: Request, page: Page[T], limit: int, to_json: Callable[[T], Any]) -> JSONBytes:
-    """One page as a JSON array, and `Link: <url>; rel="next"` when there is a next page."""
+def page_response(
+    request: Request, page: Page[T], limit: int, to_json: Callable[[T], Any], **filters: int | None
+) -> JSONBytes:
+    """One page as a JSON array, and `Link: <url>; rel="next"` when there is a next page. The link is
+    made of the path and the paging parameters (and the given filters) only: relative, or under
+    APP_PUBLIC_URL; never from the Host header or other query parameters of the request."""
     headers = {}
     if page.next_cursor is not None:
-        url = request.url.include_query_params(limit=limit, after=page.next_cursor)
-        headers["Link"] = f'<{url}>; rel="next"'
+        params = {name: value for name, value in filters.items() if value is not None}
+        query = urlencode({**params, "limit": limit, "after": page.next_cursor})
+        base = request.app.state.container.settings().public_url or ""
+        headers["Link"] = f'<{base}{request.url.path}?{query}>; rel="next"'
     return JSONBytes([to_json(item) for item in page.items], headers=headers)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -12,8 +13,11 @@ from domain.users import Email, User
 
 @dataclass(frozen=True, slots=True)
 class AuthorSummary:
+    """A post's author as anyone may see them: no email."""
+
     id: int
     name: str
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,8 @@ class UnitOfWork(Protocol):
 
 
 class PasswordHasher(Protocol):
-    """Hashes and verifies passwords; adapters keep slow hashing off the event loop."""
+    """Hashes and verifies passwords; adapters keep slow hashing off the event loop and bounded: beyond
+    their queue they raise application.errors.Overloaded instead of starting the work."""
 
     async def hash(self, password: str) -> str: ...
 
@@ -110,10 +115,18 @@ class TokenClaims:
     stamp: str
 
 
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """An access token and how many seconds it stays valid."""
+
+    access_token: str
+    expires_in: int
+
+
 class TokenService(Protocol):
     """Issues and reads access tokens."""
 
-    def issue(self, claims: TokenClaims) -> str: ...
+    def issue(self, claims: TokenClaims) -> IssuedToken: ...
 
     def read(self, token: str) -> TokenClaims:
         """The claims of a valid token; InvalidCredentials if it is malformed, forged or expired."""
@@ -124,3 +137,44 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
         ...
+
+
+class Throttle(Enum):
+    """The budgets a caller spends; the adapter knows each one's limit and window."""
+
+    FAILED_LOGIN_PER_ACCOUNT = "login-account"
+    FAILED_LOGIN_PER_ADDRESS = "login-address"
+    REGISTRATION_PER_ADDRESS = "register-address"
+    POST_PER_USER = "post-user"
+
+
+class RateLimiter(Protocol):
+    """Budgets of actions per key (an account, a client address, a user id) over a time window."""
+
+    async def check(self, throttle: Throttle, key: str) -> None:
+        """Raise application.errors.RateLimited if `key` has no budget left, spending nothing."""
+        ...
+
+    async def hit(self, throttle: Throttle, key: str) -> None:
+        """Spend one unit of `key`'s budget; RateLimited (and nothing spent) if none is left."""
+        ...
+
+    async def clear(self, throttle: Throttle, key: str) -> None:
+        """Give `key` its whole budget back."""
+        ...
+
+
+class Unlimited:
+    """A RateLimiter that never refuses: for use cases run outside a server (scripts, unit tests)."""
+
+    async def check(self, throttle: Throttle, key: str) -> None:
+        return None
+
+    async def hit(self, throttle: Throttle, key: str) -> None:
+        return None
+
+    async def clear(self, throttle: Throttle, key: str) -> None:
+        return None
+
+
+NO_RATE_LIMIT: RateLimiter = Unlimited()

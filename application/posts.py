@@ -4,18 +4,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.pagination import Page, PageRequest
-from application.ports import Clock, PostWithAuthor, UnitOfWork
+from application.ports import NO_RATE_LIMIT, Clock, PostWithAuthor, RateLimiter, Throttle, UnitOfWork
 from domain.errors import NotFound
 from domain.posts import Post
 
 
 @dataclass(frozen=True, slots=True)
 class CreatePost:
+    """Write a post; each author has a budget of posts per window."""
+
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
+    limiter: RateLimiter = NO_RATE_LIMIT
 
     async def __call__(self, author_id: int, title: str, content: str) -> Post:
         post = Post.write(author_id, title, content, self.clock.now())
+        await self.limiter.hit(Throttle.POST_PER_USER, str(author_id))
         async with self.new_uow() as uow:
             if await uow.users.get(author_id) is None:
                 raise NotFound("User", author_id)

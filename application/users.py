@@ -3,24 +3,28 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.auth import LOCAL_CLIENT, prove_password
 from application.pagination import Page, PageRequest
-from application.ports import Clock, PasswordHasher, UnitOfWork
-from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied, ValidationError
+from application.ports import NO_RATE_LIMIT, Clock, PasswordHasher, RateLimiter, Throttle, UnitOfWork
+from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied
 from domain.users import Email, User, check_password, user_name
 
 
 @dataclass(frozen=True, slots=True)
 class RegisterUser:
-    """Register a user with a unique email; the password is stored only as a hash."""
+    """Register a user with a unique email; the password is stored only as a hash. Each client
+    address has a budget of registrations, spent before any hashing."""
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     clock: Clock
+    limiter: RateLimiter = NO_RATE_LIMIT
 
-    async def __call__(self, name: str, email: str, password: str) -> User:
+    async def __call__(self, name: str, email: str, password: str, client: str = LOCAL_CLIENT) -> User:
         user_email = Email(email)
         user_name(name)
         check_password(password)
+        await self.limiter.hit(Throttle.REGISTRATION_PER_ADDRESS, client)
         async with self.new_uow() as uow:  # cheap early refusal, before paying for the hash
             if await uow.users.get_by_email(user_email):
                 raise EmailAlreadyRegistered(user_email.value)
@@ -59,8 +63,8 @@ class ListUsers:
 
 @dataclass(frozen=True, slots=True)
 class ProfileChanges:
-    """What a user changes about themselves; None leaves a field as it is. A new password needs the
-    current one."""
+    """What a user changes about themselves; None leaves a field as it is. A new password or email
+    needs the current password."""
 
     name: str | None = None
     email: str | None = None
@@ -70,25 +74,26 @@ class ProfileChanges:
 
 @dataclass(frozen=True, slots=True)
 class UpdateProfile:
-    """Change one's name, email (unique) or password (proving the current one)."""
+    """Change one's name, email (unique) or password. A new email or password needs the current
+    password: a wrong one counts as a failed login of the account."""
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
+    limiter: RateLimiter = NO_RATE_LIMIT
 
     async def __call__(self, user_id: int, changes: ProfileChanges) -> User:
         new_email = Email(changes.email) if changes.email is not None else None
         if changes.name is not None:
             user_name(changes.name)
-        checked_hash = new_hash = None
         if changes.password is not None:
             check_password(changes.password)
-            if changes.current_password is None:
-                raise ValidationError(
-                    "current_password", "current_password is required to change the password"
-                )
-            checked_hash = (await GetUser(self.new_uow)(user_id)).password_hash
-            if not await self.hasher.verify(changes.current_password, checked_hash):
-                raise PermissionDenied("The current password is incorrect")
+        checked_hash = new_hash = None
+        if changes.password is not None or new_email is not None:
+            before = await GetUser(self.new_uow)(user_id)
+            if changes.password is not None or new_email != before.email:
+                await prove_password(self.limiter, self.hasher, before, changes.current_password)
+                checked_hash = before.password_hash
+        if changes.password is not None:
             new_hash = await self.hasher.hash(changes.password)
         async with self.new_uow() as uow:
             user = await uow.users.get(user_id)
@@ -106,13 +111,20 @@ class UpdateProfile:
 
 @dataclass(frozen=True, slots=True)
 class DeleteAccount:
-    """Delete a user and all their posts, in one transaction."""
+    """Delete a user and all their posts, in one transaction, proving the current password."""
 
     new_uow: Callable[[], UnitOfWork]
+    hasher: PasswordHasher
+    limiter: RateLimiter = NO_RATE_LIMIT
 
-    async def __call__(self, user_id: int) -> None:
+    async def __call__(self, user_id: int, current_password: str | None) -> None:
+        user = await GetUser(self.new_uow)(user_id)
+        await prove_password(self.limiter, self.hasher, user, current_password)
         async with self.new_uow() as uow:
-            if await uow.users.get(user_id) is None:
+            stored = await uow.users.get(user_id)
+            if stored is None:
                 raise NotFound("User", user_id)
+            if stored.password_hash != user.password_hash:
+                raise PermissionDenied("The current password is incorrect")  # changed meanwhile
             await uow.users.delete(user_id)
             await uow.commit()

@@ -18,6 +18,9 @@ TARGETS: dict[str, Any] = {
     "p99_during_registrations_max_ratio": 4.0,
     # Throughput lost on GET /users/{id} to access events and metrics, as a fraction of the quiet run's.
     "observability_max_cost": 0.10,
+    "middleware_max_loss": 0.05,
+    "login_flood_max_rss_mib": 600,
+    "login_flood_max_p99_ratio": 4.0,
 }
 TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 LABELS = {
@@ -159,6 +162,47 @@ def _observability_rows(cells: dict[str, dict[str, Any]] | None, max_cost: float
     return rows
 
 
+def _abuse_rows(result: dict[str, Any], targets: dict[str, Any]) -> list[str]:
+    """The security middleware's cost to the reads, and the login flood (issue 10)."""
+    if not result or "failed" in result:
+        return [f"Not measured: {result.get('failed', 'n/a') if result else 'n/a'}"]
+    max_loss = targets["middleware_max_loss"]
+    rows = [
+        "| endpoint | ours req/s | without the header/Host middleware req/s | reads lost | target |",
+        "|---|--:|--:|--:|---|",
+    ]
+    for key, cell in result.get("middleware", {}).items():
+        loss = cell.get("loss")
+        shown = f"**{100 * loss:.1f} %** {'✓' if loss <= max_loss else '✗'}" if loss is not None else "n/a"
+        ours, bare = cell.get("ours_rps"), cell.get("without_rps")
+        rows.append(
+            f"| {LABELS[key]} | {_number(ours) if ours else 'error'} | {_number(bare) if bare else 'error'}"
+            f" | {shown} | ≤ {100 * max_loss:g} % |"
+        )
+    flood = result.get("flood", {})
+    idle, during = flood.get("idle", {}), flood.get("during", {})
+    rows += [
+        "",
+        f"Login flood: {flood.get('clients', '?')} concurrent `POST /auth/token` (right passwords):",
+        "",
+    ]
+    if "p99_ms" not in idle or "p99_ms" not in during:
+        rows.append(f"error: {flood.get('error') or idle.get('error') or during.get('error')}")
+        return rows
+    ratio = during["p99_ms"] / idle["p99_ms"]
+    max_ratio, max_rss = targets["login_flood_max_p99_ratio"], targets["login_flood_max_rss_mib"]
+    peak = flood["peak_rss_mib"]
+    rows += [
+        "| reads p99 idle | reads p99 during | during / idle | server RSS idle | peak RSS during | logins |",
+        "|--:|--:|--:|--:|--:|---|",
+        f"| {_ms(idle['p99_ms'])} ms | {_ms(during['p99_ms'])} ms"
+        f" | **{ratio:.2f}{X}** {'✓' if ratio < max_ratio else '✗'} (< {max_ratio:g}{X})"
+        f" | {flood['idle_rss_mib']:.0f} MiB | **{peak:.0f} MiB** {'✓' if peak < max_rss else '✗'}"
+        f" (< {max_rss} MiB) | {flood['logins']} |",
+    ]
+    return rows
+
+
 def markdown(results: dict[str, Any]) -> str:
     m, s = results["machine"], results["settings"]
     lines = [
@@ -211,4 +255,6 @@ def markdown(results: dict[str, Any]) -> str:
         lines += _observability_rows(
             result.get("observability"), results["targets"]["observability_max_cost"]
         )
+        lines += ["", f"### {title}: abuse resistance (issue 10)", ""]
+        lines += _abuse_rows(result.get("abuse", {}), results["targets"])
     return "\n".join(lines) + "\n"

@@ -1,8 +1,9 @@
 """Users: the entity, its value objects and the limits every layer reuses."""
 
-import hashlib
 import re
-from dataclasses import dataclass, replace
+import secrets
+import unicodedata
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.errors import ValidationError
@@ -13,22 +14,26 @@ EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 PASSWORD_HASH_MAX_LENGTH = 255
+CREDENTIALS_STAMP_MAX_LENGTH = 32
 
-# Pragmatic address syntax: one "@", a dot-atom local part, and a domain of dot-separated labels
-# ending in a letter-only TLD of two or more characters. Internationalised addresses are accepted.
+# Pragmatic address syntax: one "@", a dot-atom local part (internationalised addresses are accepted),
+# and an ASCII (IDNA-encoded) domain of dot-separated labels ending in a letter-only or punycode TLD.
 _LOCAL = r"[^\s@\"(),:;<>\[\]\\.]+(?:\.[^\s@\"(),:;<>\[\]\\.]+)*"
-_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
-_EMAIL_RE = re.compile(rf"{_LOCAL}@(?:{_LABEL}\.)+[^\W\d_]{{2,63}}")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_EMAIL_RE = re.compile(rf"{_LOCAL}@(?:{_LABEL}\.)+(?:[a-z]{{2,63}}|xn--[a-z0-9-]{{1,59}})")
+STAMP_BYTES = 8
 
 
 @dataclass(frozen=True, slots=True)
 class Email:
-    """An email address, trimmed and lower-cased: two spellings of one address are equal."""
+    """An email address in one spelling per mailbox: trimmed, Unicode-normalised with compatibility
+    forms folded (NFKC: a decomposed "é" or a fullwidth letter is the plain one), lower-cased, and the
+    domain IDNA-encoded (a Unicode domain equals its punycode)."""
 
     value: str
 
     def __post_init__(self) -> None:
-        normalized = self.value.strip().lower()
+        normalized = _normalize_email(self.value)
         if len(normalized) > EMAIL_MAX_LENGTH:
             raise ValidationError("email", f"email must be at most {EMAIL_MAX_LENGTH} characters")
         local = normalized.partition("@")[0]
@@ -45,6 +50,23 @@ class Email:
         email = object.__new__(cls)
         object.__setattr__(email, "value", normalized)
         return email
+
+
+def _normalize_email(value: str) -> str:
+    text = unicodedata.normalize("NFKC", value.strip()).lower()
+    local, at, domain = text.rpartition("@")
+    if not at or has_control_characters(text):
+        return text  # refused by the caller's checks
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValidationError("email", "value is not a valid email address") from None
+    return f"{local}@{ascii_domain}"
+
+
+def new_credentials_stamp() -> str:
+    """A fresh random credentials stamp."""
+    return secrets.token_hex(STAMP_BYTES)
 
 
 def user_name(value: str) -> str:
@@ -70,6 +92,9 @@ class User:
     email: Email
     password_hash: str
     created_at: datetime
+    # Every access token carries the stamp current when it was issued; rotating the stamp (on a
+    # password change, or signing out everywhere) revokes every token issued before.
+    credentials_stamp: str = field(default_factory=new_credentials_stamp)
 
     @classmethod
     def register(cls, name: str, email: Email, password_hash: str, now: datetime) -> "User":
@@ -78,19 +103,19 @@ class User:
     def with_id(self, user_id: int) -> "User":
         return replace(self, id=user_id)
 
-    @property
-    def credentials_stamp(self) -> str:
-        """Changes whenever the password does: credentials issued before a change carry the old one and
-        stop being accepted. Derived from the hash, never revealing it."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+    def signed_out(self) -> "User":
+        """This user with a new credentials stamp: every token issued before stops being accepted."""
+        return replace(self, credentials_stamp=new_credentials_stamp())
 
     def changed(
         self, name: str | None = None, email: Email | None = None, password_hash: str | None = None
     ) -> "User":
-        """This user with the given fields replaced (the name checked by the domain's rules)."""
+        """This user with the given fields replaced (the name checked by the domain's rules). A new
+        password rotates the credentials stamp."""
         return replace(
             self,
             name=self.name if name is None else user_name(name),
             email=self.email if email is None else email,
             password_hash=self.password_hash if password_hash is None else password_hash,
+            credentials_stamp=self.credentials_stamp if password_hash is None else new_credentials_stamp(),
         )

@@ -92,7 +92,7 @@ class InMemoryPostRepository:
         if post is None:
             return None
         author = self._uow.staged_users[post.author_id]
-        return PostWithAuthor(copy.copy(post), AuthorSummary(post.author_id, author.name))
+        return PostWithAuthor(copy.copy(post), AuthorSummary(post.author_id, author.name, author.created_at))
 
     async def list(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
         return _page(self._uow.staged_posts, page, lambda p: author_id is None or p.author_id == author_id)

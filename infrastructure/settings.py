@@ -1,13 +1,18 @@
 """Runtime settings from the environment (prefix APP_) or a .env file."""
 
+import os
+import secrets
 from typing import Literal, Self
 
+from limits import parse
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infrastructure.security import DEFAULT_HASH_QUEUE
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
-DEFAULT_JWT_SECRET = "dev-secret-change-me-in-production-please"
-JWT_SECRET_MIN_LENGTH = 32
+JWT_SECRET_MIN_BYTES = 32
+JWT_SECRET_MIN_DISTINCT_CHARACTERS = 8
 
 
 class Settings(BaseSettings):
@@ -21,10 +26,11 @@ class Settings(BaseSettings):
     db_pool_recycle_seconds: int = Field(default=1800, ge=-1)
     db_pool_pre_ping: bool = True
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
-    jwt_secret: str = DEFAULT_JWT_SECRET
+    # Unset outside production: a random secret is made at start-up (tokens end with the process).
+    jwt_secret: str = ""
+    jwt_issuer: str = "users-posts"
+    jwt_audience: str = "users-posts"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
-    # Shared state of several processes (rate limits); unset, each process keeps its own.
-    redis_url: str | None = None
     # The HTTP server `users-posts serve` starts: what a slow or hostile client may hold.
     server_header_timeout_seconds: float = Field(default=10.0, gt=0)
     server_max_header_bytes: int = Field(default=16 * 1024, ge=1024)
@@ -46,15 +52,66 @@ class Settings(BaseSettings):
         """The log format in effect: APP_LOG_FORMAT, or what suits APP_ENV."""
         return self.log_format or ("json" if self.env == "production" else "console")
 
+    # Rate limits, in the `limits` notation; kept in Redis when redis_url is set, in memory otherwise.
+    redis_url: str | None = None
+    redis_key_prefix: str = "users-posts"
+    limit_login_per_account: str = "10/15 minutes"
+    limit_login_per_address: str = "50/15 minutes"
+    limit_register_per_address: str = "20/hour"
+    limit_posts_per_user: str = "60/minute"
+    # Password hashing: at most hash_concurrency at once, hash_queue more waiting, 503 beyond.
+    hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    hash_queue: int = Field(default=DEFAULT_HASH_QUEUE, ge=0)
+    # Absolute base of the `Link` headers (e.g. https://api.example.com); relative links when unset.
+    public_url: str | None = None
+    # Host header values served, comma-separated ("*": any; refused in production).
+    allowed_hosts: str = "*"
+
+    @field_validator(
+        "limit_login_per_account",
+        "limit_login_per_address",
+        "limit_register_per_address",
+        "limit_posts_per_user",
+    )
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit such as '10/15 minutes'") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _an_absolute_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/") if value else None
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [host.strip() for host in self.allowed_hosts.split(",") if host.strip()]
+
     @model_validator(mode="after")
-    def _production_needs_a_real_secret(self) -> Self:
-        if self.env == "production" and (
-            self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < JWT_SECRET_MIN_LENGTH
+    def _production_is_safe(self) -> Self:
+        if self.env != "production":
+            if not self.jwt_secret:
+                self.jwt_secret = secrets.token_urlsafe(48)
+            return self
+        secret = self.jwt_secret
+        if (
+            len(secret.encode()) < JWT_SECRET_MIN_BYTES
+            or len(set(secret)) < JWT_SECRET_MIN_DISTINCT_CHARACTERS
         ):
             raise ValueError(
-                "refusing to run in production with the default or a short APP_JWT_SECRET: set it "
-                f"to a random string of at least {JWT_SECRET_MIN_LENGTH} characters "
+                "refusing to run in production without a strong APP_JWT_SECRET: set it to a random "
+                f"string of at least {JWT_SECRET_MIN_BYTES} bytes "
                 '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        if "*" in self.allowed_host_list:
+            raise ValueError(
+                "refusing to run in production answering any Host: set APP_ALLOWED_HOSTS to the "
+                "host names served, comma-separated"
             )
         return self
 

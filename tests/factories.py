@@ -1,6 +1,7 @@
 """factory-boy factories: domain entities and API payloads."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import factory
 
@@ -8,6 +9,11 @@ from domain.posts import Post
 from domain.users import Email, User
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def public_view(user: dict[str, Any]) -> dict[str, Any]:
+    """A user as GET /users/{id} shows them to anyone: the owner's view without the email."""
+    return {key: value for key, value in user.items() if key != "email"}
 
 
 class UserFactory(factory.Factory):

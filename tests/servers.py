@@ -1,6 +1,7 @@
 """Real `users-posts serve` processes for tests: free ports, readiness, SIGTERM at the end."""
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -59,10 +60,16 @@ def sqlite_copy(template: Path, directory: Path) -> str:
     return f"sqlite:///{path}"
 
 
+SHARED_SECRET = secrets.token_urlsafe(48)
+
+
 def server_env(database_url: str, **settings: str) -> dict[str, str]:
-    """The environment of a served app: this one's, minus its APP_ settings, plus the given ones."""
+    """The environment of a served app: this one's, minus its APP_ settings, plus the given ones. Every
+    app served by a test signs tokens with one secret, as instances behind one load balancer must."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("APP_")}
-    env.update({"APP_ENV": "test", "APP_DATABASE_URL": database_url, **settings})
+    env.update(
+        {"APP_ENV": "test", "APP_DATABASE_URL": database_url, "APP_JWT_SECRET": SHARED_SECRET, **settings}
+    )
     return env
 
 

@@ -1,13 +1,14 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.dependencies import AuthenticateDep
+from api.dependencies import AuthenticateDep, client_address
 from api.examples import LOGIN_FORM, request_example, response_example
 from api.metrics import count_login
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.schemas.users import Token
+from application.errors import RateLimited
 from domain.errors import InvalidCredentials
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -24,14 +25,20 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     openapi_extra=request_example(LOGIN_FORM, "application/x-www-form-urlencoded"),
 )
 async def login(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     authenticate: AuthenticateDep,
 ) -> Token:
-    """OAuth2 password flow: `username` is the email. Use the token as `Authorization: Bearer …`."""
+    """OAuth2 password flow: `username` is the email. Use the token as `Authorization: Bearer …` until
+    `expires_in` seconds have passed. Failed logins are limited per account and per client address
+    (429 with `Retry-After` beyond); a success gives the account its budget back."""
     try:
-        token = await authenticate(form.username, form.password)
+        issued = await authenticate(form.username, form.password, client_address(request))
     except InvalidCredentials:
         count_login("bad_credentials")
         raise
+    except RateLimited:
+        count_login("throttled")
+        raise
     count_login("success")
-    return Token(access_token=token)
+    return Token(access_token=issued.access_token, expires_in=issued.expires_in)

@@ -2,11 +2,17 @@
 
 from fastapi import APIRouter, Response
 
-from api.dependencies import CurrentUser, DeleteAccountDep, UpdateProfileDep, caller_id
-from api.examples import USER_UPDATE, request_example, response_example
+from api.dependencies import (
+    CurrentUser,
+    DeleteAccountDep,
+    SignOutEverywhereDep,
+    UpdateProfileDep,
+    caller_id,
+)
+from api.examples import ACCOUNT_DELETION, USER_UPDATE, request_example, response_example
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
-from api.schemas.users import UserRead, UserUpdate, user_json
+from api.schemas.users import AccountDeletion, UserRead, UserUpdate, user_json
 from application.users import ProfileChanges
 
 router = APIRouter(prefix="/users/me", tags=["me"])
@@ -43,8 +49,9 @@ async def read_me(user: CurrentUser) -> JSONBytes:
     openapi_extra=request_example(USER_UPDATE),
 )
 async def update_me(body: UserUpdate, user: CurrentUser, update: UpdateProfileDep) -> JSONBytes:
-    """Change name, email or password. A new password needs `current_password`: a wrong one is a 403
-    (the token is fine, the proof is not); an email another user has is a 409."""
+    """Change name, email or password. A new email or password needs `current_password`: a wrong one is
+    a 403 (the token is fine, the proof is not) and counts as a failed login; an email another user
+    has is a 409. A new password signs out every other token."""
     changes = ProfileChanges(
         name=body.name, email=body.email, password=body.password, current_password=body.current_password
     )
@@ -65,8 +72,23 @@ async def update_me(body: UserUpdate, user: CurrentUser, update: UpdateProfileDe
         details={403: "The current password is incorrect"},
         instance="/users/me",
     ),
+    openapi_extra=request_example(ACCOUNT_DELETION),
 )
-async def delete_me(user: CurrentUser, delete: DeleteAccountDep) -> Response:
-    """Delete the account and every post of it."""
-    await delete(caller_id(user))
+async def delete_me(body: AccountDeletion, user: CurrentUser, delete: DeleteAccountDep) -> Response:
+    """Delete the account and every post of it; the JSON body gives `current_password` (403 when
+    wrong, and it counts as a failed login)."""
+    await delete(caller_id(user), body.current_password)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/sign-out",
+    status_code=204,
+    name="sign-out",
+    summary="Sign out everywhere",
+    responses=problem_responses(401, 503, instance="/users/me/sign-out"),
+)
+async def sign_out_everywhere(user: CurrentUser, sign_out: SignOutEverywhereDep) -> Response:
+    """Revoke every access token of the caller, this one included."""
+    await sign_out(caller_id(user))
     return Response(status_code=204)

@@ -37,7 +37,7 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(body: PostCreate, user: CurrentUser, create: CreatePostDep) -> JSONBytes:
-    """Write a post as the caller."""
+    """Write a post as the caller; each user may write a limited number per minute (429 beyond)."""
     post = await create(caller_id(user), body.title, body.content)
     return JSONBytes(post_json(post), status_code=201)
 
@@ -57,7 +57,9 @@ async def list_posts(
     author_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="Only this author's posts")] = None,
 ) -> JSONBytes:
     """Posts in id order, paged with `Link: <…>; rel="next"`."""
-    return page_response(request, await list_posts(page, author_id), page.limit, post_json)
+    return page_response(
+        request, await list_posts(page, author_id), page.limit, post_json, author_id=author_id
+    )
 
 
 @router.get(

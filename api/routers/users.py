@@ -2,13 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from api.dependencies import GetUserDep, ListUserPostsDep, ListUsersDep, RegisterUserDep
+from api.dependencies import GetUserDep, ListUserPostsDep, ListUsersDep, RegisterUserDep, client_address
 from api.examples import USER_CREATE, request_example, response_example
 from api.pagination import page_request, page_response
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.schemas.posts import PostRead, post_json
-from api.schemas.users import UserCreate, UserRead, user_json
+from api.schemas.users import UserCreate, UserPublic, UserRead, public_user_json, user_json
 from application.pagination import PageRequest
 from domain.ids import ID_MAX
 
@@ -29,36 +29,39 @@ Page = Annotated[PageRequest, Depends(page_request)]
     | problem_responses(409, 429, *BODY_PROBLEMS, 503, instance="/users/"),
     openapi_extra=request_example(USER_CREATE),
 )
-async def create_user(body: UserCreate, register: RegisterUserDep) -> JSONBytes:
-    """Register a user. The email is unique in any letter case."""
-    user = await register(body.name, body.email, body.password)
+async def create_user(request: Request, body: UserCreate, register: RegisterUserDep) -> JSONBytes:
+    """Register a user. The email is unique in any spelling (letter case, Unicode form, IDNA domain).
+    The answer is the owner's view, with the email; each client address may register a limited number
+    of users per hour (429 beyond)."""
+    user = await register(body.name, body.email, body.password, client_address(request))
     return JSONBytes(user_json(user), status_code=201)
 
 
-@router.get("", response_model=list[UserRead], name="list", include_in_schema=False)
+@router.get("", response_model=list[UserPublic], name="list", include_in_schema=False)
 @router.get(
     "/",
-    response_model=list[UserRead],
+    response_model=list[UserPublic],
     name="list",
     summary="List users",
-    responses=response_example(200, UserRead, many=True) | problem_responses(422, 503, instance="/users/"),
+    responses=response_example(200, UserPublic, many=True) | problem_responses(422, 503, instance="/users/"),
 )
 async def list_users(request: Request, page: Page, list_users: ListUsersDep) -> JSONBytes:
-    """Users in id order. Follow the `Link: <…>; rel="next"` header for the next page."""
-    return page_response(request, await list_users(page), page.limit, user_json)
+    """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
+    page."""
+    return page_response(request, await list_users(page), page.limit, public_user_json)
 
 
 @router.get(
     "/{user_id}",
-    response_model=UserRead,
+    response_model=UserPublic,
     name="get",
     summary="Get a user",
-    responses=response_example(200, UserRead)
+    responses=response_example(200, UserPublic)
     | problem_responses(404, 422, 503, details={404: "User not found"}, instance="/users/1"),
 )
 async def read_user(user_id: UserId, get_user: GetUserDep) -> JSONBytes:
-    """One user's profile; 404 for an unknown id."""
-    return JSONBytes(user_json(await get_user(user_id)))
+    """A public profile (no email); 404 for an unknown id."""
+    return JSONBytes(public_user_json(await get_user(user_id)))
 
 
 @router.get(

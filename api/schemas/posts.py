@@ -43,8 +43,11 @@ class PostRead(BaseModel):
 
 
 class AuthorRead(BaseModel):
+    """The author's public profile: no email."""
+
     id: int
     name: str
+    created_at: datetime
 
 
 class PostDetail(PostRead):
@@ -67,4 +70,8 @@ def post_json(post: Post) -> dict[str, Any]:
 
 def post_detail_json(found: PostWithAuthor) -> dict[str, Any]:
     """A PostDetail as JSON-ready data."""
-    return {**post_json(found.post), "author": {"id": found.author.id, "name": found.author.name}}
+    author = found.author
+    return {
+        **post_json(found.post),
+        "author": {"id": author.id, "name": author.name, "created_at": author.created_at},
+    }

@@ -6,13 +6,53 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# No C0/C1 control characters, no line or paragraph separators; content may hold tabs and newlines.
-_SINGLE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
-_MULTI_LINE = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
-_NOT_BLANK = "\\S"
+from domain.text import BLANK_CHARACTERS
 
-SINGLE_LINE: Any = Field(json_schema_extra={"allOf": [{"pattern": _SINGLE_LINE}, {"pattern": _NOT_BLANK}]})
-MULTI_LINE: Any = Field(json_schema_extra={"allOf": [{"pattern": _MULTI_LINE}, {"pattern": _NOT_BLANK}]})
+# The code points domain.text refuses in any text (categories Cc, Cf, Zl, Zp of this Python's Unicode
+# database; also lone surrogates, Cs, which UTF-8 cannot carry and regex engines refuse to name);
+# tests/api/test_documented_rules.py checks them against the domain, code point by code point. Content
+# may also hold tabs, newlines and the zero-width (non-)joiner.
+REFUSED_RANGES = (
+    (0x0, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD),
+    (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F),
+    (0x2028, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x13438), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)  # fmt: skip
+CONTENT_ALLOWED = "\t\n\r\u200c\u200d"
+
+
+def _char(code: int) -> str:
+    # Escaped in the BMP; astral ones as themselves, which every regex engine reads alike.
+    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+
+def _ranges(codes: list[int]) -> str:
+    """A regex character-class body for these code points, runs written as ranges."""
+    runs: list[list[int]] = []
+    for code in sorted(codes):
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(_char(a) if a == b else f"{_char(a)}-{_char(b)}" for a, b in runs)
+
+
+def _refused_class(allowed: str = "") -> str:
+    return _ranges(
+        [c for start, end in REFUSED_RANGES for c in range(start, end + 1) if chr(c) not in allowed]
+    )
+
+
+# At least one character that shows: not white space, not blank (domain.text.BLANK_CHARACTERS).
+_VISIBLE = "[^\\s" + _ranges([ord(ch) for ch in BLANK_CHARACTERS]) + "]"
+
+SINGLE_LINE: Any = Field(
+    json_schema_extra={"allOf": [{"pattern": f"^[^{_refused_class()}]*$"}, {"pattern": _VISIBLE}]}
+)
+MULTI_LINE: Any = Field(
+    json_schema_extra={"allOf": [{"pattern": f"^[^{_refused_class(CONTENT_ALLOWED)}]*$"}, {"pattern": "\\S"}]}
+)
 
 
 def _patch_schema(schema: dict[str, Any], model: type["PatchBody"]) -> None:

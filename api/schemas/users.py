@@ -33,16 +33,24 @@ class UserCreate(BaseModel):
     password: Password
 
 
+CurrentPassword = Annotated[
+    str, Field(max_length=PASSWORD_MAX_LENGTH, description="Proof for a new email or password")
+]
+
+
 class UserUpdate(PatchBody):
-    """Fields to change; a new `password` needs `current_password`."""
+    """Fields to change; a new `email` or `password` needs `current_password`."""
 
     name: Name | None = None
     email: EmailText | None = None
     password: Password | None = None
-    current_password: Annotated[str | None, Field(max_length=PASSWORD_MAX_LENGTH)] = None
+    current_password: CurrentPassword | None = None
 
     changes: ClassVar[tuple[str, ...]] = ("name", "email", "password")
-    dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {"password": ("current_password",)}
+    dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {
+        "email": ("current_password",),
+        "password": ("current_password",),
+    }
 
     @model_validator(mode="after")
     def _something_to_change(self) -> Self:
@@ -51,7 +59,25 @@ class UserUpdate(PatchBody):
         return self
 
 
+class AccountDeletion(BaseModel):
+    """Deleting the account needs the current password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: CurrentPassword
+
+
+class UserPublic(BaseModel):
+    """A user as anyone sees them: no email."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
 class UserRead(BaseModel):
+    """A user as they see themselves: with their email (registration, `/users/me`)."""
+
     id: int
     name: str
     email: str
@@ -59,10 +85,17 @@ class UserRead(BaseModel):
 
 
 def user_json(user: User) -> dict[str, Any]:
-    """A UserRead as JSON-ready data, built without validating what the domain already guarantees."""
+    """A UserRead (the owner's view) as JSON-ready data, built without validating what the domain
+    already guarantees."""
     return {"id": user.id, "name": user.name, "email": user.email.value, "created_at": user.created_at}
+
+
+def public_user_json(user: User) -> dict[str, Any]:
+    """A UserPublic as JSON-ready data."""
+    return {"id": user.id, "name": user.name, "created_at": user.created_at}
 
 
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds the token stays valid")

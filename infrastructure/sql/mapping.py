@@ -8,7 +8,9 @@ from domain.posts import Post
 from domain.users import Email, User
 from infrastructure.sql.tables import post_table, user_table
 
-USER_COLUMNS = tuple(user_table.c[name] for name in ("id", "name", "email", "password_hash", "created_at"))
+USER_COLUMNS = tuple(
+    user_table.c[name] for name in ("id", "name", "email", "password_hash", "created_at", "credentials_stamp")
+)
 POST_COLUMNS = tuple(
     post_table.c[name] for name in ("id", "title", "content", "author_id", "created_at", "updated_at")
 )
@@ -21,13 +23,14 @@ def aware(moment: datetime) -> datetime:
 
 def to_user(row: Any) -> User:
     """Map a row selected with USER_COLUMNS."""
-    user_id, name, email, password_hash, created_at = row
+    user_id, name, email, password_hash, created_at, credentials_stamp = row
     return User(
         id=user_id,
         name=name,
         email=Email.trusted(email),  # validated on the way in
         password_hash=password_hash,
         created_at=aware(created_at),
+        credentials_stamp=credentials_stamp,
     )
 
 
@@ -37,6 +40,7 @@ def user_values(user: User) -> dict[str, Any]:
         "email": user.email.value,
         "password_hash": user.password_hash,
         "created_at": user.created_at,
+        "credentials_stamp": user.credentials_stamp,
     }
 
 
@@ -54,9 +58,9 @@ def to_post(row: Any) -> Post:
 
 
 def to_post_with_author(row: Any) -> PostWithAuthor:
-    """Map a row of POST_COLUMNS followed by the author's name."""
+    """Map a row of POST_COLUMNS followed by the author's name and creation time."""
     post = to_post(row)
-    return PostWithAuthor(post, AuthorSummary(post.author_id, row[6]))
+    return PostWithAuthor(post, AuthorSummary(post.author_id, row[6], aware(row[7])))
 
 
 def post_values(post: Post) -> dict[str, Any]:

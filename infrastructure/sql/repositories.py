@@ -41,7 +41,7 @@ _USER_BY_EMAIL = select(*USER_COLUMNS).where(user_table.c.email == bindparam("em
 _USERS_PAGE = _keyset_page(select(*USER_COLUMNS), user_table.c.id)
 _POST_BY_ID = select(*POST_COLUMNS).where(post_table.c.id == bindparam("id"))
 _POST_WITH_AUTHOR = (
-    select(*POST_COLUMNS, user_table.c.name)
+    select(*POST_COLUMNS, user_table.c.name, user_table.c.created_at)
     .join_from(post_table, user_table, post_table.c.author_id == user_table.c.id)
     .where(post_table.c.id == bindparam("id"))
 )

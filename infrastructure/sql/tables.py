@@ -6,7 +6,12 @@ from sqlalchemy import DateTime, Index, MetaData, String, Table
 from sqlmodel import Field, SQLModel
 
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
-from domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PASSWORD_HASH_MAX_LENGTH
+from domain.users import (
+    CREDENTIALS_STAMP_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    PASSWORD_HASH_MAX_LENGTH,
+)
 
 # Stable constraint and index names, so migrations can name what they alter or drop.
 NAMING_CONVENTION = {
@@ -36,6 +41,12 @@ class UserRow(SQLModel, table=True):
     email: str = Field(sa_type=String(EMAIL_MAX_LENGTH), nullable=False, unique=True)
     password_hash: str = Field(sa_type=String(PASSWORD_HASH_MAX_LENGTH), nullable=False)
     created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    # Rotated on a password change and on signing out everywhere; rows from before the column got 'unset'.
+    credentials_stamp: str = Field(
+        sa_type=String(CREDENTIALS_STAMP_MAX_LENGTH),
+        nullable=False,
+        sa_column_kwargs={"server_default": "unset"},
+    )
 
 
 class PostRow(SQLModel, table=True):

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from infrastructure.settings import Settings
 from tests.api.sql_apps import app_client
 from tests.factories import UserCreatePayload
 from tests.fakes import FakeHasher, FixedClock
@@ -28,6 +29,13 @@ class AnsweringDatabase:
 def container(store: MemoryStore, clock: FixedClock) -> Container:
     """The real container with in-memory storage, a fast hasher and a fixed clock."""
     container = Container()
+    # The real rate limiter, with budgets no test of another rule runs out of (a list test registers
+    # 51 users from one address); tests of the limits themselves set theirs.
+    container.settings.override(
+        providers.Object(
+            Settings(limit_register_per_address="1000/minute", limit_posts_per_user="1000/minute")
+        )
+    )
     container.uow.override(providers.Factory(InMemoryUnitOfWork, store))
     container.hasher.override(providers.Object(FakeHasher()))
     container.clock.override(providers.Object(clock))

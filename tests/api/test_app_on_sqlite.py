@@ -3,6 +3,7 @@
 from infrastructure.security import Argon2PasswordHasher
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import sql_app
+from tests.factories import public_view
 
 
 async def test_register_list_get_conflict_on_sqlite(sqlite_database: str) -> None:
@@ -13,8 +14,8 @@ async def test_register_list_get_conflict_on_sqlite(sqlite_database: str) -> Non
         assert created.status_code == 201
         user = created.json()
 
-        assert (await client.get("/users/")).json() == [user]
-        assert (await client.get(f"/users/{user['id']}")).json() == user
+        assert (await client.get("/users/")).json() == [public_view(user)]
+        assert (await client.get(f"/users/{user['id']}")).json() == public_view(user)
         assert_problem(await client.get("/users/999"), 404, "User not found")
         assert_problem(await client.post("/users/", json={**payload, "email": "ADA@example.com"}), 409)
         assert len((await client.get("/users/")).json()) == 1

@@ -25,6 +25,8 @@ async def test_login_returns_a_bearer_token_that_opens_users_me(client: httpx.As
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 30 * 60
+    assert response.headers["cache-control"] == "no-store"
     me = await client.get("/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.json() == user
 
@@ -74,30 +76,36 @@ async def test_expired_and_foreign_tokens_are_401(
     assert_unauthorized(await client.get("/users/me", headers={"Authorization": f"Bearer {foreign}"}))
 
     assert (await client.get("/users/me", headers=auth)).status_code == 200
-    clock.advance(minutes=30)  # the default lifetime
+    clock.advance(minutes=30, seconds=10)  # the default lifetime, and the leeway
     assert_unauthorized(await client.get("/users/me", headers=auth))
 
 
 async def test_token_of_a_deleted_user_is_401(client: httpx.AsyncClient, login) -> None:
     _, auth = await login()
-    assert (await client.delete("/users/me", headers=auth)).status_code == 204
+    deleted = await client.request(
+        "DELETE", "/users/me", json={"current_password": "correct horse battery"}, headers=auth
+    )
+    assert deleted.status_code == 204
     assert_unauthorized(await client.get("/users/me", headers=auth))
 
 
 async def test_patch_me_changes_name_and_email(client: httpx.AsyncClient, login) -> None:
     user, auth = await login(name="Ada")
     response = await client.patch(
-        "/users/me", json={"name": " Ada L ", "email": "AL@Example.org"}, headers=auth
+        "/users/me",
+        json={"name": " Ada L ", "email": "AL@Example.org", "current_password": "correct horse battery"},
+        headers=auth,
     )
     assert response.status_code == 200
     assert response.json() == {**user, "name": "Ada L", "email": "al@example.org"}
-    assert (await client.get(f"/users/{user['id']}")).json() == response.json()
+    assert (await client.get("/users/me", headers=auth)).json() == response.json()
 
 
 async def test_patch_me_to_another_users_email_is_409(client: httpx.AsyncClient, login, register) -> None:
     await register(email="bob@example.com")
     user, auth = await login()
-    assert_problem(await client.patch("/users/me", json={"email": "BOB@example.com"}, headers=auth), 409)
+    change = {"email": "BOB@example.com", "current_password": "correct horse battery"}
+    assert_problem(await client.patch("/users/me", json=change, headers=auth), 409)
     assert (await client.get("/users/me", headers=auth)).json() == user
 
 
@@ -153,7 +161,9 @@ async def test_delete_me_removes_the_user_and_their_posts(
     await client.post("/posts/", json={"title": "Ada's", "content": "x"}, headers=ada_auth)
     kept = (await client.post("/posts/", json={"title": "Bob's", "content": "x"}, headers=bob_auth)).json()
 
-    response = await client.delete("/users/me", headers=ada_auth)
+    response = await client.request(
+        "DELETE", "/users/me", json={"current_password": "correct horse battery"}, headers=ada_auth
+    )
 
     assert (response.status_code, response.content) == (204, b"")
     assert_problem(await client.get(f"/users/{ada['id']}"), 404, "User not found")

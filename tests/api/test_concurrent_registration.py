@@ -6,7 +6,7 @@ from collections import Counter
 
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import sql_app
-from tests.factories import UserCreatePayload
+from tests.factories import UserCreatePayload, public_view
 from tests.fakes import FakeHasher
 
 CLIENTS = 20
@@ -40,4 +40,4 @@ async def test_concurrent_registrations_of_one_email_make_one_user(sql_database_
         if response.status_code == 409:
             assert_problem(response, 409, "A user with this email is already registered")
     (created,) = [r.json() for r in responses if r.status_code == 201]
-    assert listed.json() == [created]
+    assert listed.json() == [public_view(created)]

@@ -1,13 +1,17 @@
 """/docs states the domain's text rules as JSON Schema patterns: they must say what the domain does."""
 
 import re
+import sys
 from typing import Any
 
 import httpx
 import pytest
 
+from api.schemas.text import REFUSED_RANGES
 from domain.errors import ValidationError
 from domain.posts import post_content, post_title
+from domain.text import has_control_characters
+from domain.users import user_name
 
 SAMPLES = [
     "plain",
@@ -26,6 +30,17 @@ SAMPLES = [
     "para\u2029x",
     "nbsp\u00a0",
     "emoji \U0001f600",
+    "bidi\u202eoverride",
+    "zero\u200bwidth",
+    "soft\u00adhyphen",
+    "joiner\u200dhere",
+    "\u200d",
+    "\u3164",
+    "\u0301",
+    "\ufe0f\ufe0f",
+    "tag\U000e0041",
+    "unassigned \U0008003f",
+    "\U0008003f",
 ]
 
 
@@ -43,7 +58,12 @@ def documented(schema: dict[str, Any], value: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("model", "field", "rule"), [("PostCreate", "title", post_title), ("PostCreate", "content", post_content)]
+    ("model", "field", "rule"),
+    [
+        ("PostCreate", "title", post_title),
+        ("PostCreate", "content", post_content),
+        ("UserCreate", "name", user_name),
+    ],
 )
 async def test_documented_patterns_match_the_domain(client: httpx.AsyncClient, model, field, rule) -> None:
     schema = (await client.get("/openapi.json")).json()["components"]["schemas"][model]["properties"][field]
@@ -54,3 +74,15 @@ async def test_documented_patterns_match_the_domain(client: httpx.AsyncClient, m
 async def test_patch_bodies_are_documented_as_needing_a_field(client: httpx.AsyncClient) -> None:
     schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
     assert schemas["PostUpdate"]["minProperties"] == schemas["UserUpdate"]["minProperties"] == 1
+
+
+def test_the_documented_refused_characters_are_the_domains() -> None:
+    """Every code point but the surrogates (no UTF-8 body can hold one): refused by the documented ranges
+    exactly when the domain refuses it."""
+    documented = {code for start, end in REFUSED_RANGES for code in range(start, end + 1)}
+    refused = {
+        code
+        for code in range(sys.maxunicode + 1)
+        if not 0xD800 <= code <= 0xDFFF and has_control_characters(chr(code))
+    }
+    assert documented == refused

@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -30,7 +31,10 @@ def test_secret_query_values_are_redacted(query: str, logged: str) -> None:
 def test_the_log_format_follows_the_environment_unless_set() -> None:
     assert Settings(env="development").log_renderer == "console"
     assert Settings(env="test").log_renderer == "console"
-    assert Settings(env="production", jwt_secret="k" * 40 + "xyz").log_renderer == "json"
+    secret = secrets.token_urlsafe(48)
+    assert (
+        Settings(env="production", jwt_secret=secret, allowed_hosts="api.example.com").log_renderer == "json"
+    )
     assert Settings(env="development", log_format="json").log_renderer == "json"
     assert Settings(log_level="debug").log_level == "DEBUG"
 

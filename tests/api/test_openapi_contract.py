@@ -2,12 +2,16 @@
 problem+json actually sent, the statuses each operation can answer, and examples that match their
 schemas."""
 
+import json
 from typing import Any
 
 import httpx
 import jsonschema_rs
 import pytest
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 
+from api.errors import _request_validation_error
 from tests.api.problems import assert_problem
 
 OPERATIONS = {
@@ -19,6 +23,7 @@ OPERATIONS = {
     ("get", "/users/me"): "me-get",
     ("patch", "/users/me"): "me-update",
     ("delete", "/users/me"): "me-delete",
+    ("post", "/users/me/sign-out"): "me-sign-out",
     ("post", "/posts/"): "posts-create",
     ("get", "/posts/"): "posts-list",
     ("get", "/posts/{post_id}"): "posts-get",
@@ -109,12 +114,15 @@ async def test_examples_match_their_schemas(spec: dict[str, Any]) -> None:
     assert checked > 50  # the main operations show a request and a response, and every problem one
 
 
-async def test_a_422_lists_at_most_20_errors(client: httpx.AsyncClient) -> None:
-    body = {f"unknown{i}": i for i in range(30)}
+async def test_a_422_lists_at_most_20_errors() -> None:
+    thirty = [{"loc": ("body", f"field{i}"), "msg": "Field required", "type": "missing"} for i in range(30)]
+    request = Request({"type": "http", "method": "POST", "path": "/users/", "headers": []})
 
-    problem = assert_problem(await client.post("/users/", json=body), 422)
+    response = await _request_validation_error(request, RequestValidationError(thirty))
 
-    assert len(problem["errors"]) == 20
+    assert [e["loc"] for e in json.loads(bytes(response.body))["errors"]] == [
+        ["body", f"field{i}"] for i in range(20)
+    ]
 
 
 async def test_patch_bodies_document_no_null(spec: dict[str, Any]) -> None:

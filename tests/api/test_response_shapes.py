@@ -8,7 +8,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from api.schemas.posts import PostDetail, PostRead
-from api.schemas.users import UserRead
+from api.schemas.users import UserPublic, UserRead
 from tests.fakes import FixedClock
 
 
@@ -27,8 +27,8 @@ async def data(client: httpx.AsyncClient, login, clock: FixedClock) -> dict[str,
 @pytest.mark.parametrize(
     ("path", "model"),
     [
-        ("/users/", list[UserRead]),
-        ("/users/{user}", UserRead),
+        ("/users/", list[UserPublic]),
+        ("/users/{user}", UserPublic),
         ("/users/me", UserRead),
         ("/users/{user}/posts", list[PostRead]),
         ("/posts/", list[PostRead]),

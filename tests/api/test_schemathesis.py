@@ -49,10 +49,10 @@ CHECKS = [
 PASSWORD = "correct horse battery"
 # Throttling would answer most generated writes with a documented 429 and test nothing else.
 UNTHROTTLED = {
-    "APP_LIMIT_REGISTER_PER_ADDRESS": "1000000",
-    "APP_LIMIT_LOGIN_PER_ACCOUNT": "1000000",
-    "APP_LIMIT_LOGIN_PER_ADDRESS": "1000000",
-    "APP_LIMIT_POSTS_PER_USER": "1000000",
+    "APP_LIMIT_REGISTER_PER_ADDRESS": "1000000/second",
+    "APP_LIMIT_LOGIN_PER_ACCOUNT": "1000000/second",
+    "APP_LIMIT_LOGIN_PER_ADDRESS": "1000000/second",
+    "APP_LIMIT_POSTS_PER_USER": "1000000/second",
 }
 BASE_URL = "http://testserver"
 _emails = itertools.count()

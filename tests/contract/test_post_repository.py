@@ -89,10 +89,10 @@ async def test_get_with_author_returns_the_post_and_its_authors_current_summary(
 
     async with uow_factory() as uow:
         assert await uow.posts.get_with_author(id_of(alices)) == PostWithAuthor(
-            alices, AuthorSummary(id_of(alice), alice.name)
+            alices, AuthorSummary(id_of(alice), alice.name, alice.created_at)
         )
         assert await uow.posts.get_with_author(id_of(bobs)) == PostWithAuthor(
-            bobs, AuthorSummary(id_of(bob), bob.name)
+            bobs, AuthorSummary(id_of(bob), bob.name, bob.created_at)
         )
         await uow.users.update(alice.changed(name="Alice Renamed"))
         await uow.commit()
@@ -100,7 +100,7 @@ async def test_get_with_author_returns_the_post_and_its_authors_current_summary(
     async with uow_factory() as uow:
         found = await uow.posts.get_with_author(id_of(alices))
     assert found is not None
-    assert found.author == AuthorSummary(id_of(alice), "Alice Renamed")
+    assert found.author == AuthorSummary(id_of(alice), "Alice Renamed", alice.created_at)
 
 
 @pytest.mark.parametrize("limit", [1, 3, 7, 100])

@@ -89,3 +89,16 @@ async def test_list_after_the_last_id_is_empty(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         page = await uow.users.list(PageRequest(after=id_of(users[-1])))
     assert (page.items, page.next_cursor) == ([], None)
+
+
+async def test_a_rotated_credentials_stamp_is_stored(uow_factory: UowFactory) -> None:
+    (user,) = await add_users(uow_factory, 1)
+    signed_out = user.signed_out()
+    assert signed_out.credentials_stamp != user.credentials_stamp
+    async with uow_factory() as uow:
+        await uow.users.update(signed_out)
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.users.get(id_of(user))
+    assert stored is not None
+    assert stored.credentials_stamp == signed_out.credentials_stamp

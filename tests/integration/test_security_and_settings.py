@@ -4,14 +4,24 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import MutableMapping
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from api.app import create_app
+from application.errors import Overloaded
 from infrastructure.container import Container
-from infrastructure.security import Argon2PasswordHasher
-from infrastructure.settings import DEFAULT_JWT_SECRET, InvalidSettings, Settings, load_settings
+from infrastructure.security import (
+    ARGON2_MEMORY_COST_KIB,
+    ARGON2_PARALLELISM,
+    ARGON2_TIME_COST,
+    HASHING_THREAD_NICENESS,
+    Argon2PasswordHasher,
+)
+from infrastructure.settings import InvalidSettings, Settings, load_settings
 from tests.databases import ROOT
 
 
@@ -44,15 +54,90 @@ async def test_argon2_runs_off_the_event_loop() -> None:
     assert ticks > 10
 
 
-@pytest.mark.parametrize("secret", [DEFAULT_JWT_SECRET, "short-secret"])
-def test_production_refuses_the_default_or_a_short_secret(secret: str) -> None:
+STRONG_SECRET = "k3Y-9vQ_xZ7wP2mL5nR8tB4cF6hJ1dS0gAeU"
+
+
+async def test_argon2_uses_the_documented_parameters_and_verifies_older_hashes() -> None:
+    hasher = Argon2PasswordHasher()
+    password_hash = await hasher.hash("correct horse")
+    params = f"m={ARGON2_MEMORY_COST_KIB},t={ARGON2_TIME_COST},p={ARGON2_PARALLELISM}"
+    assert password_hash.startswith(f"$argon2id$v=19${params}$")
+    # Made with pwdlib's former defaults (m=65536, t=3, p=4), as stored before the parameters were set.
+    older = (
+        "$argon2id$v=19$m=65536,t=3,p=4$baCDIlRDdGO7ycndDY+vag$hXpjths33WQAwapBG0sgC7lmANxTRhzTzGnBQvAoi3Y"
+    )
+    assert await hasher.verify("correct horse", older)
+
+
+async def test_hashing_beyond_the_queue_is_refused_before_any_work() -> None:
+    hasher = Argon2PasswordHasher(concurrency=1, queue=1)
+    results = await asyncio.gather(*(hasher.hash("correct horse") for _ in range(3)), return_exceptions=True)
+    refused = [r for r in results if isinstance(r, Overloaded)]
+    assert len(refused) == 1
+    assert refused[0].retry_after >= 1
+    assert sum(isinstance(r, str) for r in results) == 2
+    assert hasher.in_flight == 0
+    assert isinstance(await hasher.hash("correct horse"), str)  # the queue drained: accepted again
+
+
+async def test_at_most_concurrency_hashes_run_at_once(monkeypatch) -> None:
+    hasher = Argon2PasswordHasher(concurrency=2, queue=10)
+    running = peak = 0
+    real_hash = hasher._hash.hash
+
+    def counting_hash(password: str) -> str:
+        nonlocal running, peak
+        running += 1  # a thread-safe enough tally: the GIL serialises the increments
+        peak = max(peak, running)
+        try:
+            return real_hash(password)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(hasher._hash, "hash", counting_hash)
+    await asyncio.gather(*(hasher.hash("correct horse") for _ in range(6)))
+    assert peak == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is Linux's")
+async def test_hashing_threads_run_at_the_lowest_priority() -> None:
+    hasher = Argon2PasswordHasher(concurrency=1)
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    assert await hasher._run(niceness) == HASHING_THREAD_NICENESS
+    assert niceness() != HASHING_THREAD_NICENESS  # the event loop's thread keeps its priority
+
+
+@pytest.mark.parametrize("secret", ["", "short-secret", "a" * 40, "abab" * 10])
+def test_production_refuses_a_missing_short_or_repetitive_secret(secret: str) -> None:
     with pytest.raises(ValidationError, match="refusing to run in production"):
-        Settings(env="production", jwt_secret=secret)
+        Settings(env="production", jwt_secret=secret, allowed_hosts="api.example.com")
 
 
-def test_production_accepts_a_long_secret_and_development_the_default() -> None:
-    assert Settings(env="production", jwt_secret="x" * 48).env == "production"
-    assert Settings(env="development").jwt_secret == DEFAULT_JWT_SECRET
+def test_production_refuses_to_answer_any_host() -> None:
+    with pytest.raises(ValidationError, match="APP_ALLOWED_HOSTS"):
+        Settings(env="production", jwt_secret=STRONG_SECRET)
+
+
+def test_production_accepts_a_strong_secret_and_development_makes_a_random_one() -> None:
+    settings = Settings(env="production", jwt_secret=STRONG_SECRET, allowed_hosts="a.example, b.example")
+    assert settings.allowed_host_list == ["a.example", "b.example"]
+    first, second = Settings(env="development"), Settings(env="development")
+    assert len(first.jwt_secret) >= 32
+    assert first.jwt_secret != second.jwt_secret
+
+
+def test_rate_limits_are_settings_in_the_limits_notation() -> None:
+    settings = Settings()
+    assert (settings.limit_login_per_account, settings.limit_login_per_address) == (
+        "10/15 minutes",
+        "50/15 minutes",
+    )
+    assert (settings.limit_register_per_address, settings.limit_posts_per_user) == ("20/hour", "60/minute")
+    with pytest.raises(ValidationError, match="is not a rate limit"):
+        Settings(limit_posts_per_user="often")
 
 
 def test_the_app_does_not_start_in_production_with_the_default_secret(monkeypatch) -> None:
@@ -113,3 +198,25 @@ def test_importing_the_app_opens_nothing_and_creates_no_file(tmp_path) -> None:
     )
     assert result.stdout.strip() == "[]"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_served_app_reports_a_failed_startup_through_every_middleware(monkeypatch) -> None:
+    """What uvicorn sees: the lifespan protocol through the whole middleware stack must answer
+    'startup.failed' (a middleware raising instead makes uvicorn take lifespan as unsupported and serve)."""
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("APP_JWT_SECRET", "a" * 40)
+    app = create_app(Container())
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> MutableMapping[str, Any]:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        with pytest.raises(InvalidSettings):
+            await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+
+    asyncio.run(run())
+    assert [m["type"] for m in sent] == ["lifespan.startup.failed"]

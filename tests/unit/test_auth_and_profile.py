@@ -1,10 +1,12 @@
 from datetime import timedelta
+from typing import Any
 
 import jwt
 import pytest
 
-from application.auth import Authenticate, CurrentUser
-from application.ports import TokenClaims
+from application.auth import Authenticate, CurrentUser, SignOutEverywhere
+from application.errors import RateLimited
+from application.ports import Throttle, TokenClaims
 from application.users import DeleteAccount, ProfileChanges, RegisterUser, UpdateProfile
 from domain.errors import (
     EmailAlreadyRegistered,
@@ -15,6 +17,7 @@ from domain.errors import (
 )
 from domain.users import User
 from infrastructure.memory import MemoryStore
+from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
 from infrastructure.security import JwtTokenService
 from tests.factories import id_of
 from tests.fakes import FakeHasher, FixedClock
@@ -44,7 +47,9 @@ async def ada(uow_factory, hasher: FakeHasher, clock: FixedClock) -> User:
 
 
 async def test_login_issues_a_token_naming_the_user(uow_factory, tokens, ada: User) -> None:
-    token = await Authenticate(uow_factory, FakeHasher(), tokens)("ADA@example.com", "old password")
+    issued = await Authenticate(uow_factory, FakeHasher(), tokens)("ADA@example.com", "old password")
+    assert issued.expires_in == 30 * 60
+    token = issued.access_token
     assert tokens.read(token) == TokenClaims(id_of(ada), ada.credentials_stamp)
     assert await CurrentUser(uow_factory, tokens)(token) == ada
 
@@ -70,33 +75,56 @@ async def test_missing_or_malformed_tokens_are_refused(uow_factory, tokens, toke
 
 
 async def test_a_token_of_a_deleted_user_is_refused(uow_factory, tokens, ada: User) -> None:
-    token = tokens.issue(TokenClaims(id_of(ada), ada.credentials_stamp))
-    await DeleteAccount(uow_factory)(id_of(ada))
+    token = tokens.issue(TokenClaims(id_of(ada), ada.credentials_stamp)).access_token
+    await DeleteAccount(uow_factory, FakeHasher())(id_of(ada), "old password")
     with pytest.raises(InvalidCredentials):
         await CurrentUser(uow_factory, tokens)(token)
 
 
 def test_tokens_expire_and_must_carry_our_signature(tokens: JwtTokenService, clock: FixedClock) -> None:
-    token = tokens.issue(TokenClaims(7, "stamp"))
+    token = tokens.issue(TokenClaims(7, "stamp")).access_token
     assert tokens.read(token) == TokenClaims(7, "stamp")
 
     other_key = JwtTokenService("o" * 40, timedelta(minutes=30), clock)
     with pytest.raises(InvalidCredentials):
         other_key.read(token)
 
-    clock.advance(minutes=30)
+    clock.advance(minutes=30, seconds=10)  # the lifetime, and the leeway
     with pytest.raises(InvalidCredentials):
         tokens.read(token)
 
 
-def test_tokens_with_unusable_claims_are_refused(tokens: JwtTokenService, clock: FixedClock) -> None:
+def test_expiry_is_judged_by_the_injected_clock_with_a_small_leeway(
+    tokens: JwtTokenService, clock: FixedClock
+) -> None:
+    token = tokens.issue(TokenClaims(7, "stamp")).access_token
+    clock.advance(minutes=30, seconds=9)
+    assert tokens.read(token) == TokenClaims(7, "stamp")
+    clock.advance(seconds=1)
+    with pytest.raises(InvalidCredentials):
+        tokens.read(token)
+
+
+def _claims(clock: FixedClock) -> dict[str, Any]:
     now = int(clock.now().timestamp())
-    valid = {"sub": "1", "stamp": "s", "iat": now, "exp": now + 60}
+    return {"sub": "1", "stamp": "s", "iss": "users-posts", "aud": "users-posts", "iat": now, "exp": now + 60}
+
+
+def test_tokens_with_unusable_claims_are_refused(tokens: JwtTokenService, clock: FixedClock) -> None:
+    valid = _claims(clock)
+    now = valid["iat"]
     assert tokens.read(jwt.encode(valid, SECRET, algorithm="HS256")) == TokenClaims(1, "s")
     for claims in [
-        *({**valid, "sub": sub} for sub in ["abc", "0", "-4", str(2**40)]),
+        *({**valid, "sub": sub} for sub in ["abc", "0", "-4", str(2**40), " 1", "+1", "01", "\uff11", "1 "]),
+        {**valid, "sub": 1},
         {**valid, "stamp": 5},
-        {k: v for k, v in valid.items() if k != "stamp"},
+        *({**valid, "exp": exp} for exp in [float("nan"), float("inf"), "soon", now - 11]),
+        {**valid, "iat": now + 24 * 3600},  # issued a day ahead
+        {**valid, "iat": float("nan")},
+        {**valid, "iss": "someone-else"},
+        {**valid, "aud": "another-api"},
+        {**valid, "aud": ["users-posts", "another-api"]},
+        *({k: v for k, v in valid.items() if k != missing} for missing in valid),
     ]:
         with pytest.raises(InvalidCredentials):
             tokens.read(jwt.encode(claims, SECRET, algorithm="HS256"))
@@ -108,20 +136,35 @@ async def test_a_password_change_revokes_the_tokens_issued_before_it(
     uow_factory, hasher, tokens, ada: User
 ) -> None:
     login = Authenticate(uow_factory, hasher, tokens)
-    before = await login("ada@example.com", "old password")
+    before = (await login("ada@example.com", "old password")).access_token
 
     changes = ProfileChanges(password="new password", current_password="old password")
     await UpdateProfile(uow_factory, hasher)(id_of(ada), changes)
 
     with pytest.raises(InvalidCredentials):
         await CurrentUser(uow_factory, tokens)(before)
-    after = await login("ada@example.com", "new password")
-    assert (await CurrentUser(uow_factory, tokens)(after)).id == ada.id
+    after = (await login("ada@example.com", "new password")).access_token
+    assert (await CurrentUser(uow_factory, tokens)(after)).id == id_of(ada)
+
+
+async def test_signing_out_everywhere_revokes_every_token_issued_before(
+    uow_factory, hasher, tokens, ada: User
+) -> None:
+    login = Authenticate(uow_factory, hasher, tokens)
+    first, second = [(await login("ada@example.com", "old password")).access_token for _ in range(2)]
+
+    await SignOutEverywhere(uow_factory)(id_of(ada))
+
+    for token in (first, second):
+        with pytest.raises(InvalidCredentials):
+            await CurrentUser(uow_factory, tokens)(token)
+    after = (await login("ada@example.com", "old password")).access_token
+    assert (await CurrentUser(uow_factory, tokens)(after)).id == id_of(ada)
 
 
 async def test_profile_name_and_email_change(uow_factory, hasher, ada: User, store: MemoryStore) -> None:
     updated = await UpdateProfile(uow_factory, hasher)(
-        id_of(ada), ProfileChanges(name=" Ada L ", email="AL@x.org")
+        id_of(ada), ProfileChanges(name=" Ada L ", email="AL@x.org", current_password="old password")
     )
     assert (updated.name, updated.email.value) == ("Ada L", "al@x.org")
     assert store.users[id_of(ada)] == updated
@@ -132,8 +175,100 @@ async def test_profile_email_taken_by_another_user_is_refused(
 ) -> None:
     await RegisterUser(uow_factory, hasher, clock)("Bob", "bob@example.com", "long enough")
     with pytest.raises(EmailAlreadyRegistered):
-        await UpdateProfile(uow_factory, hasher)(id_of(ada), ProfileChanges(email="Bob@Example.com"))
+        await UpdateProfile(uow_factory, hasher)(
+            id_of(ada), ProfileChanges(email="Bob@Example.com", current_password="old password")
+        )
     assert store.users[id_of(ada)] == ada
+
+
+async def test_an_email_change_needs_the_current_password(uow_factory, hasher, ada: User, store) -> None:
+    update = UpdateProfile(uow_factory, hasher)
+    with pytest.raises(ValidationError) as missing:
+        await update(id_of(ada), ProfileChanges(email="new@example.com"))
+    assert missing.value.field == "current_password"
+    with pytest.raises(PermissionDenied):
+        await update(id_of(ada), ProfileChanges(email="new@example.com", current_password="wrong one"))
+    assert store.users[id_of(ada)] == ada
+    assert await update(id_of(ada), ProfileChanges(name="Only the name"))  # no proof needed
+
+
+async def test_deleting_the_account_needs_the_current_password(uow_factory, hasher, ada: User, store) -> None:
+    delete = DeleteAccount(uow_factory, hasher)
+    with pytest.raises(ValidationError):
+        await delete(id_of(ada), None)
+    with pytest.raises(PermissionDenied):
+        await delete(id_of(ada), "wrong one")
+    assert store.users[id_of(ada)] == ada
+    await delete(id_of(ada), "old password")
+    assert store.users == {}
+
+
+def _limiter(**rules: str) -> LimitsRateLimiter:
+    defaults = {
+        Throttle.FAILED_LOGIN_PER_ACCOUNT: "3/minute",
+        Throttle.FAILED_LOGIN_PER_ADDRESS: "5/minute",
+        Throttle.REGISTRATION_PER_ADDRESS: "2/minute",
+        Throttle.POST_PER_USER: "2/minute",
+    }
+    return LimitsRateLimiter(parse_rules({**defaults, **{Throttle[k]: v for k, v in rules.items()}}))
+
+
+async def test_failed_logins_are_limited_per_account_before_hashing_and_a_success_clears_them(
+    uow_factory, tokens, ada: User
+) -> None:
+    hasher, limiter = CountingHasher(), _limiter()
+    login = Authenticate(uow_factory, hasher, tokens, limiter)
+    for _ in range(2):
+        with pytest.raises(InvalidCredentials):
+            await login("ada@example.com", "wrong", client="10.0.0.1")
+    await login("ada@example.com", "old password", client="10.0.0.2")  # clears the account's count
+    for _ in range(3):
+        with pytest.raises(InvalidCredentials):
+            await login("ada@example.com", "wrong", client="10.0.0.3")
+    hashed = hasher.verifications
+
+    with pytest.raises(RateLimited) as refused:
+        await login("ada@example.com", "old password", client="10.0.0.4")  # even the right one
+    assert 1 <= refused.value.retry_after <= 60
+    assert hasher.verifications == hashed  # refused before any hashing
+    with pytest.raises(RateLimited):
+        await login("ADA@Example.com", "wrong", client="10.0.0.5")  # any spelling of the account
+
+
+async def test_failed_logins_are_limited_per_client_address(uow_factory, tokens, ada: User) -> None:
+    login = Authenticate(uow_factory, FakeHasher(), tokens, _limiter())
+    for n in range(5):  # five accounts, one address
+        with pytest.raises(InvalidCredentials):
+            await login(f"user{n}@example.com", "wrong", client="10.0.0.1")
+    with pytest.raises(RateLimited):
+        await login("ada@example.com", "old password", client="10.0.0.1")
+    await login("ada@example.com", "old password", client="10.0.0.2")
+
+
+async def test_a_wrong_current_password_counts_as_a_failed_login(
+    uow_factory, hasher, tokens, ada: User
+) -> None:
+    limiter = _limiter()
+    update = UpdateProfile(uow_factory, hasher, limiter)
+    for _ in range(3):
+        with pytest.raises(PermissionDenied):
+            await update(id_of(ada), ProfileChanges(password="new password", current_password="wrong"))
+    with pytest.raises(RateLimited):
+        await update(id_of(ada), ProfileChanges(password="new password", current_password="old password"))
+    with pytest.raises(RateLimited):
+        await DeleteAccount(uow_factory, hasher, limiter)(id_of(ada), "old password")
+    with pytest.raises(RateLimited):
+        await Authenticate(uow_factory, hasher, tokens, limiter)("ada@example.com", "old password")
+
+
+async def test_registrations_are_limited_per_address_before_hashing(uow_factory, clock) -> None:
+    hasher = CountingHasher()
+    register = RegisterUser(uow_factory, hasher, clock, _limiter())
+    await register("A", "a@example.com", "long enough", client="10.0.0.1")
+    await register("B", "b@example.com", "long enough", client="10.0.0.1")
+    with pytest.raises(RateLimited):
+        await register("C", "c@example.com", "long enough", client="10.0.0.1")
+    await register("C", "c@example.com", "long enough", client="10.0.0.2")
 
 
 async def test_keeping_ones_own_email_is_not_a_conflict(uow_factory, hasher, ada: User) -> None:
@@ -149,19 +284,19 @@ async def test_password_change_needs_the_current_password(uow_factory, hasher, a
     assert missing.value.field == "current_password"
     with pytest.raises(PermissionDenied):
         await update(id_of(ada), ProfileChanges(password="new password", current_password="wrong one"))
-    assert store.users[ada.id] == ada
+    assert store.users[id_of(ada)] == ada
 
     await update(id_of(ada), ProfileChanges(password="new password", current_password="old password"))
-    assert await hasher.verify("new password", store.users[ada.id].password_hash)
+    assert await hasher.verify("new password", store.users[id_of(ada)].password_hash)
 
 
 async def test_invalid_profile_changes_change_nothing(uow_factory, hasher, ada: User, store) -> None:
     for changes in [ProfileChanges(name=" "), ProfileChanges(email="nope"), ProfileChanges(password="short")]:
         with pytest.raises(ValidationError):
             await UpdateProfile(uow_factory, hasher)(id_of(ada), changes)
-    assert store.users[ada.id] == ada
+    assert store.users[id_of(ada)] == ada
 
 
 async def test_deleting_an_unknown_account_is_not_found(uow_factory) -> None:
     with pytest.raises(NotFound):
-        await DeleteAccount(uow_factory)(5)
+        await DeleteAccount(uow_factory, FakeHasher())(5, "old password")

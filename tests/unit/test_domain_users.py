@@ -18,7 +18,7 @@ from domain.users import (
         ("ada@example.com", "ada@example.com"),
         ("  Ada.Lovelace@Example.COM ", "ada.lovelace@example.com"),
         ("o'brien+tag@mail.example.org", "o'brien+tag@mail.example.org"),
-        ("jürgen@bücher.de", "jürgen@bücher.de"),
+        ("jürgen@bücher.de", "jürgen@xn--bcher-kva.de"),
     ],
 )
 def test_email_is_trimmed_and_lower_cased(raw: str, normalized: str) -> None:

@@ -1,7 +1,8 @@
 import pytest
 
+from application.errors import RateLimited
 from application.pagination import PageRequest
-from application.ports import AuthorSummary
+from application.ports import AuthorSummary, Throttle
 from application.posts import (
     CreatePost,
     DeletePost,
@@ -15,8 +16,9 @@ from application.users import DeleteAccount
 from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
 from tests.factories import UserFactory, id_of
-from tests.fakes import FixedClock
+from tests.fakes import FakeHasher, FixedClock
 
 
 async def stored_user(store: MemoryStore, name: str) -> int:
@@ -79,11 +81,13 @@ async def test_a_post_for_an_unknown_author_is_refused(create: CreatePost, store
     assert store.posts == {}
 
 
-async def test_get_post_includes_the_author_summary(create: CreatePost, ada: int, uow_factory) -> None:
+async def test_get_post_includes_the_author_summary(
+    create: CreatePost, ada: int, uow_factory, store: MemoryStore
+) -> None:
     post = await create(ada, "Title", "Body")
     found = await GetPost(uow_factory)(id_of(post))
     assert found.post == post
-    assert found.author == AuthorSummary(ada, "Ada")
+    assert found.author == AuthorSummary(ada, "Ada", store.users[ada].created_at)
 
 
 async def test_get_unknown_post_is_not_found(uow_factory) -> None:
@@ -181,7 +185,21 @@ async def test_deleting_an_account_deletes_its_posts_only(
     await create(ada, "Ada's", "Body")
     bobs = await create(bob, "Bob's", "Body")
 
-    await DeleteAccount(uow_factory)(ada)
+    await DeleteAccount(uow_factory, FakeHasher())(ada, "password")  # UserFactory's password
 
     assert set(store.users) == {bob}
     assert store.posts == {bobs.id: bobs}
+
+
+async def test_posts_are_limited_per_author(
+    uow_factory, clock: FixedClock, ada: int, bob: int, store
+) -> None:
+    limiter = LimitsRateLimiter(parse_rules({Throttle.POST_PER_USER: "2/minute"}))
+    create = CreatePost(uow_factory, clock, limiter)
+    await create(ada, "One", "Body")
+    await create(ada, "Two", "Body")
+    with pytest.raises(RateLimited) as refused:
+        await create(ada, "Three", "Body")
+    assert 1 <= refused.value.retry_after <= 60
+    assert len(store.posts) == 2
+    await create(bob, "Bob's", "Body")  # another author's budget

@@ -1,0 +1,10 @@
+"""Our app without the security-header and Host middleware: what `make bench` compares `api.app:app`
+against to show what that middleware costs the reads."""
+
+from api.app import create_app
+from api.headers import HostGuard, SecurityHeaders
+
+app = create_app()
+# Starlette builds its middleware stack at the first request: removing them here takes them out.
+REMOVED: tuple[object, ...] = (SecurityHeaders, HostGuard)
+app.user_middleware = [m for m in app.user_middleware if m.cls not in REMOVED]
