@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.ports import PasswordHasher, TokenClaims, TokenService, UnitOfWork
+from application.ports import PasswordHasher, ReadUnitOfWork, TokenClaims, TokenService
 from domain.errors import InvalidCredentials, ValidationError
 from domain.users import Email, User
 
@@ -13,7 +13,7 @@ class Authenticate:
     """Exchange an email and password for an access token. A wrong email and a wrong password fail the
     same way and take the same time."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
     hasher: PasswordHasher
     tokens: TokenService
 
@@ -24,7 +24,7 @@ class Authenticate:
             user_email = None
         user = None
         if user_email is not None:
-            async with self.new_uow() as uow:
+            async with self.new_read_uow() as uow:
                 user = await uow.users.get_by_email(user_email)
         password_hash = user.password_hash if user else None
         if not await self.hasher.verify(password, password_hash) or user is None or user.id is None:
@@ -37,14 +37,14 @@ class CurrentUser:
     """The user an access token names; InvalidCredentials when the token is bad, the user is gone or
     has changed their password since the token was issued."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
     tokens: TokenService
 
     async def __call__(self, token: str | None) -> User:
         if not token:
             raise InvalidCredentials("Not authenticated")
         claims = self.tokens.read(token)
-        async with self.new_uow() as uow:
+        async with self.new_read_uow() as uow:
             user = await uow.users.get(claims.user_id)
         if user is None or user.credentials_stamp != claims.stamp:
             raise InvalidCredentials("Could not validate credentials")

@@ -42,7 +42,7 @@ def migrate(database_url: str, revision: str = "head") -> None:
 
 
 def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
+    return f"sqlite:///{path}"
 
 
 def postgres_execute(database_url: str, sql: str) -> None:

@@ -27,6 +27,7 @@ def container(store: MemoryStore, clock: FixedClock) -> Container:
     """The real container with in-memory storage, a fast hasher and a fixed clock."""
     container = Container()
     container.uow.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.read_uow.override(providers.Factory(InMemoryUnitOfWork, store))
     container.hasher.override(providers.Object(FakeHasher()))
     container.clock.override(providers.Object(clock))
     container.database.override(providers.Object(AnsweringDatabase()))
