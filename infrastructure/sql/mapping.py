@@ -1,32 +1,49 @@
-"""Table rows ↔ entities, by name. A row is a table object (`UserRow`) or a row of columns selected
-through the session (`row.name`): both are read by attribute, never by position. Table classes never
-leave infrastructure.sql."""
+"""Table rows ↔ entities, by name: each mapping reads the fields of a row by column name, never by
+position, whether the row was a table object (`fields_of(row)`) or columns selected through the
+session (`fields_by_name(result)`). Table classes never leave infrastructure.sql."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 from application.ports import AuthorSummary, PostWithAuthor
 from domain.posts import Post
 from domain.users import Email, User
-from infrastructure.sql.tables import PostRow, UserRow
+from infrastructure.sql.tables import PostRow
 
-UserLike = UserRow | Row[Any]
-PostLike = PostRow | Row[Any]
-
-
-def columns_of(table_class: type[SQLModel]) -> tuple[InstrumentedAttribute[Any], ...]:
-    """Every column of a table class, as its attributes (`UserRow.id`, …): what a hot path selects
-    instead of whole table objects. A column added to the class is selected with the rest."""
-    table = table_class.__table__  # type: ignore[attr-defined]
-    return tuple(getattr(table_class, column.key) for column in table.columns)
+Fields = Mapping[str, Any]
 
 
-USER_COLUMNS = columns_of(UserRow)
-POST_COLUMNS = columns_of(PostRow)
+def table_of(table_class: type[SQLModel]) -> Table:
+    """The table a table class maps: what hot reads select columns of (`table_of(UserRow).c`)."""
+    table: Table = table_class.__table__  # type: ignore[attr-defined]
+    return table
+
+
+# `result: Any`: sqlmodel's `select` types a selection of more than four columns as if it were one, so
+# `session.exec` claims to return a ScalarResult where it returns rows.
+
+
+def fields_by_name(result: Any) -> list[Fields]:
+    """Each row of `result` as {column name: value}. (Reading `row.name` on a SQLAlchemy Row costs
+    ~0.8 µs a field, which a page of 100 rows pays 500 times: zipping with the keys costs a tenth.)"""
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
+def first_fields(result: Any) -> Fields | None:
+    """The first row of `result` as {column name: value}, or None."""
+    keys = tuple(result.keys())
+    row = result.first()
+    return dict(zip(keys, row, strict=True)) if row is not None else None
+
+
+def fields_of(row: SQLModel) -> Fields:
+    """The column values of a table object, by name."""
+    return row.model_dump()
 
 
 def aware(moment: datetime) -> datetime:
@@ -34,13 +51,13 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def to_user(row: UserLike) -> User:
+def to_user(fields: Fields) -> User:
     return User(
-        id=row.id,
-        name=row.name,
-        email=Email.trusted(row.email),  # validated on the way in
-        password_hash=row.password_hash,
-        created_at=aware(row.created_at),
+        id=fields["id"],
+        name=fields["name"],
+        email=Email.trusted(fields["email"]),  # validated on the way in
+        password_hash=fields["password_hash"],
+        created_at=aware(fields["created_at"]),
     )
 
 
@@ -54,20 +71,20 @@ def user_values(user: User) -> dict[str, Any]:
     }
 
 
-def to_post(row: PostLike) -> Post:
+def to_post(fields: Fields) -> Post:
     return Post(
-        id=row.id,
-        title=row.title,
-        content=row.content,
-        author_id=row.author_id,
-        created_at=aware(row.created_at),
-        updated_at=aware(row.updated_at),
+        id=fields["id"],
+        title=fields["title"],
+        content=fields["content"],
+        author_id=fields["author_id"],
+        created_at=aware(fields["created_at"]),
+        updated_at=aware(fields["updated_at"]),
     )
 
 
 def to_post_with_author(row: PostRow) -> PostWithAuthor:
-    """A post loaded with its author (eagerly, in the same statement)."""
-    return PostWithAuthor(to_post(row), AuthorSummary(row.author.id or 0, row.author.name))
+    """A post table object loaded with its author (eagerly: nothing is lazy-loaded here)."""
+    return PostWithAuthor(to_post(fields_of(row)), AuthorSummary(row.author_id, row.author.name))
 
 
 def post_values(post: Post) -> dict[str, Any]:
