@@ -40,8 +40,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(target: str, env: dict[str, str], log_path: Path, timeout: float = 30.0) -> Iterator[str]:
-    """Run `uvicorn target` (1 worker) on a free loopback port until the block exits; yields its URL."""
+def serve(
+    target: str, env: dict[str, str], log_path: Path, timeout: float = 30.0, cwd: Path = ROOT
+) -> Iterator[str]:
+    """Run `uvicorn target` (1 worker) from `cwd` on a free loopback port until the block exits; yields
+    its URL. From another checkout (`cwd`), that checkout's modules are the ones imported."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(3):  # another program may take the free port before uvicorn binds it
         port = free_port()
@@ -49,8 +52,8 @@ def serve(target: str, env: dict[str, str], log_path: Path, timeout: float = 30.
         with log_path.open("w") as log:
             process = subprocess.Popen(
                 [*command, *uvicorn_options()],
-                cwd=ROOT,
-                env={**os.environ, **env},
+                cwd=cwd,
+                env={**os.environ, **env, **({"PYTHONPATH": str(cwd)} if cwd != ROOT else {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
