@@ -97,6 +97,7 @@ def make_database(settings: Settings) -> Database:
         database = AsyncDatabase(
             create_async_engine(
                 url,
+                isolation_level="AUTOCOMMIT",  # what a connection is when no writing session holds it
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
                 pool_timeout=settings.db_pool_timeout_seconds,
@@ -128,14 +129,16 @@ class AsyncDatabase:
     """PostgreSQL through asyncpg: every call awaits the network."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+        self.engine = engine  # in autocommit mode: each statement on its own, no BEGIN
         self.sync_engine = engine.sync_engine
-        # Same pool; a connection checked out through it runs each statement on its own (asyncpg sends
-        # no BEGIN), which saves a read the BEGIN and ROLLBACK round trips.
-        self._autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The same pool; a connection checked out through this one runs its statements in a transaction
+        # (asyncpg sends BEGIN before the first one, whatever its kind), until commit or rollback.
+        self._transactional = engine.execution_options(isolation_level="READ COMMITTED")
 
     async def session(self, *, writes: bool) -> AsyncSession:
-        return AsyncSession(self.engine if writes else self._autocommit_engine, **_session_options())
+        # A read-only session skips the BEGIN and ROLLBACK round trips; so does the pool's pre-ping of
+        # every checkout, which asyncpg would otherwise wrap in a transaction of its own.
+        return AsyncSession(self._transactional if writes else self.engine, **_session_options())
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
