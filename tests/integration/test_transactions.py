@@ -115,3 +115,9 @@ async def test_sqlite_waiting_past_the_timeout_for_its_turn_is_unavailability(sq
             assert await uow.users.get(1) is None
     finally:
         await database.dispose()
+
+
+async def test_a_read_only_unit_of_work_refuses_to_commit(sql_database: Database) -> None:
+    async with SqlUnitOfWork(sql_database, read_only=True) as uow:
+        with pytest.raises(RuntimeError, match="read-only"):
+            await uow.commit()
