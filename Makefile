@@ -52,7 +52,7 @@ $(VENV)/.installed-bench: pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	touch $(VENV)/.installed $(VENV)/.installed-dev $@
 
-bench: $(VENV)/.installed-bench  ## load benchmark against the tutorial-style baseline (needs wrk)
+bench: $(VENV)/.installed-bench  ## load benchmark against the tutorial baselines and the app before (needs wrk)
 	$(BIN)/python -m benchmarks.run
 
 lock:  ## re-resolve pyproject.toml's ranges into requirements.lock (in a throwaway venv)

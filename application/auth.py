@@ -10,6 +10,7 @@ from application.ports import (
     IssuedToken,
     PasswordHasher,
     RateLimiter,
+    ReadUnitOfWork,
     Throttle,
     TokenClaims,
     TokenService,
@@ -28,7 +29,7 @@ class Authenticate:
     same way and take the same time. Failures are counted per account and per client address, and
     checked before any hashing; a success gives the account its budget back."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
     hasher: PasswordHasher
     tokens: TokenService
     limiter: RateLimiter = NO_RATE_LIMIT
@@ -43,7 +44,7 @@ class Authenticate:
             await self.limiter.check(Throttle.FAILED_LOGIN_PER_ACCOUNT, account)
         user = None
         if account is not None:
-            async with self.new_uow() as uow:
+            async with self.new_read_uow() as uow:
                 user = await uow.users.get_by_email(Email.trusted(account))
         password_hash = user.password_hash if user else None
         if not await self.hasher.verify(password, password_hash) or user is None or user.id is None:
@@ -80,14 +81,14 @@ class CurrentUser:
     """The user an access token names; InvalidCredentials when the token is bad, the user is gone or
     their credentials stamp has changed (new password, signed out everywhere) since it was issued."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
     tokens: TokenService
 
     async def __call__(self, token: str | None) -> User:
         if not token:
             raise InvalidCredentials("Not authenticated")
         claims = self.tokens.read(token)
-        async with self.new_uow() as uow:
+        async with self.new_read_uow() as uow:
             user = await uow.users.get(claims.user_id)
         if user is None or user.credentials_stamp != claims.stamp:
             raise InvalidCredentials("Could not validate credentials")

@@ -28,12 +28,8 @@ class PostWithAuthor:
     author: AuthorSummary
 
 
-class UserRepository(Protocol):
-    """Stores users. Emails are unique: `add` and `update` raise EmailAlreadyRegistered for a taken one."""
-
-    async def add(self, user: User) -> User:
-        """Store a new user and return it with its assigned id."""
-        ...
+class UserReader(Protocol):
+    """Reads users."""
 
     async def get(self, user_id: int) -> User | None: ...
 
@@ -43,17 +39,26 @@ class UserRepository(Protocol):
         """Users in id order, keyset-paged."""
         ...
 
-    async def update(self, user: User) -> None: ...
+
+class UserRepository(UserReader, Protocol):
+    """Stores users. Emails are unique: `add` and `update` raise EmailAlreadyRegistered for a taken one."""
+
+    async def add(self, user: User) -> User:
+        """Store a new user and return it with its assigned id."""
+        ...
+
+    async def update(self, user: User, *, if_password_hash: str | None = None) -> bool:
+        """Store the user's fields. With `if_password_hash`, a conditional write: only if the stored
+        hash is still that one. False when nothing was written (no such user, or the hash changed)."""
+        ...
 
     async def delete(self, user_id: int) -> None:
         """Remove the user and, with them, their posts."""
         ...
 
 
-class PostRepository(Protocol):
-    async def add(self, post: Post) -> Post:
-        """Store a new post and return it with its assigned id; NotFound("User") without its author."""
-        ...
+class PostReader(Protocol):
+    """Reads posts."""
 
     async def get(self, post_id: int) -> Post | None: ...
 
@@ -65,17 +70,45 @@ class PostRepository(Protocol):
         """Posts in id order, keyset-paged, optionally only those of one author."""
         ...
 
+
+class PostRepository(PostReader, Protocol):
+    async def add(self, post: Post) -> Post:
+        """Store a new post and return it with its assigned id; NotFound("User") without its author."""
+        ...
+
     async def update(self, post: Post) -> None: ...
 
     async def delete(self, post_id: int) -> None: ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction over the repositories. Leaving the context without `commit()` rolls back.
-
-    The transaction may begin at the first write: reads before it see committed data, so a check
-    followed by a write must be backed by a constraint (as the unique email is). Adapters raise
+class ReadUnitOfWork(Protocol):
+    """A unit of work that only reads, asked for by name by use cases that change nothing. Adapters may
+    run it without a transaction: each read sees committed data. Adapters raise
     application.errors.StorageUnavailable when the storage cannot be reached."""
+
+    @property
+    def users(self) -> UserReader: ...
+
+    @property
+    def posts(self) -> PostReader: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the repositories: every read and write in it, whatever its kind. Leaving the
+    context without `commit()` rolls back.
+
+    Reads see committed data (PostgreSQL's READ COMMITTED), so a check followed by a write must be
+    backed by a constraint (the unique email) or a conditional write (`update(if_password_hash=…)`).
+    Adapters raise application.errors.StorageUnavailable when the storage cannot be reached."""
 
     @property
     def users(self) -> UserRepository: ...

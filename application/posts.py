@@ -4,7 +4,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.pagination import Page, PageRequest
-from application.ports import NO_RATE_LIMIT, Clock, PostWithAuthor, RateLimiter, Throttle, UnitOfWork
+from application.ports import (
+    NO_RATE_LIMIT,
+    Clock,
+    PostWithAuthor,
+    RateLimiter,
+    ReadUnitOfWork,
+    Throttle,
+    UnitOfWork,
+)
 from domain.errors import NotFound
 from domain.posts import Post
 
@@ -32,10 +40,10 @@ class CreatePost:
 class GetPost:
     """One post with its author's summary; NotFound("Post") when there is none."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, post_id: int) -> PostWithAuthor:
-        async with self.new_uow() as uow:
+        async with self.new_read_uow() as uow:
             found = await uow.posts.get_with_author(post_id)
         if found is None:
             raise NotFound("Post", post_id)
@@ -46,10 +54,10 @@ class GetPost:
 class ListPosts:
     """All posts, or one author's, in id order, one keyset page at a time."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
-        async with self.new_uow() as uow:
+        async with self.new_read_uow() as uow:
             return await uow.posts.list(page, author_id)
 
 
@@ -57,10 +65,10 @@ class ListPosts:
 class ListUserPosts:
     """A user's posts; NotFound("User") for an unknown user, an empty page for one without posts."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, user_id: int, page: PageRequest) -> Page[Post]:
-        async with self.new_uow() as uow:
+        async with self.new_read_uow() as uow:
             if await uow.users.get(user_id) is None:
                 raise NotFound("User", user_id)
             return await uow.posts.list(page, user_id)

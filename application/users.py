@@ -5,7 +5,15 @@ from dataclasses import dataclass
 
 from application.auth import LOCAL_CLIENT, prove_password
 from application.pagination import Page, PageRequest
-from application.ports import NO_RATE_LIMIT, Clock, PasswordHasher, RateLimiter, Throttle, UnitOfWork
+from application.ports import (
+    NO_RATE_LIMIT,
+    Clock,
+    PasswordHasher,
+    RateLimiter,
+    ReadUnitOfWork,
+    Throttle,
+    UnitOfWork,
+)
 from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied
 from domain.users import Email, User, check_password, user_name
 
@@ -40,10 +48,10 @@ class RegisterUser:
 class GetUser:
     """One user by id; NotFound("User") when there is none."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, user_id: int) -> User:
-        async with self.new_uow() as uow:
+        async with self.new_read_uow() as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise NotFound("User", user_id)
@@ -54,10 +62,10 @@ class GetUser:
 class ListUsers:
     """Users in id order, one keyset page at a time."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, page: PageRequest) -> Page[User]:
-        async with self.new_uow() as uow:
+        async with self.new_read_uow() as uow:
             return await uow.users.list(page)
 
 
@@ -99,12 +107,13 @@ class UpdateProfile:
             user = await uow.users.get(user_id)
             if user is None:
                 raise NotFound("User", user_id)
-            if checked_hash is not None and user.password_hash != checked_hash:
-                raise PermissionDenied("The current password is incorrect")  # changed meanwhile
             if new_email is not None and new_email != user.email and await uow.users.get_by_email(new_email):
                 raise EmailAlreadyRegistered(new_email.value)
             updated = user.changed(name=changes.name, email=new_email, password_hash=new_hash)
-            await uow.users.update(updated)
+            # Written only if the password is still the one verified above: of two changes proving the
+            # same current password, one wins and the other is refused.
+            if not await uow.users.update(updated, if_password_hash=checked_hash):
+                raise PermissionDenied("The current password is incorrect")  # changed meanwhile
             await uow.commit()
         return updated
 

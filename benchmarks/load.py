@@ -56,18 +56,20 @@ def serve(
     timeout: float = 30.0,
     workers: int | None = None,
     announces: bool = True,
+    cwd: Path = ROOT,
 ) -> Iterator[str]:
-    """Run `uvicorn target` (1 worker), or with `workers` our `users-posts serve --workers N`, on a free
-    loopback port until the block exits; yields its URL. `announces=False` for a server logging
-    warnings only: it never logs that it is running."""
+    """Run `uvicorn target` (1 worker) from `cwd`, or with `workers` our `users-posts serve --workers N`,
+    on a free loopback port until the block exits; yields its URL. From another checkout (`cwd`), that
+    checkout's modules are the ones imported. `announces=False` for a server logging warnings only: it
+    never logs that it is running."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(3):  # another program may take the free port before uvicorn binds it
         port = free_port()
         with log_path.open("w") as log:
             process = subprocess.Popen(
                 _command(target, port, workers),
-                cwd=ROOT,
-                env={**os.environ, **env},
+                cwd=cwd,
+                env={**os.environ, **env, **({"PYTHONPATH": str(cwd)} if cwd != ROOT else {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us, and we stop it in order

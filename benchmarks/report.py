@@ -21,6 +21,8 @@ TARGETS: dict[str, Any] = {
     "middleware_max_loss": 0.05,
     "login_flood_max_rss_mib": 600,
     "login_flood_max_p99_ratio": 4.0,
+    # Each read endpoint keeps at least this share of the earlier app's throughput (`before`).
+    "before_min_ratio": 0.8,
 }
 TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 LABELS = {
@@ -28,7 +30,14 @@ LABELS = {
     "list_users": "GET /users/?limit=100",
     "user_posts": "GET /users/{id}/posts?limit=100",
 }
-APPS = ("baseline", "ours", "ceiling")
+APPS = ("baseline", "tutorial_async", "before", "ours", "ceiling")
+APP_TITLES = {
+    "baseline": "baseline",
+    "tutorial_async": "tutorial async",
+    "before": "before",
+    "ours": "ours",
+    "ceiling": "ceiling",
+}
 X = "\N{MULTIPLICATION SIGN}"
 
 
@@ -68,32 +77,72 @@ def _ms(value: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
-def _app_cells(cell: dict[str, Any] | None) -> list[str]:
-    if cell is None:
-        return ["—", "—", "—"]
-    if "requests_per_s" not in cell:
-        return [cell.get("unavailable") or cell.get("error", "error"), "", ""]
-    return [_number(cell["requests_per_s"]), _ms(cell["p50_ms"]), _ms(cell["p99_ms"])]
-
-
 def _throughput(cell: dict[str, Any] | None) -> float | None:
     """Median req/s of a successful measurement, else None."""
     return cell.get("requests_per_s") if cell is not None and "error" not in cell else None
 
 
-def _endpoint_row(key: str, cells: dict[str, dict[str, Any]], target: float) -> str:
-    baseline, ours, ceiling = (_throughput(cells.get(app, {}).get(key)) for app in APPS)
-    row = [LABELS[key]]
-    for app in APPS:
-        row += _app_cells(cells.get(app, {}).get(key))
-    if ours and baseline:
-        ratio = ours / baseline
-        row.append(f"**{ratio:.2f}{X}** {'✓' if ratio >= target else '✗'}")
-    else:
-        row.append("n/a")
-    row.append(f"≥ {target:g}{X}")
+def _rate_cell(cell: dict[str, Any] | None) -> str:
+    if cell is None:
+        return "—"
+    if "requests_per_s" not in cell:
+        return str(cell.get("unavailable") or cell.get("error", "error"))
+    return _number(cell["requests_per_s"])
+
+
+def _latency_cell(cell: dict[str, Any] | None) -> str:
+    if cell is None or "requests_per_s" not in cell:
+        return "—"
+    return f"{_ms(cell['p50_ms'])} / {_ms(cell['p99_ms'])}"
+
+
+def _app_cells(cell: dict[str, Any] | None) -> list[str]:
+    """req/s, p50 ms, p99 ms of one measurement (or what prevented it) as three cells."""
+    if cell is None or "requests_per_s" not in cell:
+        return [_rate_cell(cell), "", ""]
+    return [_number(cell["requests_per_s"]), _ms(cell["p50_ms"]), _ms(cell["p99_ms"])]
+
+
+def _ratio(ours: float | None, other: float | None, at_least: float) -> str:
+    if not (ours and other):
+        return "n/a"
+    ratio = ours / other
+    return f"**{ratio:.2f}{X}** {'✓' if ratio >= at_least else '✗'}"
+
+
+def _endpoint_row(
+    key: str, cells: dict[str, dict[str, Any]], apps: list[str], targets: dict[str, Any]
+) -> str:
+    rate = {app: _throughput(cells.get(app, {}).get(key)) for app in APPS}
+    row = [LABELS[key], *(_rate_cell(cells.get(app, {}).get(key)) for app in apps)]
+    row.append(_ratio(rate["ours"], rate["baseline"], targets["target"]) + f" (≥ {targets['target']:g}{X})")
+    if "before" in apps:
+        row.append(_ratio(rate["ours"], rate["before"], targets["before"]) + f" (≥ {targets['before']:g}{X})")
+    ours, ceiling = rate["ours"], rate["ceiling"]
     row.append(f"{100 * ours / ceiling:.0f} %" if ours and ceiling else "n/a")
     return "| " + " | ".join(row) + " |"
+
+
+def _tables(cells: dict[str, dict[str, Any]], targets: dict[str, float], before_min: float) -> list[str]:
+    apps = [app for app in APPS if app in cells]
+    titles = [APP_TITLES[app] for app in apps]
+    ratios = ["ours / baseline"] + (["ours / before"] if "before" in apps else []) + ["ours % of ceiling"]
+    lines = [
+        "| endpoint (req/s) | " + " | ".join(titles) + " | " + " | ".join(ratios) + " |",
+        "|---|" + "--:|" * len(apps) + "---|" * len(ratios),
+    ]
+    for key in LABELS:
+        lines.append(_endpoint_row(key, cells, apps, {"target": targets[key], "before": before_min}))
+    lines += [
+        "",
+        "| endpoint (p50 / p99 ms) | " + " | ".join(titles) + " |",
+        "|---|" + "--:|" * len(apps),
+    ]
+    for key in LABELS:
+        lines.append(
+            f"| {LABELS[key]} | " + " | ".join(_latency_cell(cells[app].get(key)) for app in apps) + " |"
+        )
+    return lines
 
 
 def _mixed_rows(cells: dict[str, dict[str, Any]], max_ratio: float) -> list[str]:
@@ -102,7 +151,7 @@ def _mixed_rows(cells: dict[str, dict[str, Any]], max_ratio: float) -> list[str]
         " registrations ok / failed |",
         "|---|--:|--:|--:|--:|---|--:|",
     ]
-    for app in APPS:
+    for app in (app for app in APPS if app in cells):
         quiet = cells.get(app, {}).get("get_user")
         busy = cells.get(app, {}).get("get_user_during_registrations")
         target = f"< {max_ratio:g}{X}" if app == "ours" else ""
@@ -210,15 +259,18 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Measured {results['date']} by `make bench` (`python -m benchmarks.run`),"
         f" {results['elapsed_s']:.0f} s in all. Apps: **baseline** = the tutorial-style app"
-        " (`benchmarks/baseline_app.py`), **ours** = `api.app:app` with JSON access events and metrics on,"
-        " as in production, **ceiling** = raw Starlette + driver"
-        " + orjson (`benchmarks/ceiling_app.py`).",
+        " (`benchmarks/baseline_app.py`, sync), **tutorial async** = the tutorial's own async way"
+        " (`benchmarks/tutorial_async_app.py`: `AsyncSession` on aiosqlite / asyncpg, `select(User)`,"
+        " `response_model`), **before** = this service at commit"
+        f" `{s.get('before') or '—'}`, served from a git worktree of it, **ours** = `api.app:app` with JSON"
+        " access events and metrics on, as in production,"
+        " **ceiling** = raw Starlette + driver + orjson (`benchmarks/ceiling_app.py`).",
         "",
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['platform']}, Python {m['python']}, {m['wrk']};"
         f" {', '.join(f'{k} {v}' for k, v in m['packages'].items())}. Shared and noisy: compare the ratios"
         f" of one run, not absolute figures across runs (load average at start:"
         f" {', '.join(map(str, m['load_average_at_start']))}).",
-        f"- Server: uvicorn `{' '.join(s['uvicorn'])}`, the same for all three apps, on 127.0.0.1.",
+        f"- Server: uvicorn `{' '.join(s['uvicorn'])}`, the same for every app, on 127.0.0.1.",
         f"- Load: `wrk -t{s['threads']} -c{s['connections']} --latency`, {s['warmup_s']:g} s warm-up then"
         f" {s['runs']} {X} {s['duration_s']:g} s per endpoint and app, apps interleaved run by run; req/s,"
         " p50 and p99 are each the median over the runs. Random user ids 1..1000, the same sequence for"
@@ -240,12 +292,7 @@ def markdown(results: dict[str, Any]) -> str:
         if version_ := result.get("server_version"):
             lines += [f"PostgreSQL server {version_}.", ""]
         cells, targets = result["apps"], results["targets"][database]
-        lines += [
-            "| endpoint | baseline req/s | p50 ms | p99 ms | ours req/s | p50 ms | p99 ms | ceiling req/s"
-            " | p50 ms | p99 ms | ours / baseline | target | ours % of ceiling |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|",
-        ]
-        lines += [_endpoint_row(key, cells, targets[key]) for key in LABELS]
+        lines += _tables(cells, targets, results["targets"].get("before_min_ratio", 0.8))
         lines += ["", f"### {title}: `GET /users/{{id}}` during registrations", ""]
         lines += _mixed_rows(cells, results["targets"]["p99_during_registrations_max_ratio"])
         if "workers" in result:

@@ -1,6 +1,8 @@
-"""`make bench`: our app against the tutorial-style baseline and the raw ceiling, on SQLite and PostgreSQL.
+"""`make bench`: our app against the tutorial-style baselines, the app as it was before, and the raw ceiling.
 
-For each database: seed identical data, start the three apps (uvicorn, 1 worker, same options, loopback),
+Apps: the tutorial-style `baseline` (sync), the tutorial's own async way (`tutorial_async`), `before` (our
+app at an earlier commit, served from a git worktree of it made for the run), `ours` and the `ceiling`.
+For each database: seed identical data, start the apps (uvicorn, 1 worker, same options, loopback),
 probe every endpoint once (status and JSON shape), then per endpoint a wrk warm-up and N measured runs
 per app, the apps interleaved run by run so the machine's noise hits them alike. Last, the mixed run:
 `GET /users/{id}` measured while registrations arrive at a steady rate. Medians go to
@@ -14,11 +16,12 @@ import shutil
 import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -27,18 +30,33 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from benchmarks import abuse, report, seed
-from benchmarks.load import HERE, Registrations, WrkRun, serve, uvicorn_options, wrk, wrk_available
+from benchmarks.load import HERE, ROOT, Registrations, WrkRun, serve, uvicorn_options, wrk, wrk_available
 
 APPS = {
     "baseline": "benchmarks.baseline_app:app",
+    "tutorial_async": "benchmarks.tutorial_async_app:app",
+    "before": "api.app:app",  # served from the worktree of --before
     "ours": "api.app:app",
     "ceiling": "benchmarks.ceiling_app:app",
 }
 # The driver each app speaks, as an SQLAlchemy-style URL scheme.
 SCHEMES = {
-    "sqlite": {"baseline": "sqlite", "ours": "sqlite+aiosqlite", "ceiling": "sqlite"},
-    "postgresql": {"baseline": "postgresql+psycopg", "ours": "postgresql+asyncpg", "ceiling": "postgresql"},
+    "sqlite": {
+        "baseline": "sqlite",
+        "tutorial_async": "sqlite+aiosqlite",
+        "before": "sqlite",
+        "ours": "sqlite",
+        "ceiling": "sqlite",
+    },
+    "postgresql": {
+        "baseline": "postgresql+psycopg",
+        "tutorial_async": "postgresql+asyncpg",
+        "before": "postgresql+asyncpg",
+        "ours": "postgresql+asyncpg",
+        "ceiling": "postgresql",
+    },
 }
+BEFORE = "6d105a6"  # the Core-statement repositories, before the SQLModel sessions
 USER_KEYS = {"id", "name", "email", "created_at"}
 PUBLIC_USER_KEYS = {"id", "name", "created_at"}  # ours shows an email to its owner only
 POST_KEYS = {"id", "title", "content", "author_id", "created_at", "updated_at"}
@@ -82,6 +100,24 @@ class Settings:
     threads: int
     registrations_per_s: float
     flood_clients: int
+    apps: tuple[str, ...] = tuple(APPS)
+    before_dir: Path | None = None  # the worktree the `before` app is served from
+
+
+@contextlib.contextmanager
+def worktree(ref: str) -> Iterator[Path]:
+    """A detached git worktree of `ref` in a temporary directory, removed at the end: the earlier app
+    runs from its own files, nothing of it copied into this tree."""
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as directory:
+        path = Path(directory) / "before"
+        git = ["git", "-C", str(HERE.parent)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(path), ref], check=True, capture_output=True)
+        try:
+            yield path
+        finally:
+            subprocess.run(
+                [*git, "worktree", "remove", "--force", str(path)], check=False, capture_output=True
+            )
 
 
 def probe(base_url: str, endpoint: Endpoint) -> str | None:
@@ -144,14 +180,15 @@ def _progress(app: str, path: str, which: str, run: WrkRun) -> None:
 
 def bench_database(database: str, urls: dict[str, str], settings: Settings) -> dict[str, Any]:
     """Start the three apps on one database and measure every endpoint plus the mixed run."""
-    cells: dict[str, dict[str, Any]] = {app: {} for app in APPS}
+    cells: dict[str, dict[str, Any]] = {app: {} for app in settings.apps}
     with contextlib.ExitStack() as stack:
         bases = {}
-        for app, target in APPS.items():
+        for app in settings.apps:
             env = {"APP_DATABASE_URL": urls[app], "BENCH_DATABASE_URL": urls[app], **abuse.RAISED_LIMITS}
             env |= OURS_ENV if app == "ours" else {}
             log = HERE / "results" / f"{database}-{app}.log"
-            bases[app] = stack.enter_context(serve(target, env, log))
+            cwd = settings.before_dir if app == "before" and settings.before_dir else ROOT
+            bases[app] = stack.enter_context(serve(APPS[app], env, log, cwd=cwd))
         for endpoint in ENDPOINTS:
             print(f"  {database}: {endpoint.label}", flush=True)
             live = {}
@@ -236,7 +273,7 @@ def bench_sqlite(settings: Settings) -> dict[str, Any]:
         seeded = Path(directory) / "seed.db"
         seed.seed_sqlite(seeded)
         urls = {}
-        for app in APPS:  # a fresh copy of the same file per app: registrations stay apart
+        for app in settings.apps:  # a fresh copy of the same file per app: registrations stay apart
             copy = Path(directory) / f"{app}.db"
             shutil.copyfile(seeded, copy)
             urls[app] = f"{SCHEMES['sqlite'][app]}:///{copy}"
@@ -286,7 +323,7 @@ def bench_postgres(admin_url: str, settings: Settings) -> dict[str, Any]:
     try:
         seed.seed_postgres(url)
         rest = url.split("://", 1)[1]
-        urls = {app: f"{scheme}://{rest}" for app, scheme in SCHEMES["postgresql"].items()}
+        urls = {app: f"{SCHEMES['postgresql'][app]}://{rest}" for app in settings.apps}
         result = bench_database("postgresql", urls, settings)
         result["workers"] = bench_workers(urls["ours"], settings)
         result["abuse"] = bench_abuse("postgresql", lambda _name: urls["ours"], settings)
@@ -321,14 +358,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md and results.json go")
+    parser.add_argument(
+        "--before",
+        default=BEFORE,
+        help=f"git ref of the earlier app to compare with, served from a worktree of it (default {BEFORE});"
+        " empty to leave it out",
+    )
+    parser.add_argument("--apps", default=",".join(APPS), help="which apps to serve (default: all)")
     args = parser.parse_args(argv)
     if not wrk_available():
         print("error: wrk is not installed; install it with `apt-get install wrk`", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    settings = Settings(
-        args.warmup, args.duration, args.runs, args.connections, args.threads, args.rate, args.flood_clients
-    )
+    apps = tuple(app for app in args.apps.split(",") if app in APPS and (app != "before" or args.before))
+    with contextlib.ExitStack() as stack:
+        before_dir = stack.enter_context(worktree(args.before)) if "before" in apps else None
+        settings = Settings(
+            args.warmup,
+            args.duration,
+            args.runs,
+            args.connections,
+            args.threads,
+            args.rate,
+            args.flood_clients,
+            apps,
+            before_dir,
+        )
+        return _run(args, settings)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     databases: dict[str, Any] = {}
     wanted = args.databases.split(",")
@@ -346,7 +405,12 @@ def main(argv: list[str] | None = None) -> int:
         "date": report.now(),
         "elapsed_s": round(time.monotonic() - started, 1),
         "machine": report.machine(),
-        "settings": {**asdict(settings), "uvicorn": ["1 worker", *uvicorn_options()]},
+        "settings": {
+            **asdict(settings),
+            "before_dir": None,
+            "before": args.before if "before" in settings.apps else None,
+            "uvicorn": ["1 worker", *uvicorn_options()],
+        },
         "targets": report.TARGETS,
         "databases": databases,
     }

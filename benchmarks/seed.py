@@ -67,7 +67,7 @@ def _sqlite_text(row: tuple[Any, ...]) -> tuple[Any, ...]:
 def seed_sqlite(path: Path) -> None:
     """Migrate and fill a fresh SQLite file (left in WAL mode, as our app would leave it)."""
     path.unlink(missing_ok=True)
-    migrate(f"sqlite+aiosqlite:///{path}")
+    migrate(f"sqlite:///{path}")
     connection = sqlite3.connect(path)
     try:
         with connection:

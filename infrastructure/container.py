@@ -14,7 +14,7 @@ from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
 from infrastructure.security import Argon2PasswordHasher, JwtTokenService
 from infrastructure.settings import Settings, load_settings
 from infrastructure.sql.engine import make_database
-from infrastructure.sql.unit_of_work import SqlUnitOfWork
+from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
 
 
 def _password_hasher(settings: Settings, hasher: PasswordHasher) -> PasswordHasher:
@@ -46,6 +46,7 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
     database = providers.Singleton(make_database, settings)
     uow = providers.Factory(SqlUnitOfWork, database)  # use cases get `uow.provider`: a factory of UoWs
+    read_uow = providers.Factory(read_only_unit_of_work, database)  # for use cases that only read
     argon2_hasher = providers.Singleton(_argon2_hasher, settings)
     hasher = providers.Singleton(_password_hasher, settings, argon2_hasher)  # timed when metrics are on
     clock = providers.Singleton(SystemClock)
@@ -55,8 +56,8 @@ class Container(containers.DeclarativeContainer):
     register_user = providers.Factory(
         RegisterUser, new_uow=uow.provider, hasher=hasher, clock=clock, limiter=rate_limiter
     )
-    get_user = providers.Factory(GetUser, new_uow=uow.provider)
-    list_users = providers.Factory(ListUsers, new_uow=uow.provider)
+    get_user = providers.Factory(GetUser, new_read_uow=read_uow.provider)
+    list_users = providers.Factory(ListUsers, new_read_uow=read_uow.provider)
     update_profile = providers.Factory(
         UpdateProfile, new_uow=uow.provider, hasher=hasher, limiter=rate_limiter
     )
@@ -65,14 +66,14 @@ class Container(containers.DeclarativeContainer):
     )
 
     authenticate = providers.Factory(
-        Authenticate, new_uow=uow.provider, hasher=hasher, tokens=tokens, limiter=rate_limiter
+        Authenticate, new_read_uow=read_uow.provider, hasher=hasher, tokens=tokens, limiter=rate_limiter
     )
-    current_user = providers.Factory(CurrentUser, new_uow=uow.provider, tokens=tokens)
+    current_user = providers.Factory(CurrentUser, new_read_uow=read_uow.provider, tokens=tokens)
     sign_out_everywhere = providers.Factory(SignOutEverywhere, new_uow=uow.provider)
 
     create_post = providers.Factory(CreatePost, new_uow=uow.provider, clock=clock, limiter=rate_limiter)
-    get_post = providers.Factory(GetPost, new_uow=uow.provider)
-    list_posts = providers.Factory(ListPosts, new_uow=uow.provider)
-    list_user_posts = providers.Factory(ListUserPosts, new_uow=uow.provider)
+    get_post = providers.Factory(GetPost, new_read_uow=read_uow.provider)
+    list_posts = providers.Factory(ListPosts, new_read_uow=read_uow.provider)
+    list_user_posts = providers.Factory(ListUserPosts, new_read_uow=read_uow.provider)
     update_post = providers.Factory(UpdatePost, new_uow=uow.provider, clock=clock)
     delete_post = providers.Factory(DeletePost, new_uow=uow.provider)

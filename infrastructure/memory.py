@@ -58,12 +58,15 @@ class InMemoryUserRepository:
     async def list(self, page: PageRequest) -> Page[User]:
         return _page(self._uow.staged_users, page)
 
-    async def update(self, user: User) -> None:
+    async def update(self, user: User, *, if_password_hash: str | None = None) -> bool:
         assert user.id is not None
+        stored = self._uow.staged_users.get(user.id)
+        if stored is None or (if_password_hash is not None and stored.password_hash != if_password_hash):
+            return False
         if _email_taken(self._uow.staged_users.values(), user):
             raise EmailAlreadyRegistered(user.email.value)
-        if user.id in self._uow.staged_users:
-            self._uow.staged_users[user.id] = copy.copy(user)
+        self._uow.staged_users[user.id] = copy.copy(user)
+        return True
 
     async def delete(self, user_id: int) -> None:
         self._uow.staged_users.pop(user_id, None)

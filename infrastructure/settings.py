@@ -7,12 +7,33 @@ from typing import Literal, Self
 from limits import parse
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from infrastructure.security import DEFAULT_HASH_QUEUE
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./app.db"
+DEFAULT_DATABASE_URL = "sqlite:///./app.db"
+POSTGRES_URL_EXAMPLE = "postgresql+asyncpg://user:password@host:5432/db"
 JWT_SECRET_MIN_BYTES = 32
 JWT_SECRET_MIN_DISTINCT_CHARACTERS = 8
+
+
+def database_url_problem(database_url: str) -> str | None:
+    """Why `database_url` would not say what runs, or None. No silent driver swap: SQLite runs through
+    the standard sqlite3 driver, inline on the event loop, PostgreSQL through asyncpg."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return None  # malformed: reported by whoever connects, with the reason
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    if backend == "sqlite" and driver != "pysqlite":
+        return (
+            f"{url.drivername}:// does not run here (SQLite runs on the standard sqlite3 driver, "
+            f"inline): use sqlite:///{url.database or ''}"
+        )
+    if backend == "postgresql" and driver != "asyncpg":
+        return f"{url.drivername}:// does not run here: use {POSTGRES_URL_EXAMPLE}"
+    return None
 
 
 class Settings(BaseSettings):
@@ -26,6 +47,8 @@ class Settings(BaseSettings):
     db_pool_recycle_seconds: int = Field(default=1800, ge=-1)
     db_pool_pre_ping: bool = True
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Longest wait for a free pooled connection (SQLite: for the connection's turn); past it, a 503.
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     # Unset outside production: a random secret is made at start-up (tokens end with the process).
     jwt_secret: str = ""
     jwt_issuer: str = "users-posts"
@@ -91,6 +114,13 @@ class Settings(BaseSettings):
     @property
     def allowed_host_list(self) -> list[str]:
         return [host.strip() for host in self.allowed_hosts.split(",") if host.strip()]
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_names_the_driver_that_runs(cls, database_url: str) -> str:
+        if problem := database_url_problem(database_url):
+            raise ValueError(problem)
+        return database_url
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Self:

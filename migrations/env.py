@@ -12,15 +12,15 @@ from logging.config import fileConfig
 from typing import Any, NoReturn
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import Engine, create_engine, pool
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from infrastructure.settings import InvalidSettings, load_settings
+from infrastructure.settings import InvalidSettings, database_url_problem, load_settings
 from infrastructure.sql.tables import metadata
 
-SUPPORTED_URLS = "sqlite+aiosqlite:///path/to/app.db or postgresql+asyncpg://user:password@host:5432/db"
+SUPPORTED_URLS = "sqlite:///path/to/app.db or postgresql+asyncpg://user:password@host:5432/db"
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -71,22 +71,27 @@ def do_run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
-def _engine() -> AsyncEngine:
-    """The migrations' engine; exits when the URL names no usable async driver."""
+def _engine() -> Engine | AsyncEngine:
+    """The migrations' engine, on the driver the URL names (sqlite3 inline, or asyncpg); exits when
+    the URL is malformed or names an unknown or missing driver."""
+    if problem := database_url_problem(database_url):  # a URL passed in, not checked by the settings
+        raise SystemExit(f"error: cannot migrate {_shown(database_url)}: {problem}")
     try:
         url = make_url(database_url)
+        if not url.get_dialect().is_async:
+            return create_engine(url, poolclass=pool.NullPool)
         # asyncpg would otherwise wait 60 s for a server that does not answer
         connect_args = (
             {"timeout": settings.db_connect_timeout_seconds} if url.get_driver_name() == "asyncpg" else {}
         )
         return create_async_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
-    except (ArgumentError, ImportError, InvalidRequestError) as error:  # malformed, unknown, sync driver
+    except (ArgumentError, ImportError, InvalidRequestError) as error:  # malformed, unknown, no driver
         _cannot_migrate(error, f"APP_DATABASE_URL should look like {SUPPORTED_URLS}")
 
 
 def _check_sqlite_file_opens() -> None:
-    """Open a SQLite file with the standard driver first: when aiosqlite fails to open one, its worker
-    thread outlives the event loop and prints a traceback of its own at exit, after our one line."""
+    """Open a SQLite file with the standard driver first, to report a file that cannot be opened (e.g.
+    its directory is missing) in one line."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.query:
         return
@@ -104,11 +109,22 @@ async def run_async_migrations(engine: AsyncEngine) -> None:
         await engine.dispose()
 
 
+def run_sync_migrations(engine: Engine) -> None:
+    try:
+        with engine.connect() as connection:
+            do_run_migrations(connection)
+    finally:
+        engine.dispose()
+
+
 def run_migrations_online() -> None:
     engine = _engine()
     _check_sqlite_file_opens()
     try:
-        asyncio.run(run_async_migrations(engine))
+        if isinstance(engine, AsyncEngine):
+            asyncio.run(run_async_migrations(engine))
+        else:
+            run_sync_migrations(engine)
     except (DBAPIError, OSError) as error:  # OSError: refused, unresolvable host, timeout
         _cannot_migrate(error)
 

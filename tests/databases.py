@@ -44,7 +44,7 @@ def migrate(database_url: str, revision: str = "head") -> None:
 
 
 def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
+    return f"sqlite:///{path}"
 
 
 def migrated_database_url(request: pytest.FixtureRequest, kind: str) -> str:

@@ -1,42 +1,80 @@
-"""Databases from settings: how units of work reach SQLite (embedded default) or PostgreSQL (asyncpg).
+"""Databases from settings, and the SQLModel session each unit of work holds.
 
-Both kinds hand a unit of work a connection with an async `execute`, `commit` and `close`, whose
-transaction covers every write (on PostgreSQL it begins at the first one); the repositories run the
-same Core statements on either."""
+- `sqlite:///path` (the standard sqlite3 driver): a `sqlmodel.Session` run inline on the event loop.
+- `postgresql+asyncpg://…`: a `sqlmodel.ext.asyncio.session.AsyncSession`.
+
+A writing session runs every statement, whatever its kind, inside one transaction that only `commit()`
+makes durable. A read-only session (asked for by name: `session(writes=False)`) skips BEGIN: each of its
+statements sees committed data. Waiting longer than the pool timeout for a connection raises an error
+that `is_unavailable` recognises, as an unreachable database does."""
 
 import asyncio
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar, overload
 
-from sqlalchemy import Engine, Executable, create_engine, event, text
-from sqlalchemy.engine import URL, Connection, CursorResult, ExceptionContext, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, CursorResult, ExceptionContext, ScalarResult, TupleResult, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.dml import UpdateBase
+from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from infrastructure.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+T = TypeVar("T")
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 
 
-class SqlConnection(Protocol):
-    """The connection of one unit of work: what repositories and units of work use."""
+class InlineSession:
+    """A `sqlmodel.Session` behind the awaitable interface of `AsyncSession`, without its thread or
+    greenlet hop: on a local SQLite file a statement takes microseconds, less than any hop would."""
 
-    async def execute(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> CursorResult[Any]: ...
+    def __init__(self, session: Session, release: Callable[[], None]) -> None:
+        self.sync_session = session
+        self._release = release
 
-    async def commit(self) -> None: ...
+    @overload
+    async def exec(self, statement: SelectOfScalar[T], *, params: Params = None) -> ScalarResult[T]: ...
+
+    @overload
+    async def exec(self, statement: Select[Any], *, params: Params = None) -> TupleResult[Any]: ...
+
+    @overload
+    async def exec(self, statement: UpdateBase, *, params: Params = None) -> CursorResult[Any]: ...
+
+    async def exec(self, statement: Executable, *, params: Params = None) -> Any:
+        return self.sync_session.exec(statement, params=params)  # type: ignore[call-overload]
+
+    def add(self, instance: object) -> None:
+        self.sync_session.add(instance)
+
+    async def flush(self) -> None:
+        self.sync_session.flush()
+
+    async def commit(self) -> None:
+        self.sync_session.commit()
 
     async def close(self) -> None:
-        """Give the connection back, rolling back what was not committed."""
-        ...
+        """End the session, rolling back what was not committed, and give the database its turn back."""
+        try:
+            self.sync_session.close()
+        finally:
+            self._release()
+
+
+UnitSession = AsyncSession | InlineSession
 
 
 class Database(Protocol):
-    sync_engine: Engine  # for SQLAlchemy event listeners
+    sync_engine: Engine  # for SQLAlchemy event listeners and pool statistics
 
-    async def begin(self) -> SqlConnection:
-        """A connection for one unit of work; closing it rolls back what was not committed."""
+    async def session(self, *, writes: bool) -> UnitSession:
+        """A session for one unit of work. With `writes`, all its statements run in one transaction;
+        without, it may skip BEGIN. Closing it rolls back what was not committed."""
         ...
 
     async def ping(self) -> None:
@@ -49,18 +87,20 @@ class Database(Protocol):
 
 
 def make_database(settings: Settings) -> Database:
-    """Build the database access; no connection is opened until first use."""
+    """Build the database access; no connection is opened until first use. The settings have checked
+    that the URL names the driver that runs (`sqlite:///…` or `postgresql+asyncpg://…`)."""
     url = make_url(settings.database_url)
     database: Database
     if url.get_backend_name() == "sqlite":
-        database = InlineSqliteDatabase(url)
+        database = InlineSqliteDatabase(url, settings.db_pool_timeout_seconds)
     else:
         database = AsyncDatabase(
             create_async_engine(
                 url,
-                isolation_level="AUTOCOMMIT",  # AsyncDatabase begins transactions itself, at the first write
+                isolation_level="AUTOCOMMIT",  # what a connection is when no writing session holds it
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
+                pool_timeout=settings.db_pool_timeout_seconds,
                 pool_pre_ping=settings.db_pool_pre_ping,
                 pool_recycle=settings.db_pool_recycle_seconds,
                 connect_args={"timeout": settings.db_connect_timeout_seconds},
@@ -79,15 +119,26 @@ def _failing_to_connect_is_a_disconnect(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
+def _session_options() -> dict[str, Any]:
+    # Repositories flush when they need ids and map rows to entities inside the session: nothing is
+    # read from a table object after commit, so expiring them would only cost.
+    return {"autoflush": False, "expire_on_commit": False}
+
+
 class AsyncDatabase:
-    """A server database through an async driver (asyncpg): every call awaits the network."""
+    """PostgreSQL through asyncpg: every call awaits the network."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+        self.engine = engine  # in autocommit mode: each statement on its own, no BEGIN
         self.sync_engine = engine.sync_engine
+        # The same pool; a connection checked out through this one runs its statements in a transaction
+        # (asyncpg sends BEGIN before the first one, whatever its kind), until commit or rollback.
+        self._transactional = engine.execution_options(isolation_level="READ COMMITTED")
 
-    async def begin(self) -> "LazyTransaction":
-        return LazyTransaction(await self.engine.connect())
+    async def session(self, *, writes: bool) -> AsyncSession:
+        # A read-only session skips the BEGIN and ROLLBACK round trips; so does the pool's pre-ping of
+        # every checkout, which asyncpg would otherwise wrap in a transaction of its own.
+        return AsyncSession(self._transactional if writes else self.engine, **_session_options())
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -97,54 +148,17 @@ class AsyncDatabase:
         await self.engine.dispose()
 
 
-class LazyTransaction:
-    """A connection whose transaction begins at its first write (INSERT, UPDATE, DELETE).
-
-    Most units of work only read: a transaction around one SELECT would cost a BEGIN and a ROLLBACK
-    round trip each, doubling the time of a read request. Reads before the first write see committed
-    data statement by statement (as SQLite's driver does); races between a check and a write are left
-    to constraints, as the unique email is. The engine runs in autocommit mode, so the driver itself
-    opens no transaction and this class alone decides."""
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
-        self._in_transaction = False
-
-    async def execute(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> CursorResult[Any]:
-        if not self._in_transaction and getattr(statement, "is_dml", False):
-            await self._connection.exec_driver_sql("BEGIN")
-            self._in_transaction = True
-        return await self._connection.execute(statement, parameters)
-
-    async def commit(self) -> None:
-        if self._in_transaction:
-            await self._connection.exec_driver_sql("COMMIT")
-            self._in_transaction = False
-
-    async def close(self) -> None:
-        try:
-            if self._in_transaction:
-                await self._connection.exec_driver_sql("ROLLBACK")
-        except BaseException:
-            await self._connection.invalidate()  # never pool a connection left inside a transaction
-            raise
-        finally:
-            await self._connection.close()
-
-
 class InlineSqliteDatabase:
     """SQLite through the standard sqlite3 driver, called inline on the event loop.
 
-    A statement on a local SQLite file takes microseconds, less than the thread hop an async SQLite
-    driver pays on every call (aiosqlite: one per execute, fetch, commit and close), so the bridge
-    that costs least is none. Units of work take turns on one connection (an asyncio lock, awaited,
-    never blocking the loop), which also makes each one atomic: no two transactions of this process
-    ever contend for SQLite's write lock. Another process writing the same file (e.g. a migration)
-    is waited for up to the busy timeout. Use PostgreSQL to serve from several processes."""
+    Units of work take turns on one connection (an asyncio lock, awaited, never blocking the loop),
+    so no two transactions of this process contend for SQLite's write lock; waiting longer than the
+    pool timeout for the turn is unavailability, as an exhausted pool is on PostgreSQL. A writing
+    unit of work begins with BEGIN IMMEDIATE: its reads and writes are one transaction, and another
+    process writing the same file (e.g. a migration) is waited for up to the busy timeout. Use
+    PostgreSQL to serve from several processes."""
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, turn_timeout_seconds: float) -> None:
         in_memory = url.database in (None, "", ":memory:")
         # One connection: in memory, the database lives in it; on disk, one is all the lock lets work.
         pool: dict[str, Any] = (
@@ -152,8 +166,9 @@ class InlineSqliteDatabase:
             if in_memory
             else {"pool_size": 1, "max_overflow": 0}
         )
-        self.engine = self.sync_engine = create_engine(url.set(drivername="sqlite"), **pool)
+        self.engine = self.sync_engine = create_engine(url, **pool)
         self._turn = asyncio.Lock()
+        self._turn_timeout = turn_timeout_seconds
 
         @event.listens_for(self.engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -165,46 +180,34 @@ class InlineSqliteDatabase:
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-    async def begin(self) -> "InlineConnection":
-        await self._turn.acquire()
+    async def _take_turn(self) -> None:
+        if self._turn.locked():  # only a wait pays for the timer
+            async with asyncio.timeout(self._turn_timeout):
+                await self._turn.acquire()
+        else:
+            await self._turn.acquire()
+
+    async def session(self, *, writes: bool) -> InlineSession:
+        await self._take_turn()
+        session = Session(self.engine, **_session_options())
         try:
-            connection = self.engine.connect()
+            if writes:
+                # sqlite3 would begin only at the first INSERT/UPDATE/DELETE; reads before it and
+                # statements it does not recognise would run outside the transaction.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
+            session.close()
             self._turn.release()
             raise
-        return InlineConnection(connection, self._turn.release)
+        return InlineSession(session, self._turn.release)
 
     async def ping(self) -> None:
-        connection = await self.begin()
+        await self._take_turn()
         try:
-            await connection.execute(text("SELECT 1"))
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
         finally:
-            await connection.close()
+            self._turn.release()
 
     async def dispose(self) -> None:
         self.engine.dispose()
-
-
-class InlineConnection:
-    """A synchronous SQLAlchemy connection behind the async interface the repositories use.
-
-    pysqlite begins its transaction at the first write; as units of work take turns, reads before
-    it cannot interleave with another unit of work's writes."""
-
-    def __init__(self, connection: Connection, release: Callable[[], None]) -> None:
-        self._connection = connection
-        self._release = release
-
-    async def execute(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> CursorResult[Any]:
-        return self._connection.execute(statement, parameters)
-
-    async def commit(self) -> None:
-        self._connection.commit()
-
-    async def close(self) -> None:
-        try:
-            self._connection.close()
-        finally:
-            self._release()

@@ -1,6 +1,7 @@
 """Translate driver and SQLAlchemy errors into what the ports promise."""
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 
 def violates_unique(error: IntegrityError, table: str, column: str, constraint: str) -> bool:
@@ -22,8 +23,9 @@ def violates_foreign_key(error: IntegrityError, constraint: str) -> bool:
 
 
 def is_unavailable(error: BaseException) -> bool:
-    """Whether `error` means the database cannot be reached (down, restarting, connection cut)."""
-    if isinstance(error, OperationalError | InterfaceError):
+    """Whether `error` means the database cannot be reached (down, restarting, connection cut) or
+    cannot take more work now (no pooled connection free within the pool timeout)."""
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
         return True
     if isinstance(error, DBAPIError):
         return error.connection_invalidated

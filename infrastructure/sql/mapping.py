@@ -1,19 +1,49 @@
-"""Explicit row ↔ entity mapping: table classes never leave infrastructure.sql."""
+"""Table rows ↔ entities, by name: each mapping reads the fields of a row by column name, never by
+position, whether the row was a table object (`fields_of(row)`) or columns selected through the
+session (`fields_by_name(result)`). Table classes never leave infrastructure.sql."""
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import Table
+from sqlmodel import SQLModel
 
 from application.ports import AuthorSummary, PostWithAuthor
 from domain.posts import Post
 from domain.users import Email, User
-from infrastructure.sql.tables import post_table, user_table
+from infrastructure.sql.tables import PostRow
 
-USER_COLUMNS = tuple(
-    user_table.c[name] for name in ("id", "name", "email", "password_hash", "created_at", "credentials_stamp")
-)
-POST_COLUMNS = tuple(
-    post_table.c[name] for name in ("id", "title", "content", "author_id", "created_at", "updated_at")
-)
+Fields = Mapping[str, Any]
+
+
+def table_of(table_class: type[SQLModel]) -> Table:
+    """The table a table class maps: what hot reads select columns of (`table_of(UserRow).c`)."""
+    table: Table = table_class.__table__  # type: ignore[attr-defined]
+    return table
+
+
+# `result: Any`: sqlmodel's `select` types a selection of more than four columns as if it were one, so
+# `session.exec` claims to return a ScalarResult where it returns rows.
+
+
+def fields_by_name(result: Any) -> list[Fields]:
+    """Each row of `result` as {column name: value}. (Reading `row.name` on a SQLAlchemy Row costs
+    ~0.8 µs a field, which a page of 100 rows pays 500 times: zipping with the keys costs a tenth.)"""
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
+def first_fields(result: Any) -> Fields | None:
+    """The first row of `result` as {column name: value}, or None."""
+    keys = tuple(result.keys())
+    row = result.first()
+    return dict(zip(keys, row, strict=True)) if row is not None else None
+
+
+def fields_of(row: SQLModel) -> Fields:
+    """The column values of a table object, by name."""
+    return row.model_dump()
 
 
 def aware(moment: datetime) -> datetime:
@@ -21,20 +51,19 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def to_user(row: Any) -> User:
-    """Map a row selected with USER_COLUMNS."""
-    user_id, name, email, password_hash, created_at, credentials_stamp = row
+def to_user(fields: Fields) -> User:
     return User(
-        id=user_id,
-        name=name,
-        email=Email.trusted(email),  # validated on the way in
-        password_hash=password_hash,
-        created_at=aware(created_at),
-        credentials_stamp=credentials_stamp,
+        id=fields["id"],
+        name=fields["name"],
+        email=Email.trusted(fields["email"]),  # validated on the way in
+        password_hash=fields["password_hash"],
+        created_at=aware(fields["created_at"]),
+        credentials_stamp=fields["credentials_stamp"],
     )
 
 
 def user_values(user: User) -> dict[str, Any]:
+    """The stored fields of a user, by column name (the id is the database's)."""
     return {
         "name": user.name,
         "email": user.email.value,
@@ -44,26 +73,25 @@ def user_values(user: User) -> dict[str, Any]:
     }
 
 
-def to_post(row: Any) -> Post:
-    """Map a row starting with POST_COLUMNS."""
-    post_id, title, content, author_id, created_at, updated_at = row[:6]
+def to_post(fields: Fields) -> Post:
     return Post(
-        id=post_id,
-        title=title,
-        content=content,
-        author_id=author_id,
-        created_at=aware(created_at),
-        updated_at=aware(updated_at),
+        id=fields["id"],
+        title=fields["title"],
+        content=fields["content"],
+        author_id=fields["author_id"],
+        created_at=aware(fields["created_at"]),
+        updated_at=aware(fields["updated_at"]),
     )
 
 
-def to_post_with_author(row: Any) -> PostWithAuthor:
-    """Map a row of POST_COLUMNS followed by the author's name and creation time."""
-    post = to_post(row)
-    return PostWithAuthor(post, AuthorSummary(post.author_id, row[6], aware(row[7])))
+def to_post_with_author(row: PostRow) -> PostWithAuthor:
+    """A post table object loaded with its author (eagerly: nothing is lazy-loaded here)."""
+    author = AuthorSummary(row.author_id, row.author.name, aware(row.author.created_at))
+    return PostWithAuthor(to_post(fields_of(row)), author)
 
 
 def post_values(post: Post) -> dict[str, Any]:
+    """The stored fields of a post, by column name (the id is the database's)."""
     return {
         "title": post.title,
         "content": post.content,

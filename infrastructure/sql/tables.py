@@ -1,9 +1,10 @@
-"""SQLModel table classes: the database schema. They never leave the infrastructure.sql package."""
+"""SQLModel table classes: the database schema and its relationships. They never leave the
+infrastructure.sql package: repositories map them (or rows of their columns) to entities by name."""
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, MetaData, String, Table
-from sqlmodel import Field, SQLModel
+from sqlalchemy import DateTime, Index, MetaData, String
+from sqlmodel import Field, Relationship, SQLModel
 
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.users import (
@@ -48,6 +49,9 @@ class UserRow(SQLModel, table=True):
         sa_column_kwargs={"server_default": "unset"},
     )
 
+    # The database deletes a user's posts (ON DELETE CASCADE); the session need not load them first.
+    posts: list["PostRow"] = Relationship(back_populates="author", cascade_delete=True, passive_deletes=True)
+
 
 class PostRow(SQLModel, table=True):
     __tablename__ = "post"
@@ -61,7 +65,4 @@ class PostRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
     updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
-
-# Core handles on the tables: repositories select columns, not ORM objects.
-user_table: Table = metadata.tables["user"]
-post_table: Table = metadata.tables["post"]
+    author: UserRow = Relationship(back_populates="posts")

@@ -1,14 +1,15 @@
-"""SqlUnitOfWork: one connection and transaction per use-case call, repositories sharing it.
+"""SqlUnitOfWork: one SQLModel session per use-case call, its repositories sharing it.
 
-It holds a connection rather than an ORM session: repositories run Core statements, so the session's
-identity map, autoflush and ORM compilation would be pure overhead."""
+A writing unit of work runs all its statements in one transaction, committed by `commit()` and rolled
+back otherwise. A read-only one (`read_only=True`, what read use cases ask for by name) may skip BEGIN,
+and has nothing to commit."""
 
 from contextlib import suppress
 from types import TracebackType
 from typing import Self
 
 from application.errors import StorageUnavailable
-from infrastructure.sql.engine import Database, SqlConnection
+from infrastructure.sql.engine import Database, UnitSession
 from infrastructure.sql.errors import is_unavailable
 from infrastructure.sql.repositories import SqlPostRepository, SqlUserRepository
 
@@ -17,19 +18,26 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     posts: SqlPostRepository
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, read_only: bool = False) -> None:
         self._database = database
-        self._connection: SqlConnection | None = None
+        self._read_only = read_only
+        self._session: UnitSession | None = None
+
+    @property
+    def session(self) -> UnitSession:
+        """The session of this unit of work (inside `async with` only)."""
+        assert self._session is not None, "the session exists inside `async with` only"
+        return self._session
 
     async def __aenter__(self) -> Self:
         try:
-            self._connection = await self._database.begin()
+            self._session = await self._database.session(writes=not self._read_only)
         except Exception as error:
             if is_unavailable(error):
                 raise StorageUnavailable("the database cannot be reached") from error
             raise
-        self.users = SqlUserRepository(self._connection)
-        self.posts = SqlPostRepository(self._connection)
+        self.users = SqlUserRepository(self._session)
+        self.posts = SqlPostRepository(self._session)
         return self
 
     async def __aexit__(
@@ -43,12 +51,17 @@ class SqlUnitOfWork:
             raise StorageUnavailable("the database cannot be reached") from exc
 
     async def commit(self) -> None:
-        assert self._connection is not None, "commit() outside `async with`"
-        await self._connection.commit()
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work has nothing to commit")
+        await self.session.commit()
 
     async def _close(self) -> None:
         # With the database gone, closing may fail too; the original error is the one to report.
-        if self._connection is not None:
+        if self._session is not None:
             with suppress(Exception):
-                await self._connection.close()
-            self._connection = None
+                await self._session.close()
+            self._session = None
+
+
+def read_only_unit_of_work(database: Database) -> SqlUnitOfWork:
+    return SqlUnitOfWork(database, read_only=True)

@@ -37,6 +37,7 @@ def container(store: MemoryStore, clock: FixedClock) -> Container:
         )
     )
     container.uow.override(providers.Factory(InMemoryUnitOfWork, store))
+    container.read_uow.override(providers.Factory(InMemoryUnitOfWork, store))
     container.hasher.override(providers.Object(FakeHasher()))
     container.clock.override(providers.Object(clock))
     container.database.override(providers.Object(AnsweringDatabase()))

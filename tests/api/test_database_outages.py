@@ -1,11 +1,13 @@
-"""The database going away while the app runs: requests become 503 problems with Retry-After (never
-500s), readiness turns 503, and the app recovers by itself, without a restart, once it is back."""
+"""The database going away while the app runs, or every pooled connection staying busy past the pool
+timeout: requests become 503 problems with Retry-After (never 500s), readiness turns 503, and the app
+recovers by itself, without a restart, once it is back."""
 
 import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
@@ -114,3 +116,39 @@ async def test_sqlite_file_out_of_reach_is_503_until_it_is_back(
             away.rename(directory)
 
         await assert_serving(app.client, user)
+
+
+async def test_postgres_pool_exhausted_past_its_timeout_is_503_and_then_serves_again(
+    postgres_database_url: str,
+) -> None:
+    pool: dict[str, Any] = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 0.3}
+    async with sql_app(postgres_database_url, **pool) as app:
+        user = (await app.client.post("/users/", json=UserCreatePayload())).json()
+        locker = await asyncpg.connect(
+            postgres_database_url.replace("postgresql+asyncpg://", "postgresql://")
+        )
+        try:
+            async with locker.transaction():
+                await locker.execute('LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE')
+                # This request takes the only pooled connection and waits for the lock with it.
+                stuck = asyncio.create_task(app.client.get(f"/users/{user['id']}"))
+                await until_a_query_waits_for_a_lock(locker)
+
+                async with asyncio.timeout(5):  # the pool timeout, not this bound, ends the wait
+                    assert_unavailable(await app.client.get(f"/users/{user['id']}"))
+            assert (await stuck).json() == public_view(user)  # the lock released, the stuck request completes
+        finally:
+            await locker.close()
+        await assert_serving(app.client, user)
+
+
+async def until_a_query_waits_for_a_lock(connection: asyncpg.Connection) -> None:
+    query = (
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(5):
+        while True:  # polls a condition, within a bound
+            if await connection.fetchval(query):
+                return
+            await asyncio.sleep(0.01)

@@ -11,11 +11,13 @@ import httpx
 import pytest
 from dependency_injector import providers
 from prometheus_client import REGISTRY
+from sqlmodel import select
 
 from api.logs import formatter
 from infrastructure.container import Container
 from infrastructure.metrics import HASHING_IN_PROGRESS, MeasuredPasswordHasher
 from infrastructure.settings import Settings
+from infrastructure.sql.tables import UserRow
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import sql_app
 from tests.fakes import FakeHasher
@@ -227,10 +229,11 @@ async def test_database_pool_size_and_connections_in_use_on_postgres(postgres_da
     async with sql_app(postgres_database_url, db_pool_size=7) as app:
         assert sample("db_pool_size") == 7
         idle = sample("db_pool_connections_in_use")
-        connection = await app.container.database().begin()
+        session = await app.container.database().session(writes=True)
         try:
+            (await session.exec(select(UserRow.id).limit(1))).all()  # checks a connection out of the pool
             assert sample("db_pool_connections_in_use") == idle + 1
             assert (await app.client.get("/users/")).status_code == 200
         finally:
-            await connection.close()
+            await session.close()
         assert sample("db_pool_connections_in_use") == idle

@@ -102,3 +102,22 @@ async def test_a_rotated_credentials_stamp_is_stored(uow_factory: UowFactory) ->
         stored = await uow.users.get(id_of(user))
     assert stored is not None
     assert stored.credentials_stamp == signed_out.credentials_stamp
+
+
+async def test_update_writes_only_while_the_password_hash_is_the_expected_one(
+    uow_factory: UowFactory,
+) -> None:
+    (user,) = await add_users(uow_factory, 1)
+    first = user.changed(password_hash="first new hash")
+    second = user.changed(password_hash="second new hash")
+
+    async with uow_factory() as uow:
+        assert await uow.users.update(first, if_password_hash=user.password_hash) is True
+        await uow.commit()
+    async with uow_factory() as uow:  # the hash it expects is gone: nothing written
+        assert await uow.users.update(second, if_password_hash=user.password_hash) is False
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(id_of(user)) == first
+        assert await uow.users.update(second.with_id(123_456)) is False  # no such user

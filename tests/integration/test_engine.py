@@ -45,7 +45,7 @@ async def test_connect_timeout_setting_bounds_waiting_for_a_silent_server(silent
     try:
         with pytest.raises(StorageUnavailable):  # not the TimeoutError of the outer bound below
             async with asyncio.timeout(3):  # the default (5 s) or asyncpg's own (60 s) would hit this
-                async with SqlUnitOfWork(database):
-                    pass
+                async with SqlUnitOfWork(database) as uow:
+                    await uow.users.get(1)  # the session connects at its first statement
     finally:
         await database.dispose()

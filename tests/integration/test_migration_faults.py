@@ -3,7 +3,7 @@ one line naming the database, password hidden, and no traceback.
 
 Every case runs env.py in-process (milliseconds). Two also run as the real command line (a second of
 imports each), where the one line must be all there is on stderr: a SQLite file that does not open
-(aiosqlite's worker thread used to print a traceback of its own at exit) and a refused connection."""
+and a refused connection."""
 
 import os
 import subprocess
@@ -31,6 +31,10 @@ class Case:
     names: str  # what the message must show of the URL
     says: str  # and of the reason
     postgres: bool = False  # needs the PostgreSQL server of APP_TEST_POSTGRES_URL
+    starts: str = "error: cannot migrate "
+
+
+REFUSED_BY_SETTINGS = "error: invalid settings: APP_DATABASE_URL: "  # a driver that is not the one run
 
 
 def real_server_url(database: str) -> str:
@@ -61,11 +65,16 @@ CASES = {
     ),
     "empty": Case("", "cannot migrate '':", URL_SHAPE),
     "unknown-driver": Case("foo+bar://x", "foo+bar://x", URL_SHAPE),
-    "driver-not-installed": Case(f"postgresql+pg8000://app:{PASSWORD}@127.0.0.1:1/app", "pg8000", URL_SHAPE),
-    "sync-driver": Case("sqlite:///{tmp}/app.db", "sqlite:///", "requires an async driver"),
-    "missing-directory": Case(
-        "sqlite+aiosqlite:///{tmp}/missing/app.db", "/missing/app.db", "unable to open"
+    "driver-not-run": Case(
+        f"postgresql+pg8000://app:{PASSWORD}@127.0.0.1:1/app", "pg8000", URL_SHAPE, starts=REFUSED_BY_SETTINGS
     ),
+    "sqlite-driver-not-run": Case(
+        "sqlite+aiosqlite:///{tmp}/app.db",
+        "sqlite+aiosqlite://",
+        "use sqlite:///",
+        starts=REFUSED_BY_SETTINGS,
+    ),
+    "missing-directory": Case("sqlite:///{tmp}/missing/app.db", "/missing/app.db", "unable to open"),
 }
 ON_THE_COMMAND_LINE = ["missing-directory", "unreachable-port"]
 
@@ -81,7 +90,7 @@ def assert_one_line_naming_the_database(message: str, case: Case, server: str) -
     assert "Traceback" not in message
     lines = message.strip().splitlines()
     assert len(lines) == 1, message
-    assert lines[0].startswith("error: cannot migrate "), lines[0]
+    assert lines[0].startswith(case.starts), lines[0]
     assert case.names.format(server=server) in lines[0]
     assert case.says in lines[0]
     assert PASSWORD not in lines[0]
@@ -150,7 +159,7 @@ def test_invalid_settings_end_migrations_with_one_line(monkeypatch: pytest.Monke
     with pytest.raises(SystemExit) as exit_:
         executor = ThreadPoolExecutor(max_workers=1)  # env.py may call asyncio.run(): not on a loop
         try:
-            executor.submit(command.upgrade, alembic_config("sqlite+aiosqlite://"), "head").result(timeout=10)
+            executor.submit(command.upgrade, alembic_config("sqlite://"), "head").result(timeout=10)
         finally:
             executor.shutdown(wait=False)
     assert (

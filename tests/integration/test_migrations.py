@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 import pytest
 from alembic import command
-from sqlalchemy import String, inspect
-from sqlalchemy.engine import Inspector
+from sqlalchemy import String, create_engine, inspect
+from sqlalchemy.engine import Inspector, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -43,14 +43,21 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 def inspected(url: str, read: Callable[[Inspector], T]) -> T:
     """What `read` finds in the database at `url`, through a connection of its own."""
+    if not make_url(url).get_dialect().is_async:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                return read(inspect(connection))
+        finally:
+            engine.dispose()
 
     async def run() -> T:
-        engine = create_async_engine(url)
+        async_engine = create_async_engine(url)
         try:
-            async with engine.connect() as connection:
+            async with async_engine.connect() as connection:
                 return await connection.run_sync(lambda sync: read(inspect(sync)))
         finally:
-            await engine.dispose()
+            await async_engine.dispose()
 
     return off_loop(lambda: asyncio.run(run()))
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -22,6 +23,7 @@ from infrastructure.security import (
     Argon2PasswordHasher,
 )
 from infrastructure.settings import InvalidSettings, Settings, load_settings
+from infrastructure.sql.engine import make_database
 from tests.databases import ROOT
 
 
@@ -174,6 +176,18 @@ def test_the_app_does_not_start_on_a_malformed_database_url(monkeypatch) -> None
         ("APP_DB_POOL_SIZE", "0", "APP_DB_POOL_SIZE: Input should be greater than or equal to 1"),
         ("APP_ENV", "staging", "APP_ENV: Input should be 'development', 'test' or 'production'"),
         ("APP_ACCESS_TOKEN_MINUTES", "soon", "APP_ACCESS_TOKEN_MINUTES: Input should be a valid integer"),
+        ("APP_DB_POOL_TIMEOUT_SECONDS", "0", "APP_DB_POOL_TIMEOUT_SECONDS: Input should be greater than 0"),
+        (
+            "APP_DATABASE_URL",
+            "sqlite+aiosqlite:///./data/app.db",
+            "APP_DATABASE_URL: sqlite+aiosqlite:// does not run here (SQLite runs on the standard sqlite3 "
+            "driver, inline): use sqlite:///./data/app.db",
+        ),
+        (
+            "APP_DATABASE_URL",
+            "postgresql+psycopg://app:secret@db/app",
+            "APP_DATABASE_URL: postgresql+psycopg:// does not run here: use postgresql+asyncpg://",
+        ),
     ],
 )
 def test_invalid_settings_are_reported_in_one_line(monkeypatch, variable: str, value: str, says: str) -> None:
@@ -184,6 +198,31 @@ def test_invalid_settings_are_reported_in_one_line(monkeypatch, variable: str, v
     assert message.startswith("invalid settings: ")
     assert says in message
     assert "\n" not in message
+
+
+def test_the_app_does_not_start_on_a_url_naming_a_driver_that_would_not_run(monkeypatch) -> None:
+    monkeypatch.setenv("APP_DATABASE_URL", "sqlite+aiosqlite:///./app.db")
+    app = create_app(Container())
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            pytest.fail("started")
+
+    with pytest.raises(InvalidSettings, match=re.escape("use sqlite:///./app.db")):
+        asyncio.run(start())
+
+
+async def test_the_default_url_runs_the_inline_sqlite3_driver(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("APP_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///./app.db"
+    database = make_database(settings)
+    try:
+        assert database.sync_engine.dialect.driver == "pysqlite"
+        assert not database.sync_engine.dialect.is_async
+    finally:
+        await database.dispose()
 
 
 def test_importing_the_app_opens_nothing_and_creates_no_file(tmp_path) -> None:
