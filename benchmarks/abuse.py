@@ -175,4 +175,4 @@ def login_flood(database: str, url: str, settings: Any, clients: int) -> dict[st
 def sqlite_copy(seeded: Path, directory: Path, name: str) -> str:
     copy = directory / f"{name}.db"
     shutil.copyfile(seeded, copy)
-    return f"sqlite+aiosqlite:///{copy}"
+    return f"sqlite:///{copy}"

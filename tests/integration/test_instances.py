@@ -1,7 +1,10 @@
-"""Several instances (real processes, one of them with two workers) on one PostgreSQL database: a token
-from one is accepted by the other, and one email registered at once through both is taken exactly once.
-With several workers, `serve` gives prometheus-client a fresh multiprocess directory and removes it."""
+"""Several instances (real processes, one of them with two workers) on one PostgreSQL database and one
+Redis: a token from one is accepted by the other, one email registered at once through both is taken
+exactly once, and failed logins spend one budget across both. With several workers, `serve` gives
+prometheus-client a fresh multiprocess directory and removes it."""
 
+import os
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -9,12 +12,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.servers import Server, served, server_env
 
 pytestmark = pytest.mark.postgres
 REGISTRATIONS = 20
 METRICS_DIR_PREFIX = "users-posts-metrics-"
+REDIS_URL = os.environ.get("APP_TEST_REDIS_URL")
+LOGIN_FAILURES = 3  # per account, across every instance
 
 
 @dataclass
@@ -30,13 +36,27 @@ def instances(migrated_postgres: str, tmp_path_factory: pytest.TempPathFactory) 
     tmp_path = tmp_path_factory.mktemp("instances")
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    env = server_env(migrated_postgres, TMPDIR=str(tmp))
+    prefix = f"test-instances-{uuid.uuid4().hex}"
+    shared = {"APP_REDIS_URL": REDIS_URL, "APP_REDIS_KEY_PREFIX": prefix} if REDIS_URL else {}
+    env = server_env(
+        migrated_postgres,
+        TMPDIR=str(tmp),
+        APP_LIMIT_REGISTER_PER_ADDRESS="1000/hour",  # the tests register more than the default allows
+        APP_LIMIT_LOGIN_PER_ACCOUNT=f"{LOGIN_FAILURES}/15 minutes",
+        **shared,
+    )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with (
         served(env, tmp_path / "a.log", "--workers", "2") as a,
         served(env, tmp_path / "b.log") as b,
     ):
         yield Instances(a, b, tmp)
+    if REDIS_URL:  # the budgets the instances left in Redis
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"*{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 def register(server: Server, email: str) -> httpx.Response:
@@ -68,6 +88,18 @@ def test_one_email_registered_at_once_through_both_instances_is_taken_once(insta
         statuses = list(pool.map(lambda server: register(server, "same@example.com").status_code, targets))
 
     assert sorted(statuses) == [201] + [409] * (REGISTRATIONS - 1)
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs Redis: set APP_TEST_REDIS_URL=redis://127.0.0.1:6379/0")
+def test_failed_logins_spend_one_budget_across_instances(instances: Instances) -> None:
+    assert register(instances.a, "guessed@example.com").status_code == 201
+    wrong = {"username": "guessed@example.com", "password": "not the password"}
+    servers = [instances.a, instances.b] * LOGIN_FAILURES
+
+    statuses = [httpx.post(s.base_url + "/auth/token", data=wrong, timeout=30).status_code for s in servers]
+
+    # Each instance alone has seen at most LOGIN_FAILURES failures; together they refuse past the budget.
+    assert statuses == [401] * LOGIN_FAILURES + [429] * LOGIN_FAILURES
 
 
 # Last in the module: it stops instance a.

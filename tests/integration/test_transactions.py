@@ -4,11 +4,12 @@ whatever its kind, in one transaction that leaves nothing behind unless committe
 is unavailability (on PostgreSQL, see tests/api/test_database_outages.py)."""
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from sqlalchemy import TextClause, text
+from sqlalchemy import TextClause, make_url, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -121,3 +122,27 @@ async def test_a_read_only_unit_of_work_refuses_to_commit(sql_database: Database
     async with SqlUnitOfWork(sql_database, read_only=True) as uow:
         with pytest.raises(RuntimeError, match="read-only"):
             await uow.commit()
+
+
+async def test_sqlite_commits_reach_the_file_while_its_one_connection_stays_held(
+    sqlite_database: str,
+) -> None:
+    """Units of work share one held connection: each still ends its own transaction, so a commit after
+    reads and a ping is in the file for any other connection, and an uncommitted write is not."""
+    database = make_database(Settings(database_url=sqlite_database))
+    path = make_url(sqlite_database).database
+    assert path is not None
+    try:
+        await database.ping()
+        async with SqlUnitOfWork(database, read_only=True) as uow:
+            await uow.users.get(1)
+        committed = await add_user(database, "Committed")
+        async with SqlUnitOfWork(database) as uow:
+            await uow.users.add(UserFactory(name="Left uncommitted"))
+        with sqlite3.connect(path) as other:
+            names = [name for (name,) in other.execute('SELECT name FROM "user" ORDER BY id')]
+        assert names == ["Committed"]
+        async with SqlUnitOfWork(database, read_only=True) as uow:
+            assert (await uow.users.get(committed)) is not None
+    finally:
+        await database.dispose()
