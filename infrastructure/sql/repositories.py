@@ -7,7 +7,7 @@ nothing can lazy-load later. A post read with its author loads both in one state
 columns costs a fraction of a tracked, identity-mapped object (see README "How it stays fast"). Read
 statements are built once with bound parameters, so a call only binds values."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -24,14 +24,17 @@ from domain.users import Email, User
 from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.errors import violates_foreign_key, violates_unique
 from infrastructure.sql.mapping import (
-    fields_by_name,
+    RowReader,
     fields_of,
-    first_fields,
+    post_reader,
     post_values,
+    read_first,
+    read_rows,
     table_of,
     to_post,
     to_post_with_author,
     to_user,
+    user_reader,
     user_values,
 )
 from infrastructure.sql.tables import PostRow, UserRow
@@ -71,10 +74,14 @@ _POST_WITH_AUTHOR = (
 
 
 async def _page(
-    session: UnitSession, statement: Any, page: PageRequest, to_item: Callable[[Any], T], **params: Any
+    session: UnitSession,
+    statement: Any,
+    page: PageRequest,
+    reader: Callable[[Sequence[str]], RowReader[T]],
+    **params: Any,
 ) -> Page[T]:
     result = await session.exec(statement, params={"after": page.after, "limit": page.limit + 1, **params})
-    items = [to_item(fields) for fields in fields_by_name(result)]
+    items = read_rows(result, reader)
     return Page.from_overfetch(items, page, lambda item: item.id or 0)
 
 
@@ -101,15 +108,14 @@ class SqlUserRepository:
         return to_user(fields_of(row))
 
     async def get(self, user_id: int) -> User | None:
-        fields = first_fields(await self._session.exec(_USER_BY_ID, params={"id": user_id}))
-        return to_user(fields) if fields else None
+        return read_first(await self._session.exec(_USER_BY_ID, params={"id": user_id}), user_reader)
 
     async def get_by_email(self, email: Email) -> User | None:
         row = (await self._session.exec(_USER_BY_EMAIL, params={"email": email.value})).first()
         return to_user(fields_of(row)) if row else None
 
     async def list(self, page: PageRequest) -> Page[User]:
-        return await _page(self._session, _USERS_PAGE, page, to_user)
+        return await _page(self._session, _USERS_PAGE, page, user_reader)
 
     async def update(self, user: User, *, if_password_hash: str | None = None) -> bool:
         statement = update(UserRow).where(col(UserRow.id) == user.id).values(**user_values(user))
@@ -149,8 +155,8 @@ class SqlPostRepository:
 
     async def list(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
         if author_id is None:
-            return await _page(self._session, _POSTS_PAGE, page, to_post)
-        return await _page(self._session, _AUTHOR_POSTS_PAGE, page, to_post, author_id=author_id)
+            return await _page(self._session, _POSTS_PAGE, page, post_reader)
+        return await _page(self._session, _AUTHOR_POSTS_PAGE, page, post_reader, author_id=author_id)
 
     async def update(self, post: Post) -> None:
         values = {"title": post.title, "content": post.content, "updated_at": post.updated_at}
