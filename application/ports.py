@@ -102,7 +102,7 @@ class ReadUnitOfWork(Protocol):
     ) -> None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(ReadUnitOfWork, Protocol):
     """One transaction over the repositories: every read and write in it, whatever its kind. Leaving the
     context without `commit()` rolls back.
 
@@ -115,15 +115,6 @@ class UnitOfWork(Protocol):
 
     @property
     def posts(self) -> PostRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
     async def commit(self) -> None: ...
 
