@@ -108,7 +108,7 @@ def seed(
         task = progress.add_task("seeding", total=users * (1 + posts_per_user))
         seeded = asyncio.run(
             seed_demo_data(
-                settings.database_url,
+                settings,
                 users,
                 posts_per_user,
                 hashes,

@@ -12,17 +12,17 @@ from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import insert
+from sqlmodel import col, func, select
 
-from domain.users import Email
-from infrastructure.sql.tables import metadata
+from domain.users import Email, new_credentials_stamp
+from infrastructure.settings import Settings
+from infrastructure.sql.engine import make_database
+from infrastructure.sql.tables import UserRow, metadata
 
 DEMO_PASSWORD = "demo password"
 DISTINCT_HASHES = 4
 BATCH_ROWS = 1000
-ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,22 +41,23 @@ def demo_password_hashes(count: int = DISTINCT_HASHES) -> list[str]:
 
 
 async def seed_demo_data(
-    database_url: str,
+    settings: Settings,
     users: int,
     posts_per_user: int,
     password_hashes: list[str],
     progress: Callable[[int], None] = lambda rows: None,
 ) -> Seeded:
     """Insert `users` users (emails user<n>@example.com, n after the highest id so far) with
-    `posts_per_user` posts each, in one transaction; `progress(rows)` after each batch."""
-    url = make_url(database_url)
-    url = url.set(drivername=ASYNC_DRIVERS.get(url.get_backend_name(), url.drivername))
+    `posts_per_user` posts each, in one transaction of the app's own database adapter (the driver
+    APP_DATABASE_URL names); `progress(rows)` after each batch."""
     user_table, post_table = metadata.tables["user"], metadata.tables["post"]
-    engine = create_async_engine(url)
+    database = make_database(settings)
     now = datetime.now(UTC)
     try:
-        async with engine.begin() as connection:
-            start = int(await connection.scalar(select(func.coalesce(func.max(user_table.c.id), 0))) or 0) + 1
+        session = await database.session(writes=True)
+        try:
+            highest = (await session.exec(select(func.coalesce(func.max(col(UserRow.id)), 0)))).one()
+            start = (highest or 0) + 1
             numbers = range(start, start + users)
             for batch_start in range(0, users, BATCH_ROWS):
                 batch = numbers[batch_start : batch_start + BATCH_ROWS]
@@ -66,10 +67,13 @@ async def seed_demo_data(
                         "email": str(Email(f"user{n}@example.com")),
                         "password_hash": password_hashes[n % len(password_hashes)],
                         "created_at": now,
+                        "credentials_stamp": new_credentials_stamp(),
                     }
                     for n in batch
                 ]
-                result = await connection.execute(insert(user_table).returning(user_table.c.id), rows)
+                result = await session.exec(
+                    insert(user_table).returning(user_table.c.id, sort_by_parameter_order=True), params=rows
+                )
                 author_ids = list(result.scalars())
                 progress(len(rows))
                 posts = [
@@ -85,10 +89,13 @@ async def seed_demo_data(
                 ]
                 for post_start in range(0, len(posts), BATCH_ROWS):
                     chunk = posts[post_start : post_start + BATCH_ROWS]
-                    await connection.execute(insert(post_table), chunk)
+                    await session.exec(insert(post_table), params=chunk)
                     progress(len(chunk))
+            await session.commit()
+        finally:
+            await session.close()
     finally:
-        await engine.dispose()
+        await database.dispose()
     return Seeded(
         users, users * posts_per_user, f"user{start}@example.com", f"user{start + users - 1}@example.com"
     )

@@ -102,6 +102,8 @@ def test_seed_adds_users_with_real_hashes_and_their_posts(run, sqlite_database: 
     assert rows(path, "SELECT author_id, count(*) FROM post GROUP BY author_id") == [
         (user_id, 2) for user_id, _, _ in users
     ]
+    # Each its own credentials stamp: signing one demo user out everywhere signs out no other.
+    assert rows(path, "SELECT count(DISTINCT credentials_stamp) FROM user") == [(30,)]
 
     code, output = run("seed", "--users", "2", "--posts-per-user", "0", APP_DATABASE_URL=sqlite_database)
     assert code == 0, output
