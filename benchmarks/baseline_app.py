@@ -8,60 +8,18 @@ our app is compared against. The database URL comes from BENCH_DATABASE_URL (`sq
 """
 
 import os
-from datetime import UTC, datetime
 
 from fastapi import FastAPI, HTTPException, Query
 from pwdlib import PasswordHash
-from sqlmodel import Field, Relationship, Session, SQLModel, create_engine, select
+from sqlmodel import Session, create_engine, select
+
+from benchmarks.tutorial_models import Post, PostRead, User, UserCreate, UserRead
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "sqlite:///database.db")
 
 connect_args = {"check_same_thread": False} if DATABASE_URL.startswith("sqlite") else {}
 engine = create_engine(DATABASE_URL, connect_args=connect_args)
 password_hash = PasswordHash.recommended()
-
-
-class UserBase(SQLModel):
-    name: str = Field(max_length=100)
-    email: str = Field(max_length=254, unique=True)
-
-
-class User(UserBase, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    password_hash: str
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-    posts: list["Post"] = Relationship(back_populates="author")
-
-
-class UserCreate(UserBase):
-    password: str = Field(min_length=8, max_length=128)
-
-
-class UserRead(UserBase):
-    id: int
-    created_at: datetime
-
-
-class PostBase(SQLModel):
-    title: str = Field(max_length=200)
-    content: str
-
-
-class Post(PostBase, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    author_id: int = Field(foreign_key="user.id", index=True)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-    author: User | None = Relationship(back_populates="posts")
-
-
-class PostRead(PostBase):
-    id: int
-    author_id: int
-    created_at: datetime
-    updated_at: datetime
 
 
 app = FastAPI()

@@ -10,63 +10,21 @@ BENCH_DATABASE_URL (`sqlite+aiosqlite:///…` or `postgresql+asyncpg://…`).
 
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Query
 from pwdlib import PasswordHash
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import selectinload
-from sqlmodel import Field, Relationship, SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from benchmarks.tutorial_models import Post, PostRead, User, UserCreate, UserRead
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "sqlite+aiosqlite:///database.db")
 
 engine = create_async_engine(DATABASE_URL)
 password_hash = PasswordHash.recommended()
-
-
-class UserBase(SQLModel):
-    name: str = Field(max_length=100)
-    email: str = Field(max_length=254, unique=True)
-
-
-class User(UserBase, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    password_hash: str
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-    posts: list["Post"] = Relationship(back_populates="author")
-
-
-class UserCreate(UserBase):
-    password: str = Field(min_length=8, max_length=128)
-
-
-class UserRead(UserBase):
-    id: int
-    created_at: datetime
-
-
-class PostBase(SQLModel):
-    title: str = Field(max_length=200)
-    content: str
-
-
-class Post(PostBase, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    author_id: int = Field(foreign_key="user.id", index=True)
-    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-    author: User | None = Relationship(back_populates="posts")
-
-
-class PostRead(PostBase):
-    id: int
-    author_id: int
-    created_at: datetime
-    updated_at: datetime
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
