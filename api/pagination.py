@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from api.responses import JSONBytes
 from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
@@ -20,6 +20,10 @@ async def page_request(  # async: a sync dependency would run in the threadpool
     ] = 0,
 ) -> PageRequest:
     return PageRequest(limit=limit, after=after)
+
+
+PageParams = Annotated[PageRequest, Depends(page_request)]
+"""The `limit` and `after` query parameters of a keyset-paged list."""
 
 
 def page_response(

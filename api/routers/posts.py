@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.dependencies import (
     CreatePostDep,
@@ -12,11 +12,11 @@ from api.dependencies import (
     caller_id,
 )
 from api.examples import POST_CREATE, POST_UPDATE, request_example, response_example
-from api.pagination import page_request, page_response
+from api.pagination import PageParams, page_response
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
+from api.routes import collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
-from application.pagination import PageRequest
 from application.posts import PostEdit
 from domain.ids import ID_MAX
 
@@ -25,9 +25,8 @@ router = APIRouter(prefix="/posts", tags=["posts"])
 PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
 
 
-@router.post("", status_code=201, response_model=PostRead, name="create", include_in_schema=False)
-@router.post(  # both spellings: no redirect
-    "/",
+@collection(
+    router.post,
     status_code=201,
     response_model=PostRead,
     name="create",
@@ -42,9 +41,8 @@ async def create_post(body: PostCreate, user: CurrentUser, create: CreatePostDep
     return JSONBytes(post_json(post), status_code=201)
 
 
-@router.get("", response_model=list[PostRead], name="list", include_in_schema=False)
-@router.get(
-    "/",
+@collection(
+    router.get,
     response_model=list[PostRead],
     name="list",
     summary="List posts",
@@ -52,7 +50,7 @@ async def create_post(body: PostCreate, user: CurrentUser, create: CreatePostDep
 )
 async def list_posts(
     request: Request,
-    page: Annotated[PageRequest, Depends(page_request)],
+    page: PageParams,
     list_posts: ListPostsDep,
     author_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="Only this author's posts")] = None,
 ) -> JSONBytes:

@@ -1,26 +1,24 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 
 from api.dependencies import GetUserDep, ListUserPostsDep, ListUsersDep, RegisterUserDep, client_address
 from api.examples import USER_CREATE, request_example, response_example
-from api.pagination import page_request, page_response
+from api.pagination import PageParams, page_response
 from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
+from api.routes import collection
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserPublic, UserRead, public_user_json, user_json
-from application.pagination import PageRequest
 from domain.ids import ID_MAX
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
-Page = Annotated[PageRequest, Depends(page_request)]
 
 
-@router.post("", status_code=201, response_model=UserRead, name="create", include_in_schema=False)
-@router.post(  # both spellings: no redirect
-    "/",
+@collection(
+    router.post,
     status_code=201,
     response_model=UserRead,
     name="create",
@@ -37,15 +35,14 @@ async def create_user(request: Request, body: UserCreate, register: RegisterUser
     return JSONBytes(user_json(user), status_code=201)
 
 
-@router.get("", response_model=list[UserPublic], name="list", include_in_schema=False)
-@router.get(
-    "/",
+@collection(
+    router.get,
     response_model=list[UserPublic],
     name="list",
     summary="List users",
     responses=response_example(200, UserPublic, many=True) | problem_responses(422, 503, instance="/users/"),
 )
-async def list_users(request: Request, page: Page, list_users: ListUsersDep) -> JSONBytes:
+async def list_users(request: Request, page: PageParams, list_users: ListUsersDep) -> JSONBytes:
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
     page."""
     return page_response(request, await list_users(page), page.limit, public_user_json)
@@ -75,7 +72,7 @@ async def read_user(user_id: UserId, get_user: GetUserDep) -> JSONBytes:
 async def list_user_posts(
     user_id: UserId,
     request: Request,
-    page: Page,
+    page: PageParams,
     list_user_posts: ListUserPostsDep,
 ) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
