@@ -2,31 +2,53 @@
 closes what must be."""
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Response
 from fastapi_offline import FastAPIOffline
 
-from api.errors import install_error_handlers
-from api.headers import HostGuard, SecurityHeaders
-from api.limits import BodySizeLimit
-from api.logs import configure_logging
-from api.metrics import metrics_endpoint
-from api.observability import install_observability
-from api.openapi import TAGS, operation_id, with_problem_schemas
+from api.middleware.body_limit import BodySizeLimit
+from api.middleware.host_guard import HostGuard
+from api.middleware.security_headers import SecurityHeaders
+from api.observability.logs import configure_logging
+from api.observability.metrics_endpoint import metrics_endpoint
+from api.observability.requests import Observing, install_observability
+from api.openapi.document import with_problem_schemas
+from api.openapi.tags import TAGS, operation_id
+from api.problems.handlers import install_error_handlers
 from api.routers import auth, health, me, posts, users
 from infrastructure.container import Container
-from infrastructure.metrics import watch_pool
+from infrastructure.sql.pool_metrics import watch_pool
 
 logger = logging.getLogger(__name__)
 
 
 def create_app(container: Container | None = None, *, configure_logs: bool = False) -> FastAPI:
     """The app on `container` (a default one if None). With `configure_logs`, its start-up configures
-    logging from the settings (api.logs), as the served app does; tests leave logging alone."""
+    logging from the settings (api.observability.logs), as the served app does; tests leave logging
+    alone."""
     container = container or Container()
+    observing = Observing()  # its settings are applied at start-up
+    app = FastAPIOffline(  # serves /docs and /redoc assets itself: they work offline
+        title="Users & posts",
+        version="0.1.0",
+        summary="Users and their posts, behind a hexagonal architecture.",
+        lifespan=_lifespan(container, observing, configure_logs),
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+    )
+    app.openapi = with_problem_schemas(app)  # type: ignore[method-assign]
+    app.state.container = container
+    install_error_handlers(app)
+    _add_middleware(app, container, observing)
+    _include_routes(app)
+    return app
 
+
+def _lifespan(
+    container: Container, observing: Observing, configure_logs: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:  # refuse to start, before serving anything, on settings or a database URL that cannot work
@@ -43,26 +65,22 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
         yield
         await container.database().dispose()
 
-    app = FastAPIOffline(  # serves /docs and /redoc assets itself: they work offline
-        title="Users & posts",
-        version="0.1.0",
-        summary="Users and their posts, behind a hexagonal architecture.",
-        lifespan=lifespan,
-        openapi_tags=TAGS,
-        generate_unique_id_function=operation_id,
-    )
-    app.openapi = with_problem_schemas(app)  # type: ignore[method-assign]
-    app.state.container = container
-    install_error_handlers(app)
+    return lifespan
+
+
+def _add_middleware(app: FastAPI, container: Container, observing: Observing) -> None:
+    """Innermost first: the last added runs first."""
     app.add_middleware(BodySizeLimit)
-    app.add_middleware(HostGuard, container=container)
+    app.add_middleware(HostGuard, allowed_hosts=lambda: container.settings().allowed_host_list)
     app.add_middleware(SecurityHeaders)  # every answer carries the headers
-    observing = install_observability(app)  # its settings are applied at start-up
+    install_observability(app, observing)
+
+
+def _include_routes(app: FastAPI) -> None:
     # `me` before `users`: /users/me must not be taken for the user id "me".
     for router in (auth.router, me.router, users.router, posts.router, health.router):
         app.include_router(router)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False, response_class=Response)
-    return app
 
 
 app = create_app(configure_logs=True)

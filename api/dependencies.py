@@ -1,66 +1,98 @@
-"""Async FastAPI dependencies resolving use cases from the container on app.state.
+"""Async FastAPI dependencies resolving use cases and values from the container on app.state.
 
-Async on purpose: a sync dependency (such as dependency-injector's Provide marker) is run in the
-threadpool on every request. Each use case is named by its provider on `Container`, so a wrong name
-fails at import and a wrong type fails `tests/api/test_dependencies.py`."""
+The container is the one registry: `UseCase[RegisterUser]` resolves the use case from the provider of
+`Container` that builds a `RegisterUser`, found when the router is imported (no such provider, or two,
+fail there). Async on purpose: a sync dependency (such as dependency-injector's Provide marker) is run
+in the threadpool on every request."""
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 from dependency_injector import providers
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from api.observability import set_user_id
-from application.auth import Authenticate, SignOutEverywhere
-from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
-from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
+from api.observability.requests import set_user_id
+from api.paths import TOKEN_PATH
+from application.auth import CurrentUser
 from domain.users import User
 from infrastructure.container import Container
 
 T = TypeVar("T")
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_PATH, auto_error=False)
 
 
 def provide(provider: providers.Provider[T]) -> Callable[[Request], Awaitable[T]]:
     """A dependency calling the request's container's provider that is `provider` on `Container`:
-    a fresh use case per request, from the container the app was built with (tests override it)."""
+    from the container the app was built with (tests override it)."""
     name = next((name for name, p in Container.cls_providers.items() if p is provider), None)
     if name is None:
         raise LookupError(f"{provider!r} is not a provider of Container")
+    return _resolver(name)
 
-    async def resolve(request: Request) -> T:
-        made: T = getattr(request.app.state.container, name)()
-        return made
+
+def _resolver(name: str) -> Callable[[Request], Awaitable[Any]]:
+    async def resolve(request: Request) -> Any:
+        return getattr(request.app.state.container, name)()
 
     return resolve
 
 
-RegisterUserDep = Annotated[RegisterUser, Depends(provide(Container.register_user))]
-GetUserDep = Annotated[GetUser, Depends(provide(Container.get_user))]
-ListUsersDep = Annotated[ListUsers, Depends(provide(Container.list_users))]
-UpdateProfileDep = Annotated[UpdateProfile, Depends(provide(Container.update_profile))]
-DeleteAccountDep = Annotated[DeleteAccount, Depends(provide(Container.delete_account))]
-AuthenticateDep = Annotated[Authenticate, Depends(provide(Container.authenticate))]
-SignOutEverywhereDep = Annotated[SignOutEverywhere, Depends(provide(Container.sign_out_everywhere))]
-CreatePostDep = Annotated[CreatePost, Depends(provide(Container.create_post))]
-GetPostDep = Annotated[GetPost, Depends(provide(Container.get_post))]
-ListPostsDep = Annotated[ListPosts, Depends(provide(Container.list_posts))]
-ListUserPostsDep = Annotated[ListUserPosts, Depends(provide(Container.list_user_posts))]
-UpdatePostDep = Annotated[UpdatePost, Depends(provide(Container.update_post))]
-DeletePostDep = Annotated[DeletePost, Depends(provide(Container.delete_post))]
-
-_resolve_current_user = provide(Container.current_user)
+_use_cases: dict[type, Callable[[Request], Awaitable[Any]]] = {}
 
 
-async def _current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    user = await (await _resolve_current_user(request))(token)
+def use_case(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """The dependency resolving a `kind` from the one provider of `Container` that builds one (the same
+    dependency for every route asking, as FastAPI caches a dependency per request by its identity)."""
+    if kind not in _use_cases:
+        names = [name for name, p in Container.cls_providers.items() if getattr(p, "cls", None) is kind]
+        if len(names) != 1:
+            raise LookupError(f"{len(names)} providers of Container build a {kind.__name__}, not one")
+        _use_cases[kind] = _resolver(names[0])
+    return _use_cases[kind]
+
+
+if TYPE_CHECKING:
+    UseCase: TypeAlias = Annotated[T, "resolved from the container"]
+else:
+
+    class UseCase:
+        """`UseCase[X]`: a route parameter of type X, built by the container's provider of X."""
+
+        def __class_getitem__(cls, kind: type[T]) -> object:
+            return Annotated[kind, Depends(use_case(kind))]
+
+
+_database = provide(Container.database)
+_settings = provide(Container.settings)
+
+
+async def _readiness_probe(request: Request) -> Callable[[], Awaitable[None]]:
+    return (await _database(request)).ping
+
+
+ReadinessProbe = Annotated[Callable[[], Awaitable[None]], Depends(_readiness_probe)]
+"""Raises when the service's storage cannot be used."""
+
+
+async def _public_url(request: Request) -> str:
+    return (await _settings(request)).public_url or ""
+
+
+PublicUrl = Annotated[str, Depends(_public_url)]
+"""APP_PUBLIC_URL, or "" (links are then relative)."""
+
+_current_user = use_case(CurrentUser)
+
+
+async def _caller(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    user = await (await _current_user(request))(token)
     set_user_id(request, user.id)  # for the request's access and error events
     return user
 
 
-CurrentUser = Annotated[User, Depends(_current_user)]
+Caller = Annotated[User, Depends(_caller)]
 """The authenticated caller; 401 problem with `WWW-Authenticate: Bearer` otherwise."""
 
 

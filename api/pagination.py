@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
 
 from api.responses import JSONBytes
 from application.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
@@ -27,15 +27,20 @@ PageParams = Annotated[PageRequest, Depends(page_request)]
 
 
 def page_response(
-    request: Request, page: Page[T], limit: int, to_json: Callable[[T], Any], **filters: int | None
+    page: Page[T],
+    limit: int,
+    to_json: Callable[[T], Any],
+    *,
+    path: str,
+    public_url: str,
+    **filters: int | None,
 ) -> JSONBytes:
     """One page as a JSON array, and `Link: <url>; rel="next"` when there is a next page. The link is
     made of the path and the paging parameters (and the given filters) only: relative, or under
-    APP_PUBLIC_URL; never from the Host header or other query parameters of the request."""
+    `public_url` (APP_PUBLIC_URL); never from the Host header or other query parameters of the request."""
     headers = {}
     if page.next_cursor is not None:
         params = {name: value for name, value in filters.items() if value is not None}
         query = urlencode({**params, "limit": limit, "after": page.next_cursor})
-        base = request.app.state.container.settings().public_url or ""
-        headers["Link"] = f'<{base}{request.url.path}?{query}>; rel="next"'
+        headers["Link"] = f'<{public_url}{path}?{query}>; rel="next"'
     return JSONBytes([to_json(item) for item in page.items], headers=headers)

@@ -2,7 +2,8 @@
 against to show what that middleware costs the reads."""
 
 from api.app import create_app
-from api.headers import HostGuard, SecurityHeaders
+from api.middleware.host_guard import HostGuard
+from api.middleware.security_headers import SecurityHeaders
 
 app = create_app(configure_logs=True)  # logging as api.app:app has it: only the middleware differs
 # Starlette builds its middleware stack at the first request: removing them here takes them out.

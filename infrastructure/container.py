@@ -9,9 +9,9 @@ from application.ports import PasswordHasher, Throttle
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
 from infrastructure.clock import SystemClock
-from infrastructure.metrics import MeasuredPasswordHasher
 from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
-from infrastructure.security import Argon2PasswordHasher, JwtTokenService
+from infrastructure.security.passwords import Argon2PasswordHasher, MeasuredPasswordHasher
+from infrastructure.security.tokens import JwtTokenService
 from infrastructure.settings import Settings, load_settings
 from infrastructure.sql.engine import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from infrastructure.security import DEFAULT_HASH_QUEUE
+from infrastructure.security.passwords import DEFAULT_HASH_QUEUE
 
 DEFAULT_DATABASE_URL = "sqlite:///./app.db"
 POSTGRES_URL_EXAMPLE = "postgresql+asyncpg://user:password@host:5432/db"

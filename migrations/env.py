@@ -6,7 +6,6 @@ database, missing directory) ends the command with one line naming it, password 
 traceback — so that `make run` fails fast and says why."""
 
 import asyncio
-import re
 import sqlite3
 from logging.config import fileConfig
 from typing import Any, NoReturn
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from infrastructure.settings import InvalidSettings, database_url_problem, load_settings
 from infrastructure.sql.tables import metadata
+from infrastructure.sql.urls import shown_url
 
 SUPPORTED_URLS = "sqlite:///path/to/app.db or postgresql+asyncpg://user:password@host:5432/db"
 
@@ -33,18 +33,10 @@ except InvalidSettings as error:
 database_url: str = config.attributes.get("database_url") or settings.database_url
 
 
-def _shown(url: str) -> str:
-    """`url` fit for a message: the password hidden, even when the URL does not parse."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r":[^:/@]*@", ":***@", url) or "''"
-
-
 def _cannot_migrate(error: BaseException, hint: str = "") -> NoReturn:
     """Exit with one line instead of a traceback wall: which database, and why it failed."""
     reason = str(getattr(error, "orig", None) or error).strip().splitlines() or [""]
-    message = f"error: cannot migrate {_shown(database_url)}: {type(error).__name__}: {reason[0]}"
+    message = f"error: cannot migrate {shown_url(database_url)}: {type(error).__name__}: {reason[0]}"
     raise SystemExit(message + (f" ({hint})" if hint else ""))
 
 
@@ -75,7 +67,7 @@ def _engine() -> Engine | AsyncEngine:
     """The migrations' engine, on the driver the URL names (sqlite3 inline, or asyncpg); exits when
     the URL is malformed or names an unknown or missing driver."""
     if problem := database_url_problem(database_url):  # a URL passed in, not checked by the settings
-        raise SystemExit(f"error: cannot migrate {_shown(database_url)}: {problem}")
+        raise SystemExit(f"error: cannot migrate {shown_url(database_url)}: {problem}")
     try:
         url = make_url(database_url)
         if not url.get_dialect().is_async:

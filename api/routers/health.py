@@ -1,9 +1,10 @@
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.problems import problem_responses
+from api.dependencies import ReadinessProbe
+from api.openapi.problem_responses import problem_responses
 from application.errors import StorageUnavailable
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -22,10 +23,10 @@ async def live() -> Health:
 @router.get(
     "/ready", name="ready", summary="Readiness", responses=problem_responses(503, instance="/health/ready")
 )
-async def ready(request: Request) -> Health:
+async def ready(probe: ReadinessProbe) -> Health:
     """The database answers; 503 problem when it does not."""
     try:
-        await request.app.state.container.database().ping()
+        await probe()
     except Exception as error:
         raise StorageUnavailable("readiness check failed") from error
     return Health()

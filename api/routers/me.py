@@ -2,18 +2,13 @@
 
 from fastapi import APIRouter, Response
 
-from api.dependencies import (
-    CurrentUser,
-    DeleteAccountDep,
-    SignOutEverywhereDep,
-    UpdateProfileDep,
-    caller_id,
-)
-from api.examples import ACCOUNT_DELETION, USER_UPDATE, request_example, response_example
-from api.problems import BODY_PROBLEMS, problem_responses
+from api.dependencies import Caller, UseCase, caller_id
+from api.openapi.examples import ACCOUNT_DELETION, USER_UPDATE, request_example, response_example
+from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.schemas.users import AccountDeletion, UserRead, UserUpdate, user_json
-from application.users import ProfileChanges
+from application.auth import SignOutEverywhere
+from application.users import DeleteAccount, ProfileChanges, UpdateProfile
 
 router = APIRouter(prefix="/users/me", tags=["me"])
 
@@ -25,7 +20,7 @@ router = APIRouter(prefix="/users/me", tags=["me"])
     summary="Get my profile",
     responses=response_example(200, UserRead) | problem_responses(401, 503, instance="/users/me"),
 )
-async def read_me(user: CurrentUser) -> JSONBytes:
+async def read_me(user: Caller) -> JSONBytes:
     """The caller's own profile, email included."""
     return JSONBytes(user_json(user))
 
@@ -48,7 +43,7 @@ async def read_me(user: CurrentUser) -> JSONBytes:
     ),
     openapi_extra=request_example(USER_UPDATE),
 )
-async def update_me(body: UserUpdate, user: CurrentUser, update: UpdateProfileDep) -> JSONBytes:
+async def update_me(body: UserUpdate, user: Caller, update: UseCase[UpdateProfile]) -> JSONBytes:
     """Change name, email or password. A new email or password needs `current_password`: a wrong one is
     a 403 (the token is fine, the proof is not) and counts as a failed login; an email another user
     has is a 409. A new password signs out every other token."""
@@ -74,7 +69,7 @@ async def update_me(body: UserUpdate, user: CurrentUser, update: UpdateProfileDe
     ),
     openapi_extra=request_example(ACCOUNT_DELETION),
 )
-async def delete_me(body: AccountDeletion, user: CurrentUser, delete: DeleteAccountDep) -> Response:
+async def delete_me(body: AccountDeletion, user: Caller, delete: UseCase[DeleteAccount]) -> Response:
     """Delete the account and every post of it; the JSON body gives `current_password` (403 when
     wrong, and it counts as a failed login)."""
     await delete(caller_id(user), body.current_password)
@@ -88,7 +83,7 @@ async def delete_me(body: AccountDeletion, user: CurrentUser, delete: DeleteAcco
     summary="Sign out everywhere",
     responses=problem_responses(401, 503, instance="/users/me/sign-out"),
 )
-async def sign_out_everywhere(user: CurrentUser, sign_out: SignOutEverywhereDep) -> Response:
+async def sign_out_everywhere(user: Caller, sign_out: UseCase[SignOutEverywhere]) -> Response:
     """Revoke every access token of the caller, this one included."""
     await sign_out(caller_id(user))
     return Response(status_code=204)

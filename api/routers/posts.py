@@ -2,22 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.dependencies import (
-    CreatePostDep,
-    CurrentUser,
-    DeletePostDep,
-    GetPostDep,
-    ListPostsDep,
-    UpdatePostDep,
-    caller_id,
-)
-from api.examples import POST_CREATE, POST_UPDATE, request_example, response_example
+from api.dependencies import Caller, PublicUrl, UseCase, caller_id
+from api.openapi.examples import POST_CREATE, POST_UPDATE, request_example, response_example
+from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
-from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.routes import collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
-from application.posts import PostEdit
+from application.posts import CreatePost, DeletePost, GetPost, ListPosts, PostEdit, UpdatePost
 from domain.ids import ID_MAX
 
 router = APIRouter(prefix="/posts", tags=["posts"])
@@ -35,7 +27,7 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
     | problem_responses(401, 429, *BODY_PROBLEMS, 503, instance="/posts/"),
     openapi_extra=request_example(POST_CREATE),
 )
-async def create_post(body: PostCreate, user: CurrentUser, create: CreatePostDep) -> JSONBytes:
+async def create_post(body: PostCreate, user: Caller, create: UseCase[CreatePost]) -> JSONBytes:
     """Write a post as the caller; each user may write a limited number per minute (429 beyond)."""
     post = await create(caller_id(user), body.title, body.content)
     return JSONBytes(post_json(post), status_code=201)
@@ -51,12 +43,14 @@ async def create_post(body: PostCreate, user: CurrentUser, create: CreatePostDep
 async def list_posts(
     request: Request,
     page: PageParams,
-    list_posts: ListPostsDep,
+    public_url: PublicUrl,
+    list_posts: UseCase[ListPosts],
     author_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="Only this author's posts")] = None,
 ) -> JSONBytes:
     """Posts in id order, paged with `Link: <…>; rel="next"`."""
+    posts = await list_posts(page, author_id)
     return page_response(
-        request, await list_posts(page, author_id), page.limit, post_json, author_id=author_id
+        posts, page.limit, post_json, path=request.url.path, public_url=public_url, author_id=author_id
     )
 
 
@@ -68,7 +62,7 @@ async def list_posts(
     responses=response_example(200, PostDetail)
     | problem_responses(404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
 )
-async def read_post(post_id: PostId, get_post: GetPostDep) -> JSONBytes:
+async def read_post(post_id: PostId, get_post: UseCase[GetPost]) -> JSONBytes:
     """One post with its author's id and name."""
     return JSONBytes(post_detail_json(await get_post(post_id)))
 
@@ -87,8 +81,8 @@ async def read_post(post_id: PostId, get_post: GetPostDep) -> JSONBytes:
 async def update_post(
     post_id: PostId,
     body: PostUpdate,
-    user: CurrentUser,
-    update: UpdatePostDep,
+    user: Caller,
+    update: UseCase[UpdatePost],
 ) -> JSONBytes:
     """Change title and/or content; only the author may."""
     edited = await update(caller_id(user), post_id, PostEdit(title=body.title, content=body.content))
@@ -104,7 +98,7 @@ async def update_post(
         401, 403, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"
     ),
 )
-async def delete_post(post_id: PostId, user: CurrentUser, delete: DeletePostDep) -> Response:
+async def delete_post(post_id: PostId, user: Caller, delete: UseCase[DeletePost]) -> Response:
     """Delete a post; only the author may."""
     await delete(caller_id(user), post_id)
     return Response(status_code=204)

@@ -2,14 +2,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from api.dependencies import GetUserDep, ListUserPostsDep, ListUsersDep, RegisterUserDep, client_address
-from api.examples import USER_CREATE, request_example, response_example
+from api.dependencies import PublicUrl, UseCase, client_address
+from api.openapi.examples import USER_CREATE, request_example, response_example
+from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
-from api.problems import BODY_PROBLEMS, problem_responses
 from api.responses import JSONBytes
 from api.routes import collection
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserPublic, UserRead, public_user_json, user_json
+from application.posts import ListUserPosts
+from application.users import GetUser, ListUsers, RegisterUser
 from domain.ids import ID_MAX
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -27,7 +29,7 @@ UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
     | problem_responses(409, 429, *BODY_PROBLEMS, 503, instance="/users/"),
     openapi_extra=request_example(USER_CREATE),
 )
-async def create_user(request: Request, body: UserCreate, register: RegisterUserDep) -> JSONBytes:
+async def create_user(request: Request, body: UserCreate, register: UseCase[RegisterUser]) -> JSONBytes:
     """Register a user. The email is unique in any spelling (letter case, Unicode form, IDNA domain).
     The answer is the owner's view, with the email; each client address may register a limited number
     of users per hour (429 beyond)."""
@@ -42,10 +44,13 @@ async def create_user(request: Request, body: UserCreate, register: RegisterUser
     summary="List users",
     responses=response_example(200, UserPublic, many=True) | problem_responses(422, 503, instance="/users/"),
 )
-async def list_users(request: Request, page: PageParams, list_users: ListUsersDep) -> JSONBytes:
+async def list_users(
+    request: Request, page: PageParams, public_url: PublicUrl, list_users: UseCase[ListUsers]
+) -> JSONBytes:
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
     page."""
-    return page_response(request, await list_users(page), page.limit, public_user_json)
+    users = await list_users(page)
+    return page_response(users, page.limit, public_user_json, path=request.url.path, public_url=public_url)
 
 
 @router.get(
@@ -56,7 +61,7 @@ async def list_users(request: Request, page: PageParams, list_users: ListUsersDe
     responses=response_example(200, UserPublic)
     | problem_responses(404, 422, 503, details={404: "User not found"}, instance="/users/1"),
 )
-async def read_user(user_id: UserId, get_user: GetUserDep) -> JSONBytes:
+async def read_user(user_id: UserId, get_user: UseCase[GetUser]) -> JSONBytes:
     """A public profile (no email); 404 for an unknown id."""
     return JSONBytes(public_user_json(await get_user(user_id)))
 
@@ -73,7 +78,9 @@ async def list_user_posts(
     user_id: UserId,
     request: Request,
     page: PageParams,
-    list_user_posts: ListUserPostsDep,
+    public_url: PublicUrl,
+    list_user_posts: UseCase[ListUserPosts],
 ) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
-    return page_response(request, await list_user_posts(user_id, page), page.limit, post_json)
+    posts = await list_user_posts(user_id, page)
+    return page_response(posts, page.limit, post_json, path=request.url.path, public_url=public_url)

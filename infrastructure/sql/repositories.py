@@ -21,8 +21,8 @@ from application.ports import PostWithAuthor
 from domain.errors import EmailAlreadyRegistered, NotFound
 from domain.posts import Post
 from domain.users import Email, User
+from infrastructure.sql.driver_errors import violates_foreign_key, violates_unique
 from infrastructure.sql.engine import UnitSession
-from infrastructure.sql.errors import violates_foreign_key, violates_unique
 from infrastructure.sql.mapping import (
     RowReader,
     fields_of,

@@ -9,8 +9,8 @@ from types import TracebackType
 from typing import Self
 
 from application.errors import StorageUnavailable
+from infrastructure.sql.driver_errors import is_unavailable
 from infrastructure.sql.engine import Database, UnitSession
-from infrastructure.sql.errors import is_unavailable
 from infrastructure.sql.repositories import SqlPostRepository, SqlUserRepository
 
 

@@ -1,5 +1,5 @@
 """The app served over real HTTP by uvicorn in a subprocess, started the way a server command starts it:
-uvicorn.run with the logging arguments of api.logs.uvicorn_logging."""
+uvicorn.run with the logging arguments of api.observability.uvicorn_logging."""
 
 import contextlib
 import os
@@ -18,7 +18,7 @@ from tests.databases import ROOT
 
 LAUNCH = """
 import sys, uvicorn
-from api.logs import uvicorn_logging
+from api.observability.uvicorn_logging import uvicorn_logging
 from infrastructure.settings import load_settings
 uvicorn.run("api.app:app", host="127.0.0.1", port=int(sys.argv[1]), **uvicorn_logging(load_settings()))
 """

@@ -1,6 +1,6 @@
 """The whole app as `make run` wires it (SQL adapters, argon2) on a migrated SQLite file."""
 
-from infrastructure.security import Argon2PasswordHasher
+from infrastructure.security.passwords import Argon2PasswordHasher
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import sql_app
 from tests.factories import public_view

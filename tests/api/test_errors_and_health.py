@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 import httpx
 from dependency_injector import providers
 
-from api.limits import MAX_BODY_BYTES
+from api.middleware.body_limit import MAX_BODY_BYTES
 from application.errors import StorageUnavailable
 from domain.posts import CONTENT_MAX_LENGTH
 from infrastructure.container import Container

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-import api.logs
-from api.logs import REDACTED, configure_logging, log_event, redact_query
+import api.observability.logs
+from api.observability.logs import configure_logging, log_event
+from api.observability.redaction import REDACTED, redact_query
 from infrastructure.settings import Settings
 
 
@@ -42,7 +43,7 @@ def test_the_log_format_follows_the_environment_unless_set() -> None:
 @pytest.fixture
 def logging_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Restore what configure_logging changes."""
-    monkeypatch.setattr(api.logs, "_event_writer", None)
+    monkeypatch.setattr(api.observability.logs, "_event_writer", None)
     names = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy")
     saved = {
         name: (logger.handlers[:], logger.level, logger.propagate, logger.disabled)

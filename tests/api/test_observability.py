@@ -13,9 +13,9 @@ from dependency_injector import providers
 from prometheus_client import REGISTRY
 from sqlmodel import select
 
-from api.logs import formatter
+from api.observability.logs import formatter
 from infrastructure.container import Container
-from infrastructure.metrics import HASHING_IN_PROGRESS, MeasuredPasswordHasher
+from infrastructure.security.passwords import HASHING_IN_PROGRESS, MeasuredPasswordHasher
 from infrastructure.settings import Settings
 from infrastructure.sql.tables import UserRow
 from tests.api.problems import assert_problem

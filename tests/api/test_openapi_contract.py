@@ -11,7 +11,7 @@ import pytest
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
-from api.errors import _request_validation_error
+from api.problems.handlers import _request_validation_error
 from tests.api.problems import assert_problem
 
 OPERATIONS = {

@@ -11,8 +11,8 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from typer.testing import CliRunner
 
-from api.cli import MULTIPROC_DIR, cli
-from infrastructure.seeding import DEMO_PASSWORD, DISTINCT_HASHES
+from api.cli.main import MULTIPROC_DIR, cli
+from infrastructure.operations.seeding import DEMO_PASSWORD, DISTINCT_HASHES
 from tests.databases import migrate, sqlite_url
 
 REDIS_URL = os.environ.get("APP_TEST_REDIS_URL")

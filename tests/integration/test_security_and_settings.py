@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from api.app import create_app
 from application.errors import Overloaded
 from infrastructure.container import Container
-from infrastructure.security import (
+from infrastructure.security.passwords import (
     ARGON2_MEMORY_COST_KIB,
     ARGON2_PARALLELISM,
     ARGON2_TIME_COST,

@@ -18,7 +18,7 @@ from domain.errors import (
 from domain.users import User
 from infrastructure.memory import MemoryStore
 from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
-from infrastructure.security import JwtTokenService
+from infrastructure.security.tokens import JwtTokenService
 from tests.factories import id_of
 from tests.fakes import FakeHasher, FixedClock
 

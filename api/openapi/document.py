@@ -1,27 +1,13 @@
-"""OpenAPI-wide settings: operation ids, tags, and the problem schemas every error response refers to."""
+"""The OpenAPI document: FastAPI's, with the problem schemas every error response refers to."""
 
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from pydantic.json_schema import models_json_schema
 
-from api.problems import SCHEMA_REF, Problem, ValidationProblem
-
-TAGS = [
-    {"name": "users", "description": "Registration and public profiles, with each user's posts."},
-    {"name": "auth", "description": "OAuth2 password flow: trade an email and password for a bearer token."},
-    {"name": "me", "description": "The caller's own account (bearer token required)."},
-    {"name": "posts", "description": "Posts: anyone reads, the author writes."},
-    {"name": "health", "description": "Liveness and readiness probes."},
-]
-
-
-def operation_id(route: APIRoute) -> str:
-    """`<tag>-<route name>`, e.g. `users-create`: stable names for generated clients (each route names
-    itself with `name=`)."""
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+from api.openapi.problem_responses import SCHEMA_REF
+from api.problems.schemas import Problem, ValidationProblem
 
 
 def problem_schemas() -> dict[str, Any]:

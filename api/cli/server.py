@@ -7,15 +7,14 @@ below adds a deadline for the head and a cap on its size, and is what `serve` pa
 
 import asyncio
 import functools
-from typing import Any
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.logs import uvicorn_logging
-from infrastructure.settings import Settings, load_settings
+from api.observability.uvicorn_logging import uvicorn_logging
+from infrastructure.settings import Settings
 
 APP = "api.app:app"
-PROTOCOL = "api.server:GuardedHttpProtocol"  # by name: worker processes import it themselves
 
 HEAD_TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
@@ -33,7 +32,16 @@ def uvicorn_options(settings: Settings, host: str, port: int, workers: int) -> d
         "host": host,
         "port": port,
         "workers": workers,
-        "http": PROTOCOL,
+        # A partial of a module-level class: pickled by reference into each worker process, with the
+        # limits of the settings already loaded.
+        "http": cast(
+            type[asyncio.Protocol],
+            functools.partial(
+                GuardedHttpProtocol,
+                head_timeout=settings.server_header_timeout_seconds,
+                head_max_bytes=settings.server_max_header_bytes,
+            ),
+        ),
         "timeout_keep_alive": settings.server_keep_alive_seconds,
         # uvicorn counts the connection asking: one more lets `server_max_connections` be served.
         "limit_concurrency": settings.server_max_connections + 1,
@@ -50,22 +58,15 @@ class _HeadTooLarge(Exception):
     pass
 
 
-@functools.cache
-def _limits() -> tuple[float, int]:
-    """(head timeout in seconds, head size cap in bytes) of this process, read once from settings."""
-    settings = load_settings()
-    return settings.server_header_timeout_seconds, settings.server_max_header_bytes
-
-
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, plus: the request head (request line and headers) must arrive
     within a deadline, counted from the connection or from its first byte on a kept-alive connection,
     or the connection is closed; a head over the size cap gets a 431 and the connection is closed,
     before more than one read beyond the cap is buffered."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, head_timeout: float, head_max_bytes: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._head_timeout, self._head_max_bytes = _limits()
+        self._head_timeout, self._head_max_bytes = head_timeout, head_max_bytes
         self._reading_head = True
         self._head_bytes = 0  # bytes read while the head is incomplete
         self._head_fields = 0  # bytes of the request target and header fields parsed so far

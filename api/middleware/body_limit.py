@@ -4,7 +4,8 @@ into memory, whether or not it announces its length."""
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem
+from api.problems.response import problem
+from api.problems.types import BODY_TOO_LARGE
 from domain.posts import CONTENT_MAX_LENGTH
 
 # The largest valid body is a post of CONTENT_MAX_LENGTH characters, each escaped as \uXXXX (6 bytes).
@@ -23,7 +24,9 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            response = problem(413, self.detail, instance=scope["path"], headers={"Connection": "close"})
+            response = problem(
+                BODY_TOO_LARGE, detail=self.detail, instance=scope["path"], headers={"Connection": "close"}
+            )
             await response(scope, receive, send)
             return
 

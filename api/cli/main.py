@@ -12,9 +12,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from api.server import uvicorn_options
-from infrastructure import operations
+from api.cli.server import uvicorn_options
+from infrastructure.operations import migrations, probes
 from infrastructure.settings import InvalidSettings, Settings, load_settings
+from infrastructure.sql.urls import database_backend, shown_url
 
 cli = typer.Typer(
     help="Users & posts service: serve it, migrate its database, seed demo data, check its dependencies.",
@@ -66,7 +67,7 @@ def serve(
     """Serve the API with uvicorn, hardened against slow and hostile clients (APP_SERVER_* settings);
     SIGTERM lets in-flight requests finish (up to APP_SHUTDOWN_GRACE_SECONDS)."""
     settings = _settings()
-    if workers > 1 and operations.database_backend(settings.database_url) == "sqlite":
+    if workers > 1 and database_backend(settings.database_url) == "sqlite":
         raise _fail(
             "--workers above 1 needs PostgreSQL (APP_DATABASE_URL=postgresql+asyncpg://…): "
             "the embedded SQLite database serves one process"
@@ -85,9 +86,9 @@ def migrate(
     """Upgrade the database of APP_DATABASE_URL to the latest migration."""
     _settings()
     if not check:
-        operations.upgrade_to_head()
+        migrations.upgrade_to_head()
         return
-    if problem := operations.migration_problem():
+    if problem := migrations.migration_problem():
         raise _fail(problem)
     typer.echo("ok: the database is at the latest migration and matches the models")
 
@@ -100,7 +101,7 @@ def seed(
     """Add demo users (with real argon2 password hashes) and their posts."""
     from rich.progress import Progress  # typer's own dependency
 
-    from infrastructure.seeding import DEMO_PASSWORD, demo_password_hashes, seed_demo_data
+    from infrastructure.operations.seeding import DEMO_PASSWORD, demo_password_hashes, seed_demo_data
 
     settings = _settings()
     hashes = demo_password_hashes()
@@ -132,20 +133,20 @@ def check() -> None:
     typer.echo(f"ok   settings: APP_ENV={settings.env}")
     failed = False
     try:
-        asyncio.run(operations.ping_database(settings))
-        typer.echo(f"ok   database: {operations.shown_url(settings.database_url)} answers")
+        asyncio.run(probes.ping_database(settings))
+        typer.echo(f"ok   database: {shown_url(settings.database_url)} answers")
     except Exception as error:
         failed = True
-        typer.echo(f"FAIL database: {operations.shown_url(settings.database_url)}: {_reason(error)}")
+        typer.echo(f"FAIL database: {shown_url(settings.database_url)}: {_reason(error)}")
     if settings.redis_url is None:
         typer.echo("skip redis: APP_REDIS_URL is not set (rate limits are per process)")
     else:
         try:
-            asyncio.run(operations.ping_redis(settings.redis_url, settings.db_connect_timeout_seconds))
-            typer.echo(f"ok   redis: {operations.shown_url(settings.redis_url)} answers")
+            asyncio.run(probes.ping_redis(settings.redis_url, settings.db_connect_timeout_seconds))
+            typer.echo(f"ok   redis: {shown_url(settings.redis_url)} answers")
         except Exception as error:
             failed = True
-            typer.echo(f"FAIL redis: {operations.shown_url(settings.redis_url)}: {_reason(error)}")
+            typer.echo(f"FAIL redis: {shown_url(settings.redis_url)}: {_reason(error)}")
     if failed:
         raise typer.Exit(1)
 

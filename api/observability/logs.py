@@ -4,13 +4,12 @@ request id of the request it was logged in.
 
 The app logs with `logging.getLogger(__name__)`; fields go in `extra={...}` under the names of FIELDS.
 The access event, logged on every request, takes a shorter way (`log_event`) to the same output.
-`configure_logging(settings)` sets it up; the server calls it before serving (see `uvicorn_logging`)."""
+`configure_logging(settings)` sets it up; the server configures uvicorn alike (`uvicorn_logging`)."""
 
 import asyncio
 import logging
 import sys
 from typing import Any, Literal
-from urllib.parse import unquote_plus
 
 import orjson
 import structlog
@@ -31,11 +30,6 @@ FIELDS = (
     "user_id",
     "error",
 )
-# Query parameters whose values are secrets: replaced by REDACTED wherever a query is logged.
-SECRET_QUERY_KEYS = frozenset(
-    {"password", "current_password", "new_password", "token", "access_token", "refresh_token", "secret"}
-)
-REDACTED = "[redacted]"
 # Libraries that log secrets or floods when their loggers are enabled (SQLAlchemy logs statements with
 # their parameters, a password hash among them, at INFO): warnings only, whatever APP_LOG_LEVEL says.
 QUIET_LOGGERS = ("sqlalchemy", "multipart", "python_multipart", "asyncio", "httpcore", "httpx")
@@ -43,16 +37,6 @@ QUIET_LOGGERS = ("sqlalchemy", "multipart", "python_multipart", "asyncio", "http
 
 class AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler configure_logging installs (its class marks it, so that a second call replaces it)."""
-
-
-def redact_query(query: str) -> str:
-    """`query` with the value of every secret parameter (SECRET_QUERY_KEYS, any case) replaced."""
-    parts = query.split("&")
-    for i, part in enumerate(parts):
-        key, sep, _ = part.partition("=")
-        if unquote_plus(key).strip().lower() in SECRET_QUERY_KEYS:
-            parts[i] = f"{key}{sep or '='}{REDACTED}"
-    return "&".join(parts)
 
 
 def _add_request_id(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
@@ -169,27 +153,3 @@ def configure_logging(settings: Settings) -> None:
     access.disabled = True
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
-
-
-def uvicorn_logging(settings: Settings) -> dict[str, Any]:
-    """The keyword arguments of `uvicorn.run` (or `uvicorn.Config`) for the app's logging: uvicorn applies
-    this logging configuration in its own process and in every worker before its first line (the app's
-    start-up then completes it with configure_logging), and writes no access line of its own."""
-    level = settings.log_level
-    quiet_level = max(logging.WARNING, logging.getLevelNamesMapping()[level])
-    log_config = {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"app": {"()": f"{__name__}.formatter", "log_format": settings.log_renderer}},
-        "handlers": {
-            "app": {"class": f"{__name__}.AppLogHandler", "formatter": "app", "stream": "ext://sys.stdout"}
-        },
-        "root": {"handlers": ["app"], "level": level},
-        "loggers": {
-            "uvicorn": {"handlers": [], "level": "NOTSET", "propagate": True},
-            "uvicorn.error": {"handlers": [], "level": "NOTSET", "propagate": True},
-            "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
-            **{name: {"level": quiet_level} for name in QUIET_LOGGERS},
-        },
-    }
-    return {"log_config": log_config, "access_log": False}

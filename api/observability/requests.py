@@ -12,9 +12,11 @@ from fastapi import FastAPI, Request
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.logs import log_event, redact_query
-from api.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS, UNMATCHED_ROUTE
-from api.problems import problem
+from api.observability.logs import log_event
+from api.observability.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS, UNMATCHED_ROUTE
+from api.observability.redaction import redact_query
+from api.problems.response import problem
+from api.problems.types import UNEXPECTED
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -40,11 +42,11 @@ class Observing:
     metrics: bool = True
 
 
-def install_observability(app: FastAPI) -> Observing:
+def install_observability(app: FastAPI, observing: Observing) -> None:
     """Outermost middleware (add it after every other): request ids around everything, so that even a
-    500 carries its X-Request-ID; inside it, the access event, the metrics and the unhandled-error event.
-    Returns the options, for the lifespan to set; app.state.observing holds them too."""
-    observing = app.state.observing = Observing()
+    500 carries its X-Request-ID; inside it, the access event, the metrics and the unhandled-error event,
+    as `observing` says (the lifespan sets it; app.state.observing holds it too)."""
+    app.state.observing = observing
     app.add_middleware(RequestObserver, observing=observing)
     app.add_middleware(
         CorrelationIdMiddleware,
@@ -52,7 +54,6 @@ def install_observability(app: FastAPI) -> Observing:
         validator=is_sane_request_id,
         update_request_header=True,
     )
-    return observing
 
 
 def route_of(scope: Scope) -> str:
@@ -64,6 +65,36 @@ def route_of(scope: Scope) -> str:
 def _user_id(scope: Scope) -> Any:
     state = scope.get("state")
     return state.get("user_id") if state else None
+
+
+class _WatchedSend:
+    """`send`, noting the status of the response and whether it has started."""
+
+    __slots__ = ("send", "started", "status")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 500  # if the app fails before it answers
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.started = True
+        await self.send(message)
+
+
+def _log_unhandled(scope: Scope, error: Exception) -> None:
+    error_logger.error(
+        "unhandled error",
+        exc_info=error,
+        extra={
+            "method": scope["method"],
+            "route": route_of(scope),
+            "path": scope["path"],
+            "user_id": _user_id(scope),
+        },
+    )
 
 
 class RequestObserver:
@@ -78,44 +109,31 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         start = perf_counter()
-        status = 500  # if the app fails before it answers
-        started = False
-
-        async def observed_send(message: Message) -> None:
-            nonlocal status, started
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                started = True
-            await send(message)
-
+        watched = _WatchedSend(send)
         metrics = self.observing.metrics
         if metrics:
             IN_FLIGHT.inc()
         try:
-            await self.app(scope, receive, observed_send)
-        except Exception as error:
-            error_logger.error(
-                "unhandled error",
-                exc_info=error,
-                extra={
-                    "method": scope["method"],
-                    "route": route_of(scope),
-                    "path": scope["path"],
-                    "user_id": _user_id(scope),
-                },
-            )
-            if started:  # too late for a problem response: let the server close the connection
-                raise
-            await problem(500, "An unexpected error occurred", instance=scope["path"])(
-                scope, receive, observed_send
-            )
+            await self._answer(scope, receive, watched)
         finally:
-            elapsed = perf_counter() - start
-            if metrics:
-                IN_FLIGHT.dec()
-                self._observe(scope["method"], route_of(scope), status, elapsed)
-            if access_logger.isEnabledFor(logging.INFO):
-                self._log_access(scope, status, elapsed)
+            self._record(scope, watched.status, perf_counter() - start, metrics)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: "_WatchedSend") -> None:
+        """The app's answer; a 500 problem when the app fails before it starts one."""
+        try:
+            await self.app(scope, receive, send)
+        except Exception as error:
+            _log_unhandled(scope, error)
+            if send.started:  # too late for a problem response: let the server close the connection
+                raise
+            await problem(UNEXPECTED, instance=scope["path"])(scope, receive, send)
+
+    def _record(self, scope: Scope, status: int, elapsed: float, metrics: bool) -> None:
+        if metrics:
+            IN_FLIGHT.dec()
+            self._observe(scope["method"], route_of(scope), status, elapsed)
+        if access_logger.isEnabledFor(logging.INFO):
+            self._log_access(scope, status, elapsed)
 
     def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
         key = (method, route, status)

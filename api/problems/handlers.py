@@ -9,7 +9,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from api.problems import MAX_REPORTED_ERRORS, PROBLEM_TYPE, problem
+from api.problems import types
+from api.problems.response import MAX_REPORTED_ERRORS, problem
+from api.problems.types import ProblemType
 from application.errors import Overloaded, RateLimited, StorageUnavailable, TryLater
 from domain.errors import (
     AlreadyExists,
@@ -23,14 +25,14 @@ from domain.errors import (
 logger = logging.getLogger(__name__)
 
 # Most specific first: the first class an error is an instance of decides its status.
-DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
-    (ValidationError, 422, "validation-error"),
-    (NotFound, 404, "not-found"),
-    (AlreadyExists, 409, "already-exists"),
-    (PermissionDenied, 403, "permission-denied"),
-    (InvalidCredentials, 401, "invalid-credentials"),
-    (RateLimited, 429, "rate-limited"),
-    (Overloaded, 503, "overloaded"),
+DOMAIN_PROBLEMS: tuple[tuple[type[DomainError], ProblemType], ...] = (
+    (ValidationError, types.VALIDATION_ERROR),
+    (NotFound, types.NOT_FOUND),
+    (AlreadyExists, types.ALREADY_EXISTS),
+    (PermissionDenied, types.PERMISSION_DENIED),
+    (InvalidCredentials, types.INVALID_CREDENTIALS),
+    (RateLimited, types.RATE_LIMITED),
+    (Overloaded, types.OVERLOADED),
 )
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 RETRY_AFTER_SECONDS = "5"
@@ -46,18 +48,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def _domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
-    status, slug = next((s, t) for kind, s, t in DOMAIN_STATUS if isinstance(error, kind))
+    kind = next(kind for error_class, kind in DOMAIN_PROBLEMS if isinstance(error, error_class))
     extra: dict[str, Any] = {}
     headers: dict[str, str] | None = None
     if isinstance(error, ValidationError):
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
     elif isinstance(error, TryLater):
         headers = {"Retry-After": str(error.retry_after)}
-    elif status == 401:
+    elif kind.status == 401:
         headers = BEARER_CHALLENGE
-    return problem(
-        status, error.message, instance=request.url.path, type_=PROBLEM_TYPE + slug, headers=headers, **extra
-    )
+    return problem(kind, detail=error.message, instance=request.url.path, headers=headers, **extra)
 
 
 async def _request_validation_error(request: Request, error: Exception) -> Response:
@@ -75,13 +75,7 @@ async def _request_validation_error(request: Request, error: Exception) -> Respo
         errors.append({"loc": list(loc), "msg": e["msg"], "type": e["type"]})
         if len(errors) == MAX_REPORTED_ERRORS:
             break
-    return problem(
-        422,
-        "The request is not valid; see errors",
-        instance=request.url.path,
-        type_=PROBLEM_TYPE + "validation-error",
-        errors=errors,
-    )
+    return problem(types.VALIDATION_ERROR, instance=request.url.path, errors=errors)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
@@ -89,7 +83,9 @@ async def _http_error(request: Request, error: Exception) -> Response:
     headers = dict(error.headers or {})
     if error.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
-    return problem(error.status_code, str(error.detail), instance=request.url.path, headers=headers)
+    return problem(
+        ProblemType(error.status_code, str(error.detail)), instance=request.url.path, headers=headers
+    )
 
 
 def _allowed_methods(request: Request) -> str:
@@ -106,14 +102,10 @@ def _allowed_methods(request: Request) -> str:
 async def _storage_unavailable(request: Request, error: Exception) -> Response:
     logger.warning("storage unavailable: %r", error.__cause__ or error)
     return problem(
-        503,
-        "The service cannot reach its database; try again shortly",
-        instance=request.url.path,
-        type_=PROBLEM_TYPE + "storage-unavailable",
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
+        types.STORAGE_UNAVAILABLE, instance=request.url.path, headers={"Retry-After": RETRY_AFTER_SECONDS}
     )
 
 
 async def _unexpected_error(request: Request, error: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return problem(500, "An unexpected error occurred", instance=request.url.path)
+    return problem(types.UNEXPECTED, instance=request.url.path)

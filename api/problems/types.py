@@ -1,0 +1,51 @@
+"""The one table of problem types: the `type` URI, title, status and default detail of every problem the
+service sends. The error handlers answer with them and the OpenAPI examples show them."""
+
+from dataclasses import dataclass
+from http import HTTPStatus
+
+PROBLEM_TYPE = "urn:users-posts:problem:"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    status: int
+    detail: str  # the default: a handler may say more about the case at hand
+    slug: str | None = None  # None: `about:blank`, the status says all
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_TYPE + self.slug if self.slug else "about:blank"
+
+    @property
+    def title(self) -> str:
+        return HTTPStatus(self.status).phrase
+
+
+UNPARSABLE_BODY = ProblemType(400, "There was an error parsing the body")
+INVALID_CREDENTIALS = ProblemType(401, "Could not validate credentials", "invalid-credentials")
+PERMISSION_DENIED = ProblemType(403, "Only the author of a post may change or delete it", "permission-denied")
+NOT_FOUND = ProblemType(404, "Not found", "not-found")
+ALREADY_EXISTS = ProblemType(409, "A user with this email is already registered", "already-exists")
+BODY_TOO_LARGE = ProblemType(413, "The request body is too large")
+VALIDATION_ERROR = ProblemType(422, "The request is not valid; see errors", "validation-error")
+RATE_LIMITED = ProblemType(429, "Too many requests; try again later", "rate-limited")
+STORAGE_UNAVAILABLE = ProblemType(
+    503, "The service cannot reach its database; try again shortly", "storage-unavailable"
+)
+OVERLOADED = ProblemType(503, "The server is busy checking passwords; try again shortly", "overloaded")
+UNEXPECTED = ProblemType(500, "An unexpected error occurred")
+
+DOCUMENTED: tuple[ProblemType, ...] = (
+    UNPARSABLE_BODY,
+    INVALID_CREDENTIALS,
+    PERMISSION_DENIED,
+    NOT_FOUND,
+    ALREADY_EXISTS,
+    BODY_TOO_LARGE,
+    VALIDATION_ERROR,
+    RATE_LIMITED,
+    STORAGE_UNAVAILABLE,
+    OVERLOADED,
+)
+"""Every problem type an operation documents, in status order; a status may have several."""

@@ -1,0 +1,88 @@
+"""Access tokens: HS256 JWTs naming a user and their credentials stamp, judged by the injected clock."""
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import jwt
+
+from application.ports import Clock, IssuedToken, TokenClaims
+from domain.errors import InvalidCredentials
+from domain.ids import ID_MAX
+
+# A user id as `sub`: canonical decimal only (no sign, space, leading zero or non-ASCII digit).
+_CANONICAL_ID = re.compile(r"[1-9][0-9]{0,9}")
+TOKEN_LEEWAY_SECONDS = 10
+
+
+class _ClockedJWT(jwt.PyJWT):
+    """PyJWT judging `exp` and `iat` by the injected clock instead of the wall clock, so that the issuer,
+    the reader and the tests agree on what "now" is. PyJWT still does the validation itself (types,
+    NaN and infinity refused, leeway)."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self._clock = clock
+
+    def _validate_iat(self, payload: dict[str, Any], now: float, leeway: float) -> None:
+        super()._validate_iat(payload, self._clock.now().timestamp(), leeway)
+
+    def _validate_exp(self, payload: dict[str, Any], now: float, leeway: float) -> None:
+        super()._validate_exp(payload, self._clock.now().timestamp(), leeway)
+
+
+class JwtTokenService:
+    """HS256 tokens with `sub` (the user id), `stamp` (the user's credentials stamp), `iss`, `aud`, `iat`
+    and `exp`, every one required and checked."""
+
+    ALGORITHM = "HS256"
+    REQUIRED = ("sub", "stamp", "iss", "aud", "iat", "exp")
+
+    def __init__(
+        self,
+        secret: str,
+        lifetime: timedelta,
+        clock: Clock,
+        issuer: str = "users-posts",
+        audience: str = "users-posts",
+    ) -> None:
+        self._secret = secret
+        self._lifetime = lifetime
+        self._clock = clock
+        self._issuer = issuer
+        self._audience = audience
+        self._jwt = _ClockedJWT(clock)
+
+    def issue(self, claims: TokenClaims) -> IssuedToken:
+        now = self._clock.now()
+        payload = {
+            "sub": str(claims.user_id),
+            "stamp": claims.stamp,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": now,
+            "exp": now + self._lifetime,
+        }
+        token = jwt.encode(payload, self._secret, algorithm=self.ALGORITHM)
+        return IssuedToken(token, int(self._lifetime.total_seconds()))
+
+    def read(self, token: str) -> TokenClaims:
+        try:
+            claims = self._jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self.ALGORITHM],
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=TOKEN_LEEWAY_SECONDS,
+                options={"require": list(self.REQUIRED), "strict_aud": True},
+            )
+        except jwt.InvalidTokenError as error:
+            raise InvalidCredentials("Could not validate credentials") from error
+        subject, stamp = claims["sub"], claims["stamp"]
+        if not (isinstance(subject, str) and _CANONICAL_ID.fullmatch(subject)) or not isinstance(stamp, str):
+            raise InvalidCredentials("Could not validate credentials")
+        user_id = int(subject)
+        if user_id > ID_MAX:
+            raise InvalidCredentials("Could not validate credentials")
+        return TokenClaims(user_id, stamp)
