@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.errors import RateLimited
+from application.lookups import existing_user
 from application.ports import (
     NO_RATE_LIMIT,
     IssuedToken,
@@ -16,7 +17,7 @@ from application.ports import (
     TokenService,
     UnitOfWork,
 )
-from domain.errors import InvalidCredentials, NotFound, PermissionDenied, ValidationError
+from domain.errors import InvalidCredentials, PermissionDenied, ValidationError
 from domain.users import Email, User
 
 # The client address of a call that did not come over the network (a script, a test).
@@ -103,8 +104,6 @@ class SignOutEverywhere:
 
     async def __call__(self, user_id: int) -> None:
         async with self.new_uow() as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise NotFound("User", user_id)
+            user = await existing_user(uow.users, user_id)
             await uow.users.update(user.signed_out())
             await uow.commit()

@@ -52,8 +52,9 @@ class UserRepository(UserReader, Protocol):
         hash is still that one. False when nothing was written (no such user, or the hash changed)."""
         ...
 
-    async def delete(self, user_id: int) -> None:
-        """Remove the user and, with them, their posts."""
+    async def delete(self, user_id: int, *, if_password_hash: str | None = None) -> bool:
+        """Remove the user and, with them, their posts. With `if_password_hash`, a conditional write as
+        in `update`. False when nothing was removed (no such user, or the hash changed)."""
         ...
 
 
@@ -107,7 +108,7 @@ class UnitOfWork(ReadUnitOfWork, Protocol):
     context without `commit()` rolls back.
 
     Reads see committed data (PostgreSQL's READ COMMITTED), so a check followed by a write must be
-    backed by a constraint (the unique email) or a conditional write (`update(if_password_hash=…)`).
+    backed by a constraint (the unique email) or a conditional write (`update`/`delete(if_password_hash=…)`).
     Adapters raise application.errors.StorageUnavailable when the storage cannot be reached."""
 
     @property

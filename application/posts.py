@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.lookups import existing_user
 from application.pagination import Page, PageRequest
 from application.ports import (
     NO_RATE_LIMIT,
@@ -29,8 +30,7 @@ class CreatePost:
         post = Post.write(author_id, title, content, self.clock.now())
         await self.limiter.hit(Throttle.POST_PER_USER, str(author_id))
         async with self.new_uow() as uow:
-            if await uow.users.get(author_id) is None:
-                raise NotFound("User", author_id)
+            await existing_user(uow.users, author_id)
             post = await uow.posts.add(post)
             await uow.commit()
         return post
@@ -69,8 +69,7 @@ class ListUserPosts:
 
     async def __call__(self, user_id: int, page: PageRequest) -> Page[Post]:
         async with self.new_read_uow() as uow:
-            if await uow.users.get(user_id) is None:
-                raise NotFound("User", user_id)
+            await existing_user(uow.users, user_id)
             return await uow.posts.list(page, user_id)
 
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.auth import LOCAL_CLIENT, prove_password
+from application.lookups import existing_user
 from application.pagination import Page, PageRequest
 from application.ports import (
     NO_RATE_LIMIT,
@@ -14,7 +15,7 @@ from application.ports import (
     Throttle,
     UnitOfWork,
 )
-from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied
+from domain.errors import EmailAlreadyRegistered, PermissionDenied
 from domain.users import Email, User, check_password, user_name
 
 
@@ -52,10 +53,7 @@ class GetUser:
 
     async def __call__(self, user_id: int) -> User:
         async with self.new_read_uow() as uow:
-            user = await uow.users.get(user_id)
-        if user is None:
-            raise NotFound("User", user_id)
-        return user
+            return await existing_user(uow.users, user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +95,15 @@ class UpdateProfile:
             check_password(changes.password)
         checked_hash = new_hash = None
         if changes.password is not None or new_email is not None:
-            before = await GetUser(self.new_uow)(user_id)
+            async with self.new_uow() as uow:
+                before = await existing_user(uow.users, user_id)
             if changes.password is not None or new_email != before.email:
                 await prove_password(self.limiter, self.hasher, before, changes.current_password)
                 checked_hash = before.password_hash
         if changes.password is not None:
             new_hash = await self.hasher.hash(changes.password)
         async with self.new_uow() as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise NotFound("User", user_id)
+            user = await existing_user(uow.users, user_id)
             if new_email is not None and new_email != user.email and await uow.users.get_by_email(new_email):
                 raise EmailAlreadyRegistered(new_email.value)
             updated = user.changed(name=changes.name, email=new_email, password_hash=new_hash)
@@ -127,13 +124,12 @@ class DeleteAccount:
     limiter: RateLimiter = NO_RATE_LIMIT
 
     async def __call__(self, user_id: int, current_password: str | None) -> None:
-        user = await GetUser(self.new_uow)(user_id)
+        async with self.new_uow() as uow:
+            user = await existing_user(uow.users, user_id)
         await prove_password(self.limiter, self.hasher, user, current_password)
         async with self.new_uow() as uow:
-            stored = await uow.users.get(user_id)
-            if stored is None:
-                raise NotFound("User", user_id)
-            if stored.password_hash != user.password_hash:
+            # Deleted only if the password is still the one proven: a concurrent change wins or loses whole.
+            if not await uow.users.delete(user_id, if_password_hash=user.password_hash):
+                await existing_user(uow.users, user_id)  # gone meanwhile: NotFound
                 raise PermissionDenied("The current password is incorrect")  # changed meanwhile
-            await uow.users.delete(user_id)
             await uow.commit()

@@ -68,11 +68,15 @@ class InMemoryUserRepository:
         self._uow.staged_users[user.id] = copy.copy(user)
         return True
 
-    async def delete(self, user_id: int) -> None:
-        self._uow.staged_users.pop(user_id, None)
+    async def delete(self, user_id: int, *, if_password_hash: str | None = None) -> bool:
+        stored = self._uow.staged_users.get(user_id)
+        if stored is None or (if_password_hash is not None and stored.password_hash != if_password_hash):
+            return False
+        del self._uow.staged_users[user_id]
         posts = self._uow.staged_posts
         for post_id in [i for i, post in posts.items() if post.author_id == user_id]:
             del posts[post_id]
+        return True
 
 
 class InMemoryPostRepository:

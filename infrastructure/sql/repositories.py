@@ -125,9 +125,13 @@ class SqlUserRepository:
             result = await self._session.exec(statement)
         return bool(result.rowcount)
 
-    async def delete(self, user_id: int) -> None:
+    async def delete(self, user_id: int, *, if_password_hash: str | None = None) -> bool:
         # Posts go with their author by the foreign key's ON DELETE CASCADE.
-        await self._session.exec(delete(UserRow).where(col(UserRow.id) == user_id))
+        statement = delete(UserRow).where(col(UserRow.id) == user_id)
+        if if_password_hash is not None:  # a conditional write: the check and the write are one statement
+            statement = statement.where(col(UserRow.password_hash) == if_password_hash)
+        result = await self._session.exec(statement)
+        return bool(result.rowcount)
 
 
 class SqlPostRepository:

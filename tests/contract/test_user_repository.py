@@ -121,3 +121,21 @@ async def test_update_writes_only_while_the_password_hash_is_the_expected_one(
     async with uow_factory() as uow:
         assert await uow.users.get(id_of(user)) == first
         assert await uow.users.update(second.with_id(123_456)) is False  # no such user
+
+
+async def test_a_conditional_delete_removes_the_user_only_while_the_hash_is_the_expected_one(
+    uow_factory: UowFactory,
+) -> None:
+    (user,) = await add_users(uow_factory, 1)
+
+    async with uow_factory() as uow:  # the password changed since it was proven: nothing removed
+        assert await uow.users.delete(id_of(user), if_password_hash="another hash") is False
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.users.get(id_of(user)) == user
+        assert await uow.users.delete(id_of(user), if_password_hash=user.password_hash) is True
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(id_of(user)) is None
+        assert await uow.users.delete(id_of(user)) is False  # no such user

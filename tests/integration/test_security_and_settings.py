@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from api.app import create_app
 from application.errors import Overloaded
 from infrastructure.container import Container
+from infrastructure.operations.seeding import demo_password_hashes
 from infrastructure.security.passwords import (
     ARGON2_MEMORY_COST_KIB,
     ARGON2_PARALLELISM,
@@ -259,3 +260,14 @@ def test_the_served_app_reports_a_failed_startup_through_every_middleware(monkey
 
     asyncio.run(run())
     assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
+
+
+async def test_seeded_users_get_the_argon2_parameters_of_the_service() -> None:
+    def parameters(encoded: str) -> str:  # $argon2id$v=19$m=…,t=…,p=…$salt$hash
+        return encoded.split("$")[3]
+
+    service_hash = await Argon2PasswordHasher(1).hash("a password")
+    (seeded_hash,) = demo_password_hashes(1)
+
+    expected = f"m={ARGON2_MEMORY_COST_KIB},t={ARGON2_TIME_COST},p={ARGON2_PARALLELISM}"
+    assert parameters(seeded_hash) == parameters(service_hash) == expected

@@ -1,0 +1,13 @@
+"""What several use cases look up and must find."""
+
+from application.ports import UserReader
+from domain.errors import NotFound
+from domain.users import User
+
+
+async def existing_user(users: UserReader, user_id: int) -> User:
+    """The user `user_id`; NotFound("User") when there is none."""
+    user = await users.get(user_id)
+    if user is None:
+        raise NotFound("User", user_id)
+    return user

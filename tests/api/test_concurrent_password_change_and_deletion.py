@@ -1,0 +1,68 @@
+"""A password change and an account deletion proving the same current password at the same moment,
+through the whole app on each SQL database: the conditional writes (`UPDATE`/`DELETE … WHERE
+password_hash = :old`), not luck, decide — exactly one of them wins, and the account is what it says."""
+
+import asyncio
+
+import pytest
+
+from tests.api.sql_apps import sql_app
+from tests.factories import UserCreatePayload
+from tests.fakes import FakeHasher
+
+
+class BarrierHasher(FakeHasher):
+    """Holds each request after it verified the current password until both got there, so that both
+    race to their write having passed the check."""
+
+    def __init__(self, parties: int) -> None:
+        self._barrier = asyncio.Barrier(parties)
+        self.holding = False
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        verified = await super().verify(password, password_hash)
+        if self.holding:
+            async with asyncio.timeout(10):  # a request that never gets here fails the test, not hangs it
+                await self._barrier.wait()
+        return verified
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database of each SQL kind."""
+    return str(
+        request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "postgres_database_url")
+    )
+
+
+async def test_a_password_change_and_a_deletion_proving_the_same_password_let_exactly_one_through(
+    database_url: str,
+) -> None:
+    hasher = BarrierHasher(2)
+    payload = UserCreatePayload(password="old password")
+    async with sql_app(database_url, hasher=hasher) as app:
+        client = app.client
+        assert (await client.post("/users/", json=payload)).status_code == 201
+        form = {"username": payload["email"], "password": "old password"}
+        token = (await client.post("/auth/token", data=form)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+
+        hasher.holding = True
+        change, deletion = await asyncio.gather(
+            client.patch(
+                "/users/me",
+                json={"password": "new password", "current_password": "old password"},
+                headers=auth,
+            ),
+            client.request("DELETE", "/users/me", json={"current_password": "old password"}, headers=auth),
+        )
+        hasher.holding = False
+
+        # The change won: the deletion finds another password (403). The deletion won: the change finds no
+        # account (404), or, blocked on the row until the deletion committed, writes nothing (403).
+        statuses = (change.status_code, deletion.status_code)
+        assert statuses in ((200, 403), (404, 204), (403, 204)), (change.text, deletion.text)
+        deleted = deletion.status_code == 204
+        for password, status in (("old password", 401), ("new password", 401 if deleted else 200)):
+            form["password"] = password
+            assert (await client.post("/auth/token", data=form)).status_code == status
