@@ -72,7 +72,7 @@ def _add_middleware(app: FastAPI, container: Container, observing: Observing) ->
     """Innermost first: the last added runs first."""
     app.add_middleware(BodySizeLimit)
     app.add_middleware(HostGuard, allowed_hosts=lambda: container.settings().allowed_host_list)
-    app.add_middleware(SecurityHeaders)  # every answer carries the headers
+    app.add_middleware(SecurityHeaders)
     install_observability(app, observing)
 
 

@@ -48,9 +48,8 @@ def uvicorn_options(settings: Settings, host: str, port: int, workers: int) -> d
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
         "server_header": False,
         "date_header": True,
-        **uvicorn_logging(
-            settings
-        ),  # the app's formatter for every line; its own access event, not uvicorn's
+        # The app's formatter for every line; its own access event, not uvicorn's.
+        **uvicorn_logging(settings),
     }
 
 

@@ -83,9 +83,9 @@ def formatter(log_format: LogFormat) -> structlog.stdlib.ProcessorFormatter:
 
 class _EventWriter:
     """Renders an event as `formatter` renders a record (same fields, same order) and writes it to the
-    stream of the handler configure_logging installed, without building a LogRecord: a record costs
-    about 50 µs through ProcessorFormatter (which also copies it), this a few. On an event loop, the
-    stream is flushed once per FLUSH_EVERY_S rather than once per event: one system call for a batch."""
+    stream of the handler configure_logging installed, without building a LogRecord, which costs far more
+    through ProcessorFormatter (README "Logs"). On an event loop, the stream is flushed once per
+    FLUSH_EVERY_S rather than once per event: one system call for a batch."""
 
     FLUSH_EVERY_S = 0.05
 

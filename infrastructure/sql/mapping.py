@@ -33,9 +33,9 @@ RowReader = Callable[[Sequence[Any]], T]
 
 
 def read_rows(result: Any, reader: Callable[[Sequence[str]], RowReader[T]]) -> list[T]:
-    """Every row of `result` through a reader made once from the result's column names. (Reading
-    `row.name` on a SQLAlchemy Row costs ~0.8 µs a field and a dict per row about as much: a page of 100
-    rows would pay it hundreds of times.)"""
+    """Every row of `result` through a reader made once from the result's column names: reading
+    `row.name` on a SQLAlchemy Row, or a dict per row, would cost a page hundreds of times over (README
+    "How it stays fast")."""
     read = reader(tuple(result.keys()))
     return [read(row) for row in result.all()]
 

@@ -43,9 +43,8 @@ T = TypeVar("T", User, Post)
 
 # Hot reads (a user by id; pages of users, of posts, of an author's posts) select the columns of the
 # table through the session. Written over the table's columns rather than the class attributes, they
-# skip the ORM's per-statement and per-row work that a row of plain values does not need: per unit of
-# work on SQLite, a user by id costs ~80 µs so, ~120 µs over `UserRow.id`, ~130 µs as a `UserRow`
-# object; a page of 100 users ~0.4 ms so, ~1.1 ms as objects (README "How it stays fast").
+# skip the ORM's per-statement and per-row work that a row of plain values does not need (measured in
+# README "How it stays fast").
 # Everything else is written over the table classes' attributes and relationships.
 _users, _posts = table_of(UserRow), table_of(PostRow)
 # Rows after the `after` id in id order, `limit` of them (callers ask one more than they show, to know

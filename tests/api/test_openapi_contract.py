@@ -114,6 +114,23 @@ async def test_examples_match_their_schemas(spec: dict[str, Any]) -> None:
     assert checked > 50  # the main operations show a request and a response, and every problem one
 
 
+async def test_a_503_shows_each_problem_type_it_stands_for(spec: dict[str, Any]) -> None:
+    shown = 0
+    for name, op in operations(spec).items():
+        if "503" not in op["responses"]:
+            continue
+        media = op["responses"]["503"]["content"]["application/problem+json"]
+        values = [example["value"] for example in media["examples"].values()]
+        assert {value["type"] for value in values} == {
+            "urn:users-posts:problem:storage-unavailable",
+            "urn:users-posts:problem:overloaded",
+        }, name
+        for value in values:
+            assert conforms(spec, media["schema"], value), (name, value)
+        shown += 1
+    assert shown >= 12
+
+
 async def test_a_422_lists_at_most_20_errors() -> None:
     thirty = [{"loc": ("body", f"field{i}"), "msg": "Field required", "type": "missing"} for i in range(30)]
     request = Request({"type": "http", "method": "POST", "path": "/users/", "headers": []})
