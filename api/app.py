@@ -16,6 +16,7 @@ from api.metrics import metrics_endpoint
 from api.observability import install_observability
 from api.openapi import TAGS, operation_id, with_problem_schemas
 from api.routers import auth, health, me, posts, users
+from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
 from infrastructure.metrics import watch_pool
 
@@ -40,7 +41,8 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
         observing.metrics = settings.metrics_enabled
         if settings.metrics_enabled:
             watch_pool(database.sync_engine)
-        yield
+        with collector_tuned_for_serving():  # last: freezes what start-up made, in every worker
+            yield
         await container.database().dispose()
 
     app = FastAPIOffline(  # serves /docs and /redoc assets itself: they work offline
