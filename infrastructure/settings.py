@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_recycle_seconds: int = Field(default=1800, ge=-1)
-    db_pool_pre_ping: bool = True
+    # Off: a read meeting a dropped connection is retried once instead (infrastructure/sql/read_session.py).
+    db_pool_pre_ping: bool = False
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     # Longest wait for a free pooled connection (SQLite: for the connection's turn); past it, a 503.
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
