@@ -3,7 +3,9 @@
 For one change at a time, between two `make bench` runs (17 min): each variant is our app with its own
 environment, served from this tree or from a git worktree of a ref, by uvicorn like `make bench` or by
 `users-posts serve` (the production server). The spread (min..max over the runs) is printed with the
-medians: on a shared machine, a difference inside it is noise.
+medians: on a shared machine, a difference inside it is noise. The server's CPU time per request
+(user + system, its workers included, from /proc) is printed too: other load moves it far less than
+it moves req/s.
 
     python -m benchmarks.ab --database postgresql --path '/users/{id}' \\
         A=ref:HEAD~1 B=env:APP_DB_POOL_SIZE=20 C=serve,env:APP_DB_POOL_PRE_PING=false
@@ -11,6 +13,7 @@ medians: on a shared machine, a difference inside it is noise.
 
 import argparse
 import contextlib
+import os
 import shutil
 import statistics
 import sys
@@ -51,7 +54,39 @@ def parse_variant(spec: str) -> Variant:
     return variant
 
 
-def _line(name: str, runs: list[WrkRun]) -> str:
+def server_pids(base_url: str) -> list[int]:
+    """The process serving `base_url` (started with --port) and its descendants (workers)."""
+    port = str(urlsplit(base_url).port).encode()
+    parents: dict[int, int] = {}
+    root = None
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(stat.parent.name)
+            parents[pid] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            args = (stat.parent / "cmdline").read_bytes().split(b"\0")
+            if b"--port" in args and args[args.index(b"--port") + 1] == port and b"wrk" not in args[0]:
+                root = pid if root is None or parents.get(pid) != root else root
+    if root is None:
+        return []
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sorted(tree)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _line(name: str, runs: list[WrkRun], cpu_us: list[float]) -> str:
     rps = [run.requests_per_s for run in runs]
     p50 = [run.p50_ms for run in runs]
     p99 = [run.p99_ms for run in runs]
@@ -60,6 +95,7 @@ def _line(name: str, runs: list[WrkRun]) -> str:
         f"{name:<10} req/s {statistics.median(rps):7.0f} ({min(rps):.0f}..{max(rps):.0f})"
         f"  p50 {statistics.median(p50):5.1f} ms  p99 {statistics.median(p99):6.1f} ms"
         f" ({min(p99):.1f}..{max(p99):.1f})  p99/p50 {statistics.median(p99) / statistics.median(p50):.1f}"
+        + f"  server CPU {statistics.median(cpu_us):4.0f} us/req ({min(cpu_us):.0f}..{max(cpu_us):.0f})"
         + (f"  ERRORS {errors}" if errors else "")
     )
 
@@ -103,12 +139,17 @@ def main(argv: list[str] | None = None) -> int:
                 serve("api.app:app", env, log, workers=variant.workers, cwd=cwd)
             )
         runs: dict[str, list[WrkRun]] = {name: [] for name in bases}
+        cpu: dict[str, list[float]] = {name: [] for name in bases}
+        pids = {name: server_pids(base) for name, base in bases.items()}
         for base in bases.values():
             wrk(base, args.path, args.warmup, args.connections, args.threads)
         for n in range(args.runs):
             order = list(bases) if n % 2 == 0 else list(reversed(bases))  # no variant always runs first
             for name in order:
+                used = cpu_seconds(pids[name])
                 runs[name].append(wrk(bases[name], args.path, args.duration, args.connections, args.threads))
+                used = cpu_seconds(pids[name]) - used
+                cpu[name].append(1e6 * used / max(runs[name][-1].requests, 1))
             print(
                 f"run {n + 1}/{args.runs}: "
                 + "  ".join(f"{k} {v[-1].requests_per_s:.0f}" for k, v in runs.items()),
@@ -117,12 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         load = f"wrk -t{args.threads} -c{args.connections}, {args.runs} x {args.duration:g} s"
         print(f"\n{args.database} {args.path}, {load}")
         for name, variant_runs in runs.items():
-            print(_line(name, variant_runs))
+            print(_line(name, variant_runs, cpu[name]))
         (first_name, first_runs), *others = runs.items()
         first = statistics.median(r.requests_per_s for r in first_runs)
         for name, variant_runs in others:
             ratio = statistics.median(r.requests_per_s for r in variant_runs) / first
-            print(f"{name} / {first_name}: req/s {ratio:.3f}x")
+            cpu_ratio = statistics.median(cpu[name]) / statistics.median(cpu[first_name])
+            print(f"{name} / {first_name}: req/s {ratio:.3f}x, server CPU per request {cpu_ratio:.3f}x")
     return 0
 
 
