@@ -8,8 +8,8 @@ every one pooled before it, and the statement runs again on a new connection. A 
 work runs outside any transaction (each statement sees what is committed when it runs), so re-running
 the failed statement is re-running the unit of work from where it stopped: nothing was read under a
 snapshot the retry could break. Writing units of work are never retried (their transaction is gone
-with the connection; cut during COMMIT, a write may have landed): they fail with StorageUnavailable, a 503 with
-Retry-After, and the next one gets a fresh connection."""
+with the connection; cut during COMMIT, a write may have landed): they fail with StorageUnavailable,
+a 503 with Retry-After, and the next one gets a fresh connection."""
 
 from typing import Any
 
