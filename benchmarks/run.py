@@ -259,7 +259,7 @@ def bench_workers(url: str, settings: Settings) -> dict[str, Any]:
         bases = {}
         for workers in WORKER_COUNTS:
             log = HERE / "results" / f"postgresql-ours-{workers}-workers.log"
-            env = {"APP_DATABASE_URL": url, "APP_DB_POOL_SIZE": "10"}
+            env = {"APP_DATABASE_URL": url}  # the default pool: a user would not tune it
             bases[f"{workers}"] = stack.enter_context(serve(APPS["ours"], env, log, workers=workers))
         for key, base_url in bases.items():
             if problem := probe(base_url, endpoint):
