@@ -422,12 +422,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         "targets": report.TARGETS,
         "databases": databases,
     }
-    markdown = report.markdown(results)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "RESULTS.md").write_text(markdown)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = report.write(results, args.out)  # RESULTS.md and its chart
     print("\n" + markdown)
-    print(f"written: {args.out / 'RESULTS.md'}, {args.out / 'results.json'}")
+    print(f"written: {args.out / 'RESULTS.md'}, {args.out / report.CHART_NAME}, {args.out / 'results.json'}")
     return 0
 
 
