@@ -18,6 +18,7 @@ from api.openapi.document import with_problem_schemas
 from api.openapi.tags import TAGS, operation_id
 from api.problems.handlers import install_error_handlers
 from api.routers import auth, health, me, posts, users
+from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
 from infrastructure.sql.pool_metrics import watch_pool
 
@@ -62,7 +63,8 @@ def _lifespan(
         observing.metrics = settings.metrics_enabled
         if settings.metrics_enabled:
             watch_pool(database.sync_engine)
-        yield
+        with collector_tuned_for_serving():  # last: freezes what start-up made, in every worker
+            yield
         await container.database().dispose()
 
     return lifespan

@@ -259,7 +259,7 @@ def bench_workers(url: str, settings: Settings) -> dict[str, Any]:
         bases = {}
         for workers in WORKER_COUNTS:
             log = HERE / "results" / f"postgresql-ours-{workers}-workers.log"
-            env = {"APP_DATABASE_URL": url, "APP_DB_POOL_SIZE": "10"}
+            env = {"APP_DATABASE_URL": url}  # the default pool: a user would not tune it
             bases[f"{workers}"] = stack.enter_context(serve(APPS["ours"], env, log, workers=workers))
         for key, base_url in bases.items():
             if problem := probe(base_url, endpoint):
@@ -422,12 +422,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         "targets": report.TARGETS,
         "databases": databases,
     }
-    markdown = report.markdown(results)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "RESULTS.md").write_text(markdown)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = report.write(results, args.out)  # RESULTS.md and its chart
     print("\n" + markdown)
-    print(f"written: {args.out / 'RESULTS.md'}, {args.out / 'results.json'}")
+    print(f"written: {args.out / 'RESULTS.md'}, {args.out / report.CHART_NAME}, {args.out / 'results.json'}")
     return 0
 
 

@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from infrastructure.settings import Settings
+from infrastructure.sql.read_session import ReadOnlySession
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 T = TypeVar("T")
@@ -146,7 +147,9 @@ class AsyncDatabase:
     async def session(self, *, writes: bool) -> AsyncSession:
         # A read-only session skips the BEGIN and ROLLBACK round trips; so does the pool's pre-ping of
         # every checkout, which asyncpg would otherwise wrap in a transaction of its own.
-        return AsyncSession(self._transactional if writes else self.engine, **_session_options())
+        if writes:
+            return AsyncSession(self._transactional, **_session_options())
+        return ReadOnlySession(self.engine, **_session_options())  # retried once on a dropped connection
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

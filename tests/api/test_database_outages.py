@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
@@ -63,18 +64,46 @@ async def test_postgres_connections_cut_are_survived_with_pre_ping(postgres_data
             await assert_serving(app.client, user)
 
 
-async def test_postgres_connections_cut_without_pre_ping_fail_one_request_at_most(
+async def test_postgres_connections_cut_cost_a_read_nothing_without_pre_ping(
     postgres_database_url: str,
 ) -> None:
-    async with sql_app(postgres_database_url, db_pool_pre_ping=False) as app:
+    """The default (no pre-ping): the read meets a dropped connection and is run again on a fresh one."""
+    async with sql_app(postgres_database_url) as app:
+        user = (await app.client.post("/users/", json=UserCreatePayload())).json()
+        await open_pooled_connections(app, user)
+        invalidated = count_invalidations(app)
+
+        postgres_execute(postgres_database_url, TERMINATE_OTHER_CONNECTIONS)
+
+        assert (await app.client.get(f"/users/{user['id']}")).json() == public_view(user)
+        assert invalidated  # it did meet a dead connection: no pre-ping replaced it first
+        for _ in range(POOLED):  # that failure made the pool drop all its connections, not just one
+            await assert_serving(app.client, user)
+
+
+async def test_postgres_connections_cut_fail_one_write_without_pre_ping(postgres_database_url: str) -> None:
+    """A write is never retried (its transaction went with the connection): a 503 with Retry-After,
+    nothing written, and the next write gets a fresh connection."""
+    async with sql_app(postgres_database_url) as app:
         user = (await app.client.post("/users/", json=UserCreatePayload())).json()
         await open_pooled_connections(app, user)
 
         postgres_execute(postgres_database_url, TERMINATE_OTHER_CONNECTIONS)
 
-        assert_unavailable(await app.client.get(f"/users/{user['id']}"))  # ran on a dead connection
-        for _ in range(POOLED):  # that failure made the pool drop all its connections, not just one
-            await assert_serving(app.client, user)
+        refused = UserCreatePayload()
+        assert_unavailable(await app.client.post("/users/", json=refused))
+        taken = (await app.client.get("/users/?limit=100")).json()
+        assert [u["id"] for u in taken] == [user["id"]]  # the refused registration left nothing
+        assert (await app.client.post("/users/", json=refused)).status_code == 201
+        await assert_serving(app.client, user)
+
+
+def count_invalidations(app: SqlApp) -> list[object]:
+    """A list that gets an item each time the app's pool invalidates a connection."""
+    invalidated: list[object] = []
+    engine = app.container.database().sync_engine
+    event.listen(engine, "invalidate", lambda _dbapi, _record, error: invalidated.append(error))
+    return invalidated
 
 
 async def test_postgres_refusing_connections_is_503_until_it_accepts_them_again(

@@ -5,6 +5,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.pool import QueuePool
 
 from application.errors import StorageUnavailable
@@ -47,5 +48,27 @@ async def test_connect_timeout_setting_bounds_waiting_for_a_silent_server(silent
             async with asyncio.timeout(3):  # the default (5 s) or asyncpg's own (60 s) would hit this
                 async with SqlUnitOfWork(database) as uow:
                     await uow.users.get(1)  # the session connects at its first statement
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_default_pool_keeps_the_connections_of_16_concurrent_units_of_work(
+    postgres_database_url: str,
+) -> None:
+    """At the concurrency `make bench` uses, no connection is opened and closed again per burst
+    (an overflow connection is closed when returned: each burst past the pool size paid new ones)."""
+    database = make_database(Settings(database_url=postgres_database_url))
+    opened: list[object] = []
+    event.listen(database.sync_engine, "connect", lambda connection, _record: opened.append(connection))
+    try:
+        for _ in range(2):
+            units = [SqlUnitOfWork(database, read_only=True) for _ in range(16)]
+            for unit in units:  # all 16 hold a connection at once
+                await unit.__aenter__()
+                await unit.users.get(1)
+            for unit in units:
+                await unit.__aexit__(None, None, None)
+        assert len(opened) == 16  # the first burst's, kept for the second
     finally:
         await database.dispose()

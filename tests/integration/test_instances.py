@@ -4,6 +4,7 @@ exactly once, and failed logins spend one budget across both. With several worke
 prometheus-client a fresh multiprocess directory and removes it."""
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ import httpx
 import pytest
 import redis
 
+from api.runtime import GC_THRESHOLDS
 from tests.servers import Server, served, server_env
 
 pytestmark = pytest.mark.postgres
@@ -21,6 +23,7 @@ REGISTRATIONS = 20
 METRICS_DIR_PREFIX = "users-posts-metrics-"
 REDIS_URL = os.environ.get("APP_TEST_REDIS_URL")
 LOGIN_FAILURES = 3  # per account, across every instance
+FROZEN = re.compile(r"process (\d+): (\d+) start-up objects frozen")
 
 
 @dataclass
@@ -100,6 +103,15 @@ def test_failed_logins_spend_one_budget_across_instances(instances: Instances) -
 
     # Each instance alone has seen at most LOGIN_FAILURES failures; together they refuse past the budget.
     assert statuses == [401] * LOGIN_FAILURES + [429] * LOGIN_FAILURES
+
+
+def test_every_worker_freezes_its_start_up_objects(instances: Instances) -> None:
+    """Each uvicorn worker runs the app's lifespan, which tunes its own garbage collector."""
+    lines = [line for line in instances.a.log.read_text().splitlines() if "start-up objects frozen" in line]
+    frozen = {int(m[1]): int(m[2]) for m in (FROZEN.search(line) for line in lines) if m}
+    assert len(frozen) == 2, lines  # two worker processes
+    assert all(count > 10_000 for count in frozen.values())  # the libraries' objects, not a handful
+    assert all(f"thresholds {GC_THRESHOLDS}" in line for line in lines)
 
 
 # Last in the module: it stops instance a.
