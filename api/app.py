@@ -40,6 +40,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
         observing.metrics = settings.metrics_enabled
         if settings.metrics_enabled:
             watch_pool(database.sync_engine)
+        await database.start()  # the replicas' background checks, when there are replicas
         yield
         await container.database().dispose()
 
