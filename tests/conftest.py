@@ -21,6 +21,7 @@ from tests.databases import (
 )
 from tests.fakes import FakeHasher, FixedClock
 from tests.pgbouncer import PGBOUNCER, SKIP_PGBOUNCER, PgBouncer, pgbouncer_in_front_of
+from tests.replicas import SERVER_BIN, SKIP_SERVER_BINARIES, Cluster, streaming_cluster
 
 
 @pytest.fixture
@@ -90,6 +91,24 @@ def pgbouncer(migrated_postgres: str) -> Iterator[PgBouncer]:
 def pgbouncer_database_url(pgbouncer: PgBouncer, postgres_database_url: str) -> str:
     """The run's PostgreSQL database, emptied for this test, through PgBouncer."""
     return pgbouncer.url(postgres_database_url)
+
+
+@pytest.fixture(scope="session")
+def replication() -> Iterator[Cluster]:
+    """A throwaway primary and its streaming replica (pg_basebackup -R), migrated, for the whole run."""
+    if SERVER_BIN is None:
+        pytest.skip(SKIP_SERVER_BINARIES)
+    with streaming_cluster() as cluster:
+        migrate(cluster.primary_url)
+        yield cluster
+
+
+@pytest.fixture
+def replicated(replication: Cluster) -> Cluster:
+    """The replication pair with both servers running, replay on, and empty tables on both."""
+    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    replication.reset(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    return replication
 
 
 @pytest.fixture(params=SQL_KINDS)

@@ -122,6 +122,13 @@ def make_database(settings: Settings) -> Database:
         database = InlineSqliteDatabase(url, settings.db_pool_timeout_seconds)
     else:
         database = AsyncDatabase(postgres_engine(url, settings))
+        if settings.replica_url_list:
+            from infrastructure.sql.replicas import replica_set  # only deployments with replicas
+
+            replicas = [AsyncDatabase(postgres_engine(u, settings)) for u in settings.replica_url_list]
+            for replica in replicas:
+                event.listen(replica.sync_engine, "handle_error", _failing_to_connect_is_a_disconnect)
+            database = replica_set(database, replicas, settings)
     event.listen(database.sync_engine, "handle_error", _failing_to_connect_is_a_disconnect)
     return database
 
@@ -159,7 +166,7 @@ def _failing_to_connect_is_a_disconnect(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
-def _session_options() -> dict[str, Any]:
+def session_options() -> dict[str, Any]:
     # Repositories flush when they need ids and map rows to entities inside the session: nothing is
     # read from a table object after commit, so expiring them would only cost.
     return {"autoflush": False, "expire_on_commit": False}
@@ -173,12 +180,12 @@ class AsyncDatabase:
         self.sync_engine = engine.sync_engine
         # The same pool; a connection checked out through this one runs its statements in a transaction
         # (asyncpg sends BEGIN before the first one, whatever its kind), until commit or rollback.
-        self._transactional = engine.execution_options(isolation_level="READ COMMITTED")
+        self.transactional = engine.execution_options(isolation_level="READ COMMITTED")
 
     async def session(self, *, writes: bool) -> AsyncSession:
         # A read-only session skips the BEGIN and ROLLBACK round trips; so does the pool's pre-ping of
         # every checkout, which asyncpg would otherwise wrap in a transaction of its own.
-        return AsyncSession(self._transactional if writes else self.engine, **_session_options())
+        return AsyncSession(self.transactional if writes else self.engine, **session_options())
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -236,7 +243,7 @@ class InlineSqliteDatabase:
     async def session(self, *, writes: bool) -> InlineSession:
         await self._take_turn()
         try:
-            session = Session(self._held_connection(), **_session_options())
+            session = Session(self._held_connection(), **session_options())
         except BaseException:
             self._turn.release()
             raise

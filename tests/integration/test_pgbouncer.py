@@ -18,6 +18,7 @@ from application.pagination import PageRequest
 from infrastructure.settings import Settings
 from infrastructure.sql.engine import Database, make_database
 from infrastructure.sql.unit_of_work import read_only_unit_of_work
+from tests.load import concurrent_load
 from tests.pgbouncer import PgBouncer, pgbouncer_in_front_of
 from tests.servers import Server, served, server_env
 
@@ -65,35 +66,6 @@ async def test_with_prepared_statements_the_same_load_fails_through_pgbouncer(
     assert any("prepared statement" in str(failure) for failure in failures), failures
 
 
-def _load(base_url: str, paths: list[str], seconds: float | None, stop: threading.Event) -> Counter[str]:
-    """CLIENTS concurrent clients cycling over `paths` until `stop` (or for `seconds`): the count of each
-    answer, as "200", or "503 retry-after=5", or the transport error's name."""
-    answers: Counter[str] = Counter()
-    deadline = time.monotonic() + seconds if seconds else None
-
-    async def client(number: int) -> None:
-        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-            turn = number
-            while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-                turn += 1
-                try:
-                    response = await http.get(paths[turn % len(paths)])
-                except httpx.TransportError as error:
-                    answers[type(error).__name__] += 1
-                    continue
-                if response.status_code == 503:
-                    kind = response.headers.get("content-type")
-                    answers[f"503 retry-after={response.headers.get('retry-after')} {kind}"] += 1
-                else:
-                    answers[str(response.status_code)] += 1
-
-    async def main() -> None:
-        await asyncio.gather(*(client(number) for number in range(CLIENTS)))
-
-    asyncio.run(main())
-    return answers
-
-
 def _register(server: Server) -> int:
     body = {"name": "Ada", "email": "ada@example.com", "password": "long enough"}
     response = httpx.post(server.base_url + "/users/", json=body, timeout=60)
@@ -122,7 +94,7 @@ def test_serve_with_two_workers_answers_a_concurrent_load_with_2xx_only(
     user = _register(server)
     paths = [f"/users/{user}", "/users/?limit=10", "/posts/?limit=10", f"/users/{user}/posts"]
 
-    answers = _load(server.base_url, paths, seconds=3, stop=threading.Event())
+    answers = concurrent_load(server.base_url, paths, seconds=3, clients=CLIENTS)
 
     assert set(answers) == {"200"}, answers
     assert answers["200"] > 200
@@ -136,7 +108,9 @@ def test_pgbouncer_restarted_under_load_is_503_with_retry_after_then_service_aga
     paths = [f"/users/{user}", "/users/?limit=10"]
     stop = threading.Event()
     answers: Counter[str] = Counter()
-    loader = threading.Thread(target=lambda: answers.update(_load(server.base_url, paths, None, stop)))
+    loader = threading.Thread(
+        target=lambda: answers.update(concurrent_load(server.base_url, paths, stop=stop, clients=CLIENTS))
+    )
     loader.start()
     try:
         bouncer.stop()
@@ -155,5 +129,5 @@ def test_pgbouncer_restarted_under_load_is_503_with_retry_after_then_service_aga
         loader.join(timeout=60)
     assert set(answers) <= {"200", "503 retry-after=5 application/problem+json"}, answers
     assert answers["200"] > 0
-    after = _load(server.base_url, paths, seconds=1, stop=threading.Event())
+    after = concurrent_load(server.base_url, paths, seconds=1, clients=CLIENTS)
     assert set(after) == {"200"}, after
