@@ -12,8 +12,9 @@ else on the primary, with read-your-writes for the caller.
   idle: the last transaction replayed is old, not late) and the time since the last sample of the
   primary's position the replica has replayed.
 - Read-your-writes: after a writing unit of work commits, the primary's `pg_current_wal_insert_lsn()`
-  (past the commit record, even with synchronous_commit off) is kept for the caller — the user of the request's bearer token and its client
-  address (`caller_keys`, set at the HTTP edge) — in a bounded map of this process. That caller's
+  (past the commit record, even with synchronous_commit off) is kept for the caller — the user of the
+  request's bearer token and its client address (`caller_keys`, set at the HTTP edge) — in a bounded
+  map of this process. That caller's
   read-only units of work go to a replica only once a check has seen it replay that position, and to the
   primary until then, for at most APP_REPLICA_MAX_LAG_SECONDS + one check interval (by then every replica
   in use has replayed the write).
