@@ -88,8 +88,8 @@ class Settings(BaseSettings):
     # --- Scale-out on PostgreSQL (issue 19): a transaction-mode pooler, read replicas ---
     # False behind a transaction-mode pooler (PgBouncer): no statement is kept prepared on a connection.
     db_prepared_statements: bool = True
-    # A direct connection for `users-posts migrate` (migrations hold a transaction-level advisory lock and
-    # run DDL: give PostgreSQL itself, not the pooler); unset, APP_DATABASE_URL.
+    # Where `users-posts migrate` connects: PostgreSQL itself when the app goes through a pooler (DDL in
+    # one long transaction should not hold one of the pooler's few server connections); unset, the app's.
     database_migration_url: str | None = None
     # Streaming replicas serving read-only units of work, comma-separated postgresql+asyncpg:// URLs.
     database_replica_urls: str = ""
