@@ -119,7 +119,7 @@ class Cluster:
             primary = await asyncpg.connect(self.primary_url.replace("+asyncpg", ""))
             replica = await asyncpg.connect(self.replica_url.replace("+asyncpg", ""))
             try:
-                target = await primary.fetchval("SELECT pg_current_wal_lsn()")
+                target = await primary.fetchval("SELECT pg_current_wal_insert_lsn()")
                 deadline = time.monotonic() + within_seconds
                 while time.monotonic() < deadline:
                     if await replica.fetchval("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", target):

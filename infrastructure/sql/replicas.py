@@ -14,7 +14,7 @@ else on the primary, with read-your-writes for the caller.
 - Read-your-writes: after a writing unit of work commits, the primary's `pg_current_wal_insert_lsn()`
   (past the commit record, even with synchronous_commit off) is kept for the caller — the user of the
   request's bearer token and its client address (`caller_keys`, set at the HTTP edge) — in a bounded
-  map of this process. That caller's
+  map of this process, and in Redis with APP_REDIS_URL (sql/recent_writes.py). That caller's
   read-only units of work go to a replica only once a check has seen it replay that position, and to the
   primary until then, for at most APP_REPLICA_MAX_LAG_SECONDS + one check interval (by then every replica
   in use has replayed the write).
@@ -26,10 +26,10 @@ import contextlib
 import itertools
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
@@ -41,6 +41,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from infrastructure.settings import Settings
 from infrastructure.sql.engine import AsyncDatabase, ReplicaState, session_options
 from infrastructure.sql.errors import is_unavailable
+from infrastructure.sql.recent_writes import LocalRecentWrites, Lsn, SharedRecentWrites
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,6 @@ logger = logging.getLogger(__name__)
 # request. A hint only: a wrong one can send reads to the primary, never show anyone else's data.
 caller_keys: ContextVar[tuple[str, ...]] = ContextVar("caller_keys", default=())
 
-RECENT_WRITERS_MAX = 10_000
 PRIMARY = "primary"
 
 READS = Counter("db_reads_total", "Read-only units of work, by the database they ran on", ["target"])
@@ -64,8 +64,6 @@ REPLICA_IN_USE = Gauge(
     ["replica"],
     multiprocess_mode="livemin",
 )
-
-Lsn = int
 
 
 def parse_lsn(value: str) -> Lsn:
@@ -94,39 +92,6 @@ class Replica:
     checker: asyncpg.Connection | None = None  # the background check's own connection
 
 
-@dataclass
-class RecentWrites:
-    """Per caller key: the WAL position (None: unknown) a replica must have replayed before serving that
-    caller, and until when it applies. Bounded: past `limit` keys, the oldest is forgotten."""
-
-    limit: int = RECENT_WRITERS_MAX
-    _entries: OrderedDict[str, tuple[Lsn | None, float]] = field(default_factory=OrderedDict)
-
-    def record(self, keys: Sequence[str], lsn: Lsn | None, until: float) -> None:
-        for key in keys:
-            self._entries[key] = (lsn, until)
-            self._entries.move_to_end(key)
-        while len(self._entries) > self.limit:
-            self._entries.popitem(last=False)
-
-    def required(self, keys: Sequence[str], now: float) -> tuple[bool, Lsn | None]:
-        """(whether a write of these keys is pending, the highest position to wait for, or None
-        when a pending write's position is unknown)."""
-        pending, highest = False, 0
-        for key in keys:
-            entry = self._entries.get(key)
-            if entry is None:
-                continue
-            lsn, until = entry
-            if until <= now:
-                del self._entries[key]
-                continue
-            if lsn is None:
-                return True, None
-            pending, highest = True, max(highest, lsn)
-        return pending, highest if pending else None
-
-
 class _RecordingSession(AsyncSession):
     """A writing session that reports each commit (for read-your-writes)."""
 
@@ -149,7 +114,11 @@ class RoutedDatabase:
         self.max_lag = settings.replica_max_lag_seconds
         self.interval = settings.replica_check_interval_seconds
         self.read_your_writes_seconds = self.max_lag + self.interval
-        self.recent_writes = RecentWrites()
+        self.recent_writes = (
+            SharedRecentWrites(settings.redis_url, settings.redis_key_prefix)
+            if settings.redis_url
+            else LocalRecentWrites()
+        )
         self._connect_timeout = settings.db_connect_timeout_seconds
         self._primary_dsn = _dsn(settings.database_url)
         self._primary_checker: asyncpg.Connection | None = None
@@ -172,7 +141,7 @@ class RoutedDatabase:
             return _RecordingSession(
                 self.primary.transactional, lambda: self._remember_write(keys), **session_options()
             )
-        for replica in self._eligible_replicas():
+        for replica in await self._eligible_replicas():
             session = await replica.database.session(writes=False)
             try:
                 await session.connection()  # check out (and pre-ping) now, before any statement
@@ -209,6 +178,8 @@ class RoutedDatabase:
         for replica in self.replicas:
             replica.checker = None
             await replica.database.dispose()
+        if isinstance(self.recent_writes, SharedRecentWrites):
+            await self.recent_writes.close()
         await self.primary.dispose()
 
     def replica_states(self) -> Sequence[ReplicaState]:
@@ -216,11 +187,11 @@ class RoutedDatabase:
 
     # --- routing ---
 
-    def _eligible_replicas(self) -> list[Replica]:
+    async def _eligible_replicas(self) -> list[Replica]:
         in_use = [replica for replica in self.replicas if replica.state == "in_use"]
         if not in_use:
             return []
-        pending, lsn = self.recent_writes.required(caller_keys.get(), time.monotonic())
+        pending, lsn = await self.recent_writes.required(caller_keys.get())
         if pending:
             if lsn is None:
                 return []
@@ -240,7 +211,7 @@ class RoutedDatabase:
                 lsn = parse_lsn(str(position))
         except Exception as error:  # the write is committed: this must not fail the request
             logger.warning("cannot read the primary's WAL position after a commit: %s", error)
-        self.recent_writes.record(keys, lsn, time.monotonic() + self.read_your_writes_seconds)
+        await self.recent_writes.record(keys, lsn, self.read_your_writes_seconds)
 
     def _take_out(self, replica: Replica, state: Literal["lagging", "unreachable"], why: str) -> None:
         if replica.state != state:

@@ -9,7 +9,9 @@ paused (pg_wal_replay_pause()): a row written since is on the primary only. Chec
 
 import asyncio
 import logging
+import os
 import threading
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from dependency_injector import providers
 from fastapi import FastAPI
 
@@ -33,6 +36,10 @@ from tests.load import concurrent_load
 from tests.replicas import Cluster
 from tests.servers import served, server_env
 
+REDIS_URL = os.environ.get("APP_TEST_REDIS_URL")
+needs_redis = pytest.mark.skipif(
+    not REDIS_URL, reason="Redis tests are off: set APP_TEST_REDIS_URL=redis://127.0.0.1:6379/0"
+)
 NO_BACKGROUND_CHECKS = 3600.0  # the background task checks once at start; the tests check when they need
 
 
@@ -153,6 +160,44 @@ async def test_a_stopped_replica_is_skipped_at_once_and_reported(replicated: Clu
 
         replicated.start("replica")
         await _poll(database, lambda states: states[0].state == "in_use")
+
+
+@needs_redis
+async def test_with_redis_another_process_waits_for_the_callers_write_too(replicated: Cluster) -> None:
+    assert REDIS_URL
+    shared = {"redis_url": REDIS_URL, "redis_key_prefix": f"test-{uuid.uuid4().hex}"}
+    async with (
+        started(routed(replicated, **shared)) as one,
+        started(routed(replicated, **shared)) as two,
+        started(routed(replicated)) as alone,  # a process without Redis
+    ):
+        replicated.pause_replay()
+        reset = caller_keys.set(("user:1",))
+        try:
+            user_id = await _add_user(one)
+            assert await _user_seen(two, user_id)  # the other process knows of the write: primary
+            assert not await _user_seen(alone, user_id)  # without Redis it cannot: the replica
+        finally:
+            caller_keys.reset(reset)
+    client = aioredis.from_url(REDIS_URL)
+    keys = [key async for key in client.scan_iter(match=f"{shared['redis_key_prefix']}*")]
+    assert keys  # the write was shared (and is cleaned up here)
+    await client.delete(*keys)
+    await client.aclose()
+
+
+async def test_redis_out_of_reach_leaves_each_process_with_its_own_writes(
+    replicated: Cluster, unused_tcp_port: int
+) -> None:
+    async with started(routed(replicated, redis_url=f"redis://127.0.0.1:{unused_tcp_port}/0")) as database:
+        replicated.pause_replay()
+        reset = caller_keys.set(("user:1",))
+        try:
+            user_id = await _add_user(database)  # the write is known here, if not in Redis
+            assert await _user_seen(database, user_id)
+        finally:
+            caller_keys.reset(reset)
+        assert not await _user_seen(database, user_id)
 
 
 async def _poll(

@@ -12,7 +12,8 @@ from infrastructure.clock import SystemClock
 from infrastructure.security import JwtTokenService
 from infrastructure.settings import Settings
 from infrastructure.sql.engine import AsyncDatabase, make_database
-from infrastructure.sql.replicas import RecentWrites, RoutedDatabase, parse_lsn
+from infrastructure.sql.recent_writes import RecentWrites
+from infrastructure.sql.replicas import RoutedDatabase, parse_lsn
 
 PRIMARY = "postgresql+asyncpg://app:secret@primary.invalid:5432/app"
 
