@@ -38,7 +38,7 @@ async def live() -> Health:
     name="ready",
     summary="Readiness",
     responses=problem_responses(503, instance="/health/ready"),
-    response_model_exclude_none=True,
+    response_model_exclude_unset=True,  # no `replicas` without replicas
 )
 async def ready(request: Request) -> Readiness:
     """The (primary) database answers; 503 problem when it does not. Replicas are reported, not
@@ -52,4 +52,4 @@ async def ready(request: Request) -> Readiness:
         ReplicaHealth(name=replica.name, state=replica.state, lag_seconds=replica.lag_seconds)
         for replica in database.replica_states()
     ]
-    return Readiness(replicas=replicas or None)
+    return Readiness(status="ok", replicas=replicas) if replicas else Readiness(status="ok")

@@ -332,7 +332,8 @@ async def test_an_unreachable_replica_at_start_up_leaves_the_app_serving_from_th
             assert (await client.get("/users/")).status_code == 200
             ready = await client.get("/health/ready")
             assert ready.status_code == 200
-            assert ready.json()["replicas"][0]["state"] == "unreachable"
+            name = f"127.0.0.1:{unused_tcp_port}/app"
+            assert ready.json()["replicas"] == [{"name": name, "state": "unreachable", "lag_seconds": None}]
     assert any("unreachable" in record.getMessage() for record in caplog.records)
 
 
