@@ -16,11 +16,13 @@ def concurrent_load(
     *,
     seconds: float | None = None,
     stop: threading.Event | None = None,
+    requests: int | None = None,
     clients: int = CLIENTS,
 ) -> Counter[str]:
-    """`clients` concurrent clients cycling over `paths` for `seconds` or until `stop` is set: the count
-    of each answer, as "200", "503 retry-after=5 application/problem+json", or a transport error's name."""
-    assert seconds is not None or stop is not None
+    """`clients` concurrent clients cycling over `paths` for `seconds`, until `stop` is set, or for
+    `requests` each: the count of each answer, as "200", "503 retry-after=5 application/problem+json",
+    or a transport error's name."""
+    assert seconds is not None or stop is not None or requests is not None
     answers: Counter[str] = Counter()
     deadline = time.monotonic() + seconds if seconds is not None else None
 
@@ -30,7 +32,7 @@ def concurrent_load(
     async def client(number: int) -> None:
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             turn = number
-            while going():
+            while going() and (requests is None or turn - number < requests):
                 turn += 1
                 try:
                     response = await http.get(paths[turn % len(paths)])
