@@ -154,6 +154,8 @@ def streaming_cluster() -> Iterator[Cluster]:
             *("-h", "127.0.0.1", "-p", str(cluster.primary_port), "-U", "postgres"),
             *("-D", str(directory / "replica"), "-R", "-X", "stream", "-c", "fast", "--no-sync"),
         )
+        with (directory / "replica" / "postgresql.conf").open("a") as conf:
+            conf.write("max_standby_streaming_delay = 0\n")  # replay cancels what conflicts at once
         cluster.start("replica")
         started.append("replica")
         yield cluster

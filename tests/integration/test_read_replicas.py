@@ -18,18 +18,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
 from dependency_injector import providers
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from api.app import create_app
+from application.errors import StorageUnavailable
 from infrastructure.container import Container
 from infrastructure.settings import Settings
 from infrastructure.sql.engine import make_database
 from infrastructure.sql.replicas import RoutedDatabase, caller_keys
-from infrastructure.sql.unit_of_work import SqlUnitOfWork
+from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
+from tests.databases import postgres_execute
 from tests.factories import PostCreatePayload, UserCreatePayload, UserFactory, id_of
 from tests.fakes import FakeHasher
 from tests.load import concurrent_load
@@ -89,6 +93,38 @@ async def test_read_only_units_of_work_read_the_replica_and_writing_ones_the_pri
 
         assert not await _user_seen(database, user_id)  # the replica, paused before the write
         assert await _user_seen(database, user_id, writes=True)  # reads inside a writing unit of work
+
+
+async def test_a_replica_read_cancelled_by_a_conflict_with_replay_is_unavailable_not_an_error(
+    replicated: Cluster,
+) -> None:
+    """The replica cancels a query that holds what the replay of the primary's TRUNCATE must lock
+    (max_standby_streaming_delay = 0 here): the unit of work reports StorageUnavailable (a 503)."""
+    async with started(routed(replicated)) as database:
+        await _add_user(database)
+        replicated.wait_for_replay()
+        with pytest.raises(StorageUnavailable):
+            async with read_only_unit_of_work(database) as uow:
+                query = asyncio.create_task(uow.session.exec(text(SLOW_READ)))  # type: ignore[call-overload]
+                await _until_running_on_the_replica(replicated, SLOW_READ)
+                postgres_execute(replicated.primary_url, 'TRUNCATE "user" CASCADE')
+                await query
+
+
+SLOW_READ = 'SELECT count(*) FROM "user", pg_sleep(10)'
+
+
+async def _until_running_on_the_replica(cluster: Cluster, sql: str) -> None:
+    connection = await asyncpg.connect(cluster.replica_url.replace("+asyncpg", ""))
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                running = "SELECT count(*) FROM pg_stat_activity WHERE query = $1 AND state = 'active'"
+                if await connection.fetchval(running, sql):
+                    return
+                await asyncio.sleep(0.02)  # polling for the query to start
+    finally:
+        await connection.close()
 
 
 async def test_a_caller_reads_their_write_from_the_primary_until_a_replica_has_replayed_it(
