@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 
 from api.middleware.body_limit import BodySizeLimit
 from api.middleware.host_guard import HostGuard
+from api.middleware.read_your_writes import ReadYourWritesCaller
 from api.middleware.security_headers import SecurityHeaders
 from api.observability.logs import configure_logging
 from api.observability.metrics_endpoint import metrics_endpoint
@@ -21,6 +22,7 @@ from api.routers import auth, health, me, posts, users
 from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
 from infrastructure.sql.pool_metrics import watch_pool
+from infrastructure.sql.replicas import caller_keys
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ def _lifespan(
         observing.metrics = settings.metrics_enabled
         if settings.metrics_enabled:
             watch_pool(database.sync_engine)
+        await database.start()  # the replicas' background checks, when there are replicas
         with collector_tuned_for_serving():  # last: freezes what start-up made, in every worker
             yield
         await container.database().dispose()
@@ -74,6 +77,11 @@ def _add_middleware(app: FastAPI, container: Container, observing: Observing) ->
     """Innermost first: the last added runs first."""
     app.add_middleware(BodySizeLimit)
     app.add_middleware(HostGuard, allowed_hosts=lambda: container.settings().allowed_host_list)
+    app.add_middleware(
+        ReadYourWritesCaller,
+        enabled=lambda: bool(container.settings().replica_url_list),
+        caller_keys=caller_keys,
+    )
     app.add_middleware(SecurityHeaders)
     install_observability(app, observing)
 

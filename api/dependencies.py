@@ -5,7 +5,7 @@ The container is the one registry: `UseCase[RegisterUser]` resolves the use case
 fail there). Async on purpose: a sync dependency (such as dependency-injector's Provide marker) is run
 in the threadpool on every request."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 from dependency_injector import providers
@@ -17,6 +17,7 @@ from api.paths import TOKEN_PATH
 from application.auth import CurrentUser
 from domain.users import User
 from infrastructure.container import Container
+from infrastructure.sql.engine import ReplicaState
 
 T = TypeVar("T")
 
@@ -68,12 +69,18 @@ _database = provide(Container.database)
 _settings = provide(Container.settings)
 
 
-async def _readiness_probe(request: Request) -> Callable[[], Awaitable[None]]:
-    return (await _database(request)).ping
+async def _readiness_probe(request: Request) -> Callable[[], Awaitable[Sequence[ReplicaState]]]:
+    database = await _database(request)
+
+    async def probe() -> Sequence[ReplicaState]:
+        await database.ping()
+        return database.replica_states()
+
+    return probe
 
 
-ReadinessProbe = Annotated[Callable[[], Awaitable[None]], Depends(_readiness_probe)]
-"""Raises when the service's storage cannot be used."""
+ReadinessProbe = Annotated[Callable[[], Awaitable[Sequence[ReplicaState]]], Depends(_readiness_probe)]
+"""Raises when the service's (primary) storage cannot be used; else the read replicas as last checked."""
 
 
 async def _public_url(request: Request) -> str:

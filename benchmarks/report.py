@@ -11,6 +11,8 @@ from typing import Any
 
 from pwdlib import PasswordHash
 
+from benchmarks import scale_out
+
 # Goals for OUR app: throughput as a multiple of the baseline's, per database and endpoint (issue 20).
 TARGETS: dict[str, Any] = {
     "sqlite": {"get_user": 3.0, "list_users": 5.0, "user_posts": 3.0},
@@ -329,6 +331,9 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         if "workers" in result:
             lines += ["", f"### {title}: `GET /users/{{id}}` with `users-posts serve --workers N`", ""]
             lines += _workers_rows(result["workers"], _target(results, "workers_min_scaling"))
+        if "scale_out" in result:
+            lines += ["", f"### {title}: PgBouncer and read replicas (issue 19)", ""]
+            lines += scale_out.rows(result["scale_out"])
         lines += ["", f"### {title}: `GET /users/{{id}}` of ours, logging and metrics on vs off", ""]
         lines += _observability_rows(
             result.get("observability"), results["targets"]["observability_max_cost"]

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from benchmarks import abuse, report, seed
+from benchmarks import abuse, report, scale_out, seed
 from benchmarks.load import HERE, ROOT, Registrations, WrkRun, serve, uvicorn_options, wrk, wrk_available
 
 APPS = {
@@ -335,6 +335,7 @@ def bench_postgres(admin_url: str, settings: Settings) -> dict[str, Any]:
         result["server_version"] = seed.postgres_version(url)
         if "ours" in settings.apps:
             result["workers"] = bench_workers(urls["ours"], settings)
+            result["scale_out"] = scale_out.bench(url, lambda bases, path: measure(bases, path, settings))
             result["abuse"] = bench_abuse("postgresql", lambda _name: urls["ours"], settings)
         return result
     finally:

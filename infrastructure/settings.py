@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     # Password hashing: at most hash_concurrency at once, hash_queue more waiting, 503 beyond.
     hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     hash_queue: int = Field(default=DEFAULT_HASH_QUEUE, ge=0)
+    # --- Scale-out on PostgreSQL (issue 19): a transaction-mode pooler, read replicas ---
+    # False behind a transaction-mode pooler (PgBouncer): no statement is kept prepared on a connection.
+    db_prepared_statements: bool = True
+    # Where `users-posts migrate` connects: PostgreSQL itself when the app goes through a pooler (DDL in
+    # one long transaction should not hold one of the pooler's few server connections); unset, the app's.
+    database_migration_url: str | None = None
+    # Streaming replicas serving read-only units of work, comma-separated postgresql+asyncpg:// URLs.
+    database_replica_urls: str = ""
+    replica_max_lag_seconds: float = Field(default=10.0, gt=0)
+    replica_check_interval_seconds: float = Field(default=1.0, gt=0)
     # Absolute base of the `Link` headers (e.g. https://api.example.com); relative links when unset.
     public_url: str | None = None
     # Host header values served, comma-separated ("*": any; refused in production).
@@ -118,12 +128,34 @@ class Settings(BaseSettings):
     def allowed_host_list(self) -> list[str]:
         return [host.strip() for host in self.allowed_hosts.split(",") if host.strip()]
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_migration_url")
     @classmethod
-    def _url_names_the_driver_that_runs(cls, database_url: str) -> str:
-        if problem := database_url_problem(database_url):
+    def _url_names_the_driver_that_runs(cls, database_url: str | None) -> str | None:
+        if database_url and (problem := database_url_problem(database_url)):
             raise ValueError(problem)
         return database_url
+
+    @property
+    def replica_url_list(self) -> list[str]:
+        return [url.strip() for url in self.database_replica_urls.split(",") if url.strip()]
+
+    @property
+    def migration_url(self) -> str:
+        """Where migrations run: APP_DATABASE_MIGRATION_URL, else APP_DATABASE_URL."""
+        return self.database_migration_url or self.database_url
+
+    @model_validator(mode="after")
+    def _replicas_of_postgres(self) -> Self:
+        for url in self.replica_url_list:
+            try:
+                parsed = make_url(url)
+            except ArgumentError:
+                raise ValueError(f"APP_DATABASE_REPLICA_URLS: {url!r} is not a database URL") from None
+            if parsed.drivername != "postgresql+asyncpg":
+                raise ValueError(f"APP_DATABASE_REPLICA_URLS: use {POSTGRES_URL_EXAMPLE} URLs")
+        if self.replica_url_list and not self.database_url.startswith("postgresql+asyncpg://"):
+            raise ValueError("APP_DATABASE_REPLICA_URLS needs a PostgreSQL APP_DATABASE_URL")
+        return self
 
     @model_validator(mode="after")
     def _production_is_safe(self) -> Self:

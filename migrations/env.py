@@ -1,4 +1,5 @@
-"""Alembic environment: the URL comes from the application's settings (APP_DATABASE_URL) unless a
+"""Alembic environment: the URL comes from the application's settings (APP_DATABASE_MIGRATION_URL, a
+direct connection to PostgreSQL when the app goes through a pooler; else APP_DATABASE_URL) unless a
 caller passes one in `config.attributes["database_url"]`; the target is the tables' metadata.
 
 A database that cannot be used (malformed URL, unknown or missing driver, unreachable server, unknown
@@ -17,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from infrastructure.settings import InvalidSettings, database_url_problem, load_settings
+from infrastructure.sql.engine import NO_PREPARED_STATEMENTS
 from infrastructure.sql.tables import metadata
 from infrastructure.sql.urls import shown_url
 
@@ -30,7 +32,7 @@ try:
     settings = load_settings()
 except InvalidSettings as error:
     raise SystemExit(f"error: {error}") from None
-database_url: str = config.attributes.get("database_url") or settings.database_url
+database_url: str = config.attributes.get("database_url") or settings.migration_url
 
 
 def _cannot_migrate(error: BaseException, hint: str = "") -> NoReturn:
@@ -76,6 +78,8 @@ def _engine() -> Engine | AsyncEngine:
         connect_args = (
             {"timeout": settings.db_connect_timeout_seconds} if url.get_driver_name() == "asyncpg" else {}
         )
+        if connect_args and not settings.db_prepared_statements:  # migrating through the pooler too
+            connect_args |= NO_PREPARED_STATEMENTS
         return create_async_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
     except (ArgumentError, ImportError, InvalidRequestError) as error:  # malformed, unknown, no driver
         _cannot_migrate(error, f"APP_DATABASE_URL should look like {SUPPORTED_URLS}")

@@ -20,6 +20,8 @@ from tests.databases import (
     sqlite_url,
 )
 from tests.fakes import FakeHasher, FixedClock
+from tests.pgbouncer import PGBOUNCER, SKIP_PGBOUNCER, PgBouncer, pgbouncer_in_front_of
+from tests.replicas import SERVER_BIN, SKIP_SERVER_BINARIES, Cluster, streaming_cluster
 
 
 @pytest.fixture
@@ -73,6 +75,40 @@ def postgres_database_url(migrated_postgres: str) -> str:
     tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     postgres_execute(migrated_postgres, f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     return migrated_postgres
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(migrated_postgres: str) -> Iterator[PgBouncer]:
+    """A real PgBouncer (deploy/pgbouncer.ini, transaction mode, 2 server connections) in front of the
+    test server, for the whole run."""
+    if PGBOUNCER is None:
+        pytest.skip(SKIP_PGBOUNCER)
+    with pgbouncer_in_front_of(migrated_postgres) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture
+def pgbouncer_database_url(pgbouncer: PgBouncer, postgres_database_url: str) -> str:
+    """The run's PostgreSQL database, emptied for this test, through PgBouncer."""
+    return pgbouncer.url(postgres_database_url)
+
+
+@pytest.fixture(scope="session")
+def replication() -> Iterator[Cluster]:
+    """A throwaway primary and its streaming replica (pg_basebackup -R), migrated, for the whole run."""
+    if SERVER_BIN is None:
+        pytest.skip(SKIP_SERVER_BINARIES)
+    with streaming_cluster() as cluster:
+        migrate(cluster.primary_url)
+        yield cluster
+
+
+@pytest.fixture
+def replicated(replication: Cluster) -> Cluster:
+    """The replication pair with both servers running, replay on, and empty tables on both."""
+    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    replication.reset(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    return replication
 
 
 @pytest.fixture(params=SQL_KINDS)

@@ -10,7 +10,8 @@ that `is_unavailable` recognises, as an unreachable database does."""
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar, overload
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import (
@@ -78,6 +79,15 @@ class InlineSession:
 UnitSession = AsyncSession | InlineSession
 
 
+@dataclass(frozen=True, slots=True)
+class ReplicaState:
+    """A replica as the last background check saw it; `lag_seconds` None until it was reached."""
+
+    name: str  # host:port/database, no credentials
+    state: Literal["in_use", "lagging", "unreachable", "unchecked"]
+    lag_seconds: float | None
+
+
 class Database(Protocol):
     sync_engine: Engine  # for SQLAlchemy event listeners and pool statistics
 
@@ -91,32 +101,61 @@ class Database(Protocol):
         ...
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and stop what `start` started)."""
+        ...
+
+    async def start(self) -> None:
+        """Start what runs in the background while the app serves (the replica checks), if anything."""
+        ...
+
+    def replica_states(self) -> Sequence[ReplicaState]:
+        """What the background checks last found of each replica; empty without replicas."""
         ...
 
 
 def make_database(settings: Settings) -> Database:
     """Build the database access; no connection is opened until first use. The settings have checked
-    that the URL names the driver that runs (`sqlite:///…` or `postgresql+asyncpg://…`)."""
+    that the URL names the driver that runs (`sqlite:///…` or `postgresql+asyncpg://…`). With
+    APP_DATABASE_REPLICA_URLS, read-only units of work are routed to the replicas (sql/replicas.py)."""
     url = make_url(settings.database_url)
     database: Database
     if url.get_backend_name() == "sqlite":
         database = InlineSqliteDatabase(url, settings.db_pool_timeout_seconds)
     else:
-        database = AsyncDatabase(
-            create_async_engine(
-                url,
-                isolation_level="AUTOCOMMIT",  # what a connection is when no writing session holds it
-                pool_size=settings.db_pool_size,
-                max_overflow=settings.db_max_overflow,
-                pool_timeout=settings.db_pool_timeout_seconds,
-                pool_pre_ping=settings.db_pool_pre_ping,
-                pool_recycle=settings.db_pool_recycle_seconds,
-                connect_args={"timeout": settings.db_connect_timeout_seconds},
-            )
-        )
+        database = AsyncDatabase(postgres_engine(url, settings))
+        if settings.replica_url_list:
+            from infrastructure.sql.replicas import replica_set  # only deployments with replicas
+
+            replicas = [AsyncDatabase(postgres_engine(u, settings)) for u in settings.replica_url_list]
+            for replica in replicas:
+                event.listen(replica.sync_engine, "handle_error", _failing_to_connect_is_a_disconnect)
+            database = replica_set(database, replicas, settings)
     event.listen(database.sync_engine, "handle_error", _failing_to_connect_is_a_disconnect)
     return database
+
+
+# asyncpg's statement cache and SQLAlchemy's prepared-statement cache both off: with asyncpg >= 0.31 every
+# statement is then prepared unnamed and used at once, so nothing is left on a server connection that a
+# transaction-mode pooler may hand to another client before the next statement.
+NO_PREPARED_STATEMENTS: dict[str, Any] = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+
+
+def postgres_engine(url: URL | str, settings: Settings) -> AsyncEngine:
+    """An asyncpg engine with the pool settings, in autocommit mode when no writing session holds a
+    connection."""
+    connect_args: dict[str, Any] = {"timeout": settings.db_connect_timeout_seconds}
+    if not settings.db_prepared_statements:
+        connect_args |= NO_PREPARED_STATEMENTS
+    return create_async_engine(
+        url,
+        isolation_level="AUTOCOMMIT",  # what a connection is when no writing session holds it
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=settings.db_pool_pre_ping,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        connect_args=connect_args,
+    )
 
 
 def _failing_to_connect_is_a_disconnect(context: ExceptionContext) -> None:
@@ -128,7 +167,7 @@ def _failing_to_connect_is_a_disconnect(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
-def _session_options() -> dict[str, Any]:
+def session_options() -> dict[str, Any]:
     # Repositories flush when they need ids and map rows to entities inside the session: nothing is
     # read from a table object after commit, so expiring them would only cost.
     return {"autoflush": False, "expire_on_commit": False}
@@ -142,14 +181,14 @@ class AsyncDatabase:
         self.sync_engine = engine.sync_engine
         # The same pool; a connection checked out through this one runs its statements in a transaction
         # (asyncpg sends BEGIN before the first one, whatever its kind), until commit or rollback.
-        self._transactional = engine.execution_options(isolation_level="READ COMMITTED")
+        self.transactional = engine.execution_options(isolation_level="READ COMMITTED")
 
     async def session(self, *, writes: bool) -> AsyncSession:
         # A read-only session skips the BEGIN and ROLLBACK round trips; so does the pool's pre-ping of
         # every checkout, which asyncpg would otherwise wrap in a transaction of its own.
         if writes:
-            return AsyncSession(self._transactional, **_session_options())
-        return ReadOnlySession(self.engine, **_session_options())  # retried once on a dropped connection
+            return AsyncSession(self.transactional, **session_options())
+        return ReadOnlySession(self.engine, **session_options())  # retried once on a dropped connection
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -157,6 +196,12 @@ class AsyncDatabase:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def start(self) -> None:
+        return None
+
+    def replica_states(self) -> Sequence[ReplicaState]:
+        return ()
 
 
 class InlineSqliteDatabase:
@@ -201,7 +246,7 @@ class InlineSqliteDatabase:
     async def session(self, *, writes: bool) -> InlineSession:
         await self._take_turn()
         try:
-            session = Session(self._held_connection(), **_session_options())
+            session = Session(self._held_connection(), **session_options())
         except BaseException:
             self._turn.release()
             raise
@@ -237,3 +282,9 @@ class InlineSqliteDatabase:
             self._connection.close()
             self._connection = None
         self.engine.dispose()
+
+    async def start(self) -> None:
+        return None
+
+    def replica_states(self) -> Sequence[ReplicaState]:
+        return ()

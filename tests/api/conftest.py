@@ -24,6 +24,9 @@ class AnsweringDatabase:
     async def dispose(self) -> None:
         return None
 
+    def replica_states(self) -> list[object]:
+        return []
+
 
 @pytest.fixture
 def container(store: MemoryStore, clock: FixedClock) -> Container:

@@ -159,3 +159,14 @@ def test_serve_refuses_several_workers_on_sqlite(run, sqlite_database: str) -> N
     assert len(output.strip().splitlines()) == 1
     assert "PostgreSQL" in output
     assert MULTIPROC_DIR not in os.environ
+
+
+def test_migrations_run_on_the_migration_url_when_one_is_given(run, tmp_path: Path) -> None:
+    path = tmp_path / "direct.db"
+    code, output = run(
+        "migrate",
+        APP_DATABASE_URL="postgresql+asyncpg://app:secret@pooler.invalid:6432/app",  # never reached
+        APP_DATABASE_MIGRATION_URL=f"sqlite:///{path}",
+    )
+    assert code == 0, output
+    assert {"user", "post"} <= {name for (name,) in rows(path, "SELECT name FROM sqlite_master")}
