@@ -126,7 +126,11 @@ def make_database(settings: Settings) -> Database:
         if settings.replica_url_list:
             from infrastructure.sql.replicas import replica_set  # only deployments with replicas
 
-            replicas = [AsyncDatabase(postgres_engine(u, settings)) for u in settings.replica_url_list]
+            # Replicas keep the pre-ping: a stopped replica is then found when a unit of work checks out its
+            # connection, and that read goes to the primary instead of failing.
+            replicas = [
+                AsyncDatabase(postgres_engine(u, settings, pre_ping=True)) for u in settings.replica_url_list
+            ]
             for replica in replicas:
                 event.listen(replica.sync_engine, "handle_error", _failing_to_connect_is_a_disconnect)
             database = replica_set(database, replicas, settings)
@@ -140,9 +144,9 @@ def make_database(settings: Settings) -> Database:
 NO_PREPARED_STATEMENTS: dict[str, Any] = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
 
 
-def postgres_engine(url: URL | str, settings: Settings) -> AsyncEngine:
+def postgres_engine(url: URL | str, settings: Settings, *, pre_ping: bool | None = None) -> AsyncEngine:
     """An asyncpg engine with the pool settings, in autocommit mode when no writing session holds a
-    connection."""
+    connection. `pre_ping` overrides APP_DB_POOL_PRE_PING."""
     connect_args: dict[str, Any] = {"timeout": settings.db_connect_timeout_seconds}
     if not settings.db_prepared_statements:
         connect_args |= NO_PREPARED_STATEMENTS
@@ -152,7 +156,7 @@ def postgres_engine(url: URL | str, settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=settings.db_pool_pre_ping,
+        pool_pre_ping=settings.db_pool_pre_ping if pre_ping is None else pre_ping,
         pool_recycle=settings.db_pool_recycle_seconds,
         connect_args=connect_args,
     )
