@@ -14,7 +14,9 @@ from fastapi.security import OAuth2PasswordBearer
 from api.observability import set_user_id
 from application.auth import Authenticate, SignOutEverywhere
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
+from application.recovery import RequestPasswordReset, ResetPassword
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
+from application.verification import SendVerificationEmail, VerifyEmail
 from domain.users import User
 from infrastructure.container import Container
 
@@ -50,6 +52,12 @@ ListPostsDep = Annotated[ListPosts, Depends(provide(Container.list_posts))]
 ListUserPostsDep = Annotated[ListUserPosts, Depends(provide(Container.list_user_posts))]
 UpdatePostDep = Annotated[UpdatePost, Depends(provide(Container.update_post))]
 DeletePostDep = Annotated[DeletePost, Depends(provide(Container.delete_post))]
+RequestPasswordResetDep = Annotated[RequestPasswordReset, Depends(provide(Container.request_password_reset))]
+ResetPasswordDep = Annotated[ResetPassword, Depends(provide(Container.reset_password))]
+VerifyEmailDep = Annotated[VerifyEmail, Depends(provide(Container.verify_email))]
+SendVerificationEmailDep = Annotated[
+    SendVerificationEmail, Depends(provide(Container.send_verification_email))
+]
 
 _resolve_current_user = provide(Container.current_user)
 

@@ -10,7 +10,9 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from api.problems import MAX_REPORTED_ERRORS, PROBLEM_TYPE, problem
-from application.errors import Overloaded, RateLimited, StorageUnavailable, TryLater
+from application.errors import MailUnavailable, Overloaded, RateLimited, StorageUnavailable, TryLater
+from application.one_time_tokens import InvalidToken
+from application.posts import EmailNotVerified
 from domain.errors import (
     AlreadyExists,
     DomainError,
@@ -24,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 # Most specific first: the first class an error is an instance of decides its status.
 DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
+    (InvalidToken, 400, "invalid-token"),
+    (EmailNotVerified, 403, "email-not-verified"),
+    (MailUnavailable, 503, "mail-unavailable"),
     (ValidationError, 422, "validation-error"),
     (NotFound, 404, "not-found"),
     (AlreadyExists, 409, "already-exists"),

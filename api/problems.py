@@ -81,15 +81,15 @@ class ValidationProblem(Problem):
 BODY_PROBLEMS = (400, 413, 422)
 
 _DESCRIPTIONS = {
-    400: "The body cannot be parsed",
+    400: "The body cannot be parsed (or, where a token is sent, the token is not valid)",
     401: "No valid bearer token (missing, malformed, expired or revoked)",
-    403: "Not allowed: not the author, or a wrong `current_password`",
+    403: "Not allowed: not the author, a wrong `current_password`, or an unverified email",
     404: "Not found",
     409: "Conflict with the current state: the email is taken",
     413: "The request body is too large",
     422: "The request is not valid; `errors` says where",
     429: "Too many requests; retry after `Retry-After` seconds",
-    503: "Temporarily unavailable (database unreachable or password hashing saturated); "
+    503: "Temporarily unavailable (database unreachable, password hashing saturated, or mail off); "
     "retry after `Retry-After` seconds",
 }
 _SLUGS = {

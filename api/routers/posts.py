@@ -32,11 +32,20 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
     name="create",
     summary="Write a post",
     responses=response_example(201, PostRead)
-    | problem_responses(401, 429, *BODY_PROBLEMS, 503, instance="/posts/"),
+    | problem_responses(
+        401,
+        403,
+        429,
+        *BODY_PROBLEMS,
+        503,
+        details={403: "Verify your email address before writing posts"},
+        instance="/posts/",
+    ),
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(body: PostCreate, user: CurrentUser, create: CreatePostDep) -> JSONBytes:
-    """Write a post as the caller; each user may write a limited number per minute (429 beyond)."""
+    """Write a post as the caller; each user may write a limited number per minute (429 beyond). With
+    APP_REQUIRE_VERIFIED_EMAIL, only a caller whose email is verified may (403 otherwise)."""
     post = await create(caller_id(user), body.title, body.content)
     return JSONBytes(post_json(post), status_code=201)
 

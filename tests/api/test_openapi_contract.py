@@ -31,8 +31,22 @@ OPERATIONS = {
     ("delete", "/posts/{post_id}"): "posts-delete",
     ("get", "/health/live"): "health-live",
     ("get", "/health/ready"): "health-ready",
+    ("post", "/auth/password-reset"): "auth-password-reset",
+    ("post", "/auth/password-reset/confirm"): "auth-password-reset-confirm",
+    ("post", "/auth/verify-email"): "auth-verify-email",
+    ("post", "/users/me/verification-email"): "me-verification-email",
 }
-THROTTLED = {"users-create", "auth-token", "posts-create", "me-update", "me-delete"}
+THROTTLED = {
+    "users-create",
+    "auth-token",
+    "posts-create",
+    "me-update",
+    "me-delete",
+    "auth-password-reset",
+    "auth-password-reset-confirm",
+    "auth-verify-email",
+    "me-verification-email",
+}
 
 
 @pytest.fixture

@@ -124,7 +124,9 @@ def test_production_refuses_to_answer_any_host() -> None:
 
 
 def test_production_accepts_a_strong_secret_and_development_makes_a_random_one() -> None:
-    settings = Settings(env="production", jwt_secret=STRONG_SECRET, allowed_hosts="a.example, b.example")
+    settings = Settings(
+        env="production", jwt_secret=STRONG_SECRET, allowed_hosts="a.example, b.example", mail_backend="off"
+    )
     assert settings.allowed_host_list == ["a.example", "b.example"]
     first, second = Settings(env="development"), Settings(env="development")
     assert len(first.jwt_secret) >= 32
