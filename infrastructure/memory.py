@@ -32,6 +32,9 @@ class MemoryStore:
     tokens: dict[str, OneTimeToken] = field(default_factory=dict)
     outbox: dict[int, "OutboxRecord"] = field(default_factory=dict)
     mail_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # Tokens an open unit of work has consumed: what a row lock does in SQL, so of two units of work
+    # redeeming one token, one gets it.
+    consumed_tokens: set[str] = field(default_factory=set)
 
 
 def _page(items: dict[int, T], page: PageRequest, keep: Callable[[T], bool] = lambda _: True) -> Page[T]:
@@ -171,6 +174,8 @@ class InMemoryUnitOfWork:
         self._begin()
 
     def _begin(self) -> None:
+        self.store.consumed_tokens -= getattr(self, "consumed_tokens", set())
+        self.consumed_tokens: set[str] = set()
         self._user_snapshot = dict(self.store.users)
         self._post_snapshot = dict(self.store.posts)
         self.staged_users = dict(self._user_snapshot)
@@ -205,9 +210,13 @@ class InMemoryOneTimeTokenStore:
         return token if token is not None and token.purpose is purpose and token.expires_at > now else None
 
     async def consume(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
+        if token_hash in self._uow.store.consumed_tokens:
+            return None  # another open unit of work has it
         token = await self.find(token_hash, purpose, now)
         if token is not None:
             del self._uow.staged_tokens[token_hash]
+            self._uow.store.consumed_tokens.add(token_hash)
+            self._uow.consumed_tokens.add(token_hash)
         return token
 
     async def revoke(self, user_id: int, purpose: TokenPurpose) -> None:
