@@ -31,3 +31,10 @@ def make_mailer(settings: Settings) -> Mailer:
 def sender_domain(mail_from: str) -> str:
     """The domain of APP_MAIL_FROM's address: the right-hand side of every Message-ID."""
     return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+
+
+async def check_smtp(settings: Settings) -> str:
+    """Connect to the configured SMTP server, greet it and quit; `host:port` when it answers."""
+    smtp = smtp_settings(settings)
+    await SmtpMailer(smtp).check()
+    return f"{smtp.host}:{smtp.port}"
