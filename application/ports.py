@@ -271,6 +271,11 @@ class Outbox(Protocol):
 
     async def add(self, mail: OutgoingMail, now: datetime) -> None: ...
 
+    async def add_decoy(self, now: datetime) -> None:
+        """The database work of `add` (a write the commit must make durable) with nothing left to
+        send: for answers whose time must not tell whether a message was written."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class MailMessage:

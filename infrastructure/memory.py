@@ -253,6 +253,9 @@ class InMemoryOutbox:
         record = OutboxRecord(mail_id, new_mail_key(), mail, MailStatus.PENDING, 0, now, now)
         self._uow.staged_outbox[mail_id] = record
 
+    async def add_decoy(self, now: datetime) -> None:
+        return None  # nothing to time in memory
+
     async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[QueuedMail]:
         staged = self._uow.staged_outbox
         due = sorted(

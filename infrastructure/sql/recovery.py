@@ -105,6 +105,21 @@ class SqlOutbox:
         await self._session.exec(insert(MailOutboxRow).values(values))
         self.added = True
 
+    async def add_decoy(self, now: datetime) -> None:
+        key = new_mail_key()
+        values = {
+            "key": key,
+            "recipient": "",
+            "subject": "",
+            "body": "",
+            "status": MailStatus.FAILED.value,  # never claimed, even if the delete below were lost
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        await self._session.exec(insert(MailOutboxRow).values(values))
+        await self._session.exec(delete(MailOutboxRow).where(col(MailOutboxRow.key) == key))
+
     async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[QueuedMail]:
         due = (
             select(col(MailOutboxRow.id))

@@ -215,3 +215,10 @@ class SlowMailer(InMemoryMailer):
     async def send(self, message: MailMessage) -> None:
         await asyncio.sleep(0)
         await super().send(message)
+
+
+async def test_a_decoy_leaves_nothing_to_claim(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.outbox.add_decoy(NOW)
+        await uow.commit()
+    assert await claim(uow_factory, NOW + timedelta(days=1)) == []

@@ -2,6 +2,7 @@
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -264,3 +265,28 @@ async def test_with_mail_off_a_request_is_refused_for_every_address(
             await request_reset(email)
     assert store.tokens == {}
     assert outbox(store) == []
+
+
+async def test_a_missing_account_costs_a_durable_write_as_an_existing_one_does(
+    request_reset, monkeypatch: pytest.MonkeyPatch, ada: User
+) -> None:
+    """Timing must not tell them apart: on PostgreSQL most of the request is the commit's flush to
+    disk, so the missing-account path writes (and removes) a decoy outbox row."""
+    from infrastructure.memory import InMemoryOutbox
+
+    calls: list[str] = []
+    add, decoy = InMemoryOutbox.add, InMemoryOutbox.add_decoy
+
+    async def counting_add(self: InMemoryOutbox, *args: Any) -> None:
+        calls.append("add")
+        await add(self, *args)
+
+    async def counting_decoy(self: InMemoryOutbox, *args: Any) -> None:
+        calls.append("decoy")
+        await decoy(self, *args)
+
+    monkeypatch.setattr(InMemoryOutbox, "add", counting_add)
+    monkeypatch.setattr(InMemoryOutbox, "add_decoy", counting_decoy)
+    await request_reset("ada@example.com")
+    await request_reset("nobody@example.com")
+    assert calls == ["add", "decoy"]
