@@ -76,7 +76,8 @@ def _mail_delivery(
         max_attempts=settings.mail_max_attempts,
         first_retry_seconds=settings.mail_retry_seconds,
         max_retry_seconds=settings.mail_retry_max_seconds,
-        lease_seconds=max(120.0, 4 * settings.smtp_timeout_seconds),
+        # A send is a few SMTP exchanges, each bounded by the timeout; a claim outlives it.
+        lease_seconds=6 * settings.smtp_timeout_seconds,
     )
     return MailDelivery(new_uow, mailer, clock, signal, policy, sender_domain(settings.mail_from))
 

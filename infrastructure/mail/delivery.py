@@ -53,8 +53,9 @@ class DeliveryPolicy:
     max_attempts: int = 10
     first_retry_seconds: float = 5.0
     max_retry_seconds: float = 900.0
-    # Longer than any send takes (the SMTP timeout): a claim is not taken over while it is being sent.
-    lease_seconds: float = 120.0
+    # Longer than any send takes (a few SMTP exchanges, each within the timeout): a claim is not taken
+    # over while it is being sent, and is once its process has died.
+    lease_seconds: float = 60.0
 
     def backoff(self, attempts: int) -> timedelta:
         """How long after the `attempts`-th failed attempt to try again."""
