@@ -145,6 +145,7 @@ class InMemoryUnitOfWork:
         self.posts = InMemoryPostRepository(self)
         self.tokens = InMemoryOneTimeTokenStore(self)
         self.outbox = InMemoryOutbox(self)
+        self.consumed_tokens: set[str] = set()  # reserved in the store until this unit of work ends
 
     async def __aenter__(self) -> Self:
         self._begin()
@@ -174,8 +175,8 @@ class InMemoryUnitOfWork:
         self._begin()
 
     def _begin(self) -> None:
-        self.store.consumed_tokens -= getattr(self, "consumed_tokens", set())
-        self.consumed_tokens: set[str] = set()
+        self.store.consumed_tokens -= self.consumed_tokens
+        self.consumed_tokens = set()
         self._user_snapshot = dict(self.store.users)
         self._post_snapshot = dict(self.store.posts)
         self.staged_users = dict(self._user_snapshot)

@@ -45,8 +45,9 @@ class SqlUnitOfWork:
             raise
         self.users = SqlUserRepository(self._session)
         self.posts = SqlPostRepository(self._session)
-        self.tokens = SqlOneTimeTokenStore(self._session)
-        self.outbox = SqlOutbox(self._session)
+        if not self._read_only:  # reads never touch tokens or mail: nothing more to make for them
+            self.tokens = SqlOneTimeTokenStore(self._session)
+            self.outbox = SqlOutbox(self._session)
         return self
 
     async def __aexit__(

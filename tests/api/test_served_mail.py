@@ -25,7 +25,7 @@ def test_mail_requested_before_a_kill_9_is_delivered_after_the_restart(
         APP_MAIL_RETRY_SECONDS="0.2",
         APP_MAIL_RETRY_MAX_SECONDS="0.5",
         APP_MAIL_MAX_ATTEMPTS="1000",
-        # A claim of the killed process (mid-attempt) is taken over after 6 × this: 3 s.
+        # A claim of the killed process (mid-attempt) is taken over after 6 x this: 3 s.
         APP_SMTP_TIMEOUT_SECONDS="0.5",
     )
     with served(env, tmp_path / "first.log") as server:
