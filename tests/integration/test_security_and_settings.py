@@ -261,3 +261,23 @@ def test_the_served_app_reports_a_failed_startup_through_every_middleware(monkey
 
     asyncio.run(run())
     assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
+
+
+def test_production_refuses_to_run_without_a_mail_server_unless_mail_is_off() -> None:
+    production: dict[str, Any] = {
+        "env": "production",
+        "jwt_secret": STRONG_SECRET,
+        "allowed_hosts": "api.example.com",
+    }
+    with pytest.raises(ValidationError, match="without a mail server"):
+        Settings(**production)  # the console mailer would write reset links into the logs
+    with pytest.raises(ValidationError, match="without a mail server"):
+        Settings(**production, mail_backend="console")
+    with pytest.raises(ValidationError, match="https base"):
+        Settings(**production, smtp_host="smtp.example.com")
+    with pytest.raises(ValidationError, match="APP_SMTP_HOST"):
+        Settings(mail_backend="smtp")
+    assert Settings(**production, mail_backend="off").mail_delivery == "off"
+    smtp = Settings(**production, smtp_host="smtp.example.com", frontend_url="https://app.example.com/")
+    assert (smtp.mail_delivery, smtp.link_base) == ("smtp", "https://app.example.com")
+    assert Settings().mail_delivery == "console"  # development: the mail is a log event
