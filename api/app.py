@@ -18,7 +18,7 @@ from api.observability.requests import Observing, install_observability
 from api.openapi.document import with_problem_schemas
 from api.openapi.tags import TAGS, operation_id
 from api.problems.handlers import install_error_handlers
-from api.routers import auth, health, me, posts, users
+from api.routers import auth, health, me, posts, recovery, users
 from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
 from infrastructure.sql.pool_metrics import watch_pool
@@ -66,8 +66,13 @@ def _lifespan(
         if settings.metrics_enabled:
             watch_pool(database.sync_engine)
         await database.start()  # the replicas' background checks, when there are replicas
+        delivery = container.mail_delivery() if settings.mail_delivery != "off" else None
+        if delivery is not None:
+            delivery.start()  # sends the outbox's mail while serving
         with collector_tuned_for_serving():  # last: freezes what start-up made, in every worker
             yield
+        if delivery is not None:
+            await delivery.stop()
         await container.database().dispose()
 
     return lifespan
@@ -88,7 +93,7 @@ def _add_middleware(app: FastAPI, container: Container, observing: Observing) ->
 
 def _include_routes(app: FastAPI) -> None:
     # `me` before `users`: /users/me must not be taken for the user id "me".
-    for router in (auth.router, me.router, users.router, posts.router, health.router):
+    for router in (auth.router, recovery.router, me.router, users.router, posts.router, health.router):
         app.include_router(router)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False, response_class=Response)
 

@@ -21,3 +21,18 @@ class RateLimited(TryLater):
 
 class Overloaded(TryLater):
     """Too much work is queued already (password hashing); the request was not started."""
+
+
+class MailUnavailable(TryLater):
+    """Mail is switched off (APP_MAIL_BACKEND=off): what needs a message cannot be done."""
+
+    def __init__(self) -> None:
+        super().__init__("Mail is not available on this service; try again later", 3600)
+
+
+class MailNotSent(Exception):
+    """A Mailer could not deliver a message; `transient` when trying again later may succeed."""
+
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        super().__init__(reason)
+        self.transient = transient

@@ -14,23 +14,32 @@ from application.ports import (
     Throttle,
     UnitOfWork,
 )
-from domain.errors import NotFound
+from domain.errors import NotFound, PermissionDenied
 from domain.posts import Post
+
+
+class EmailNotVerified(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__("Verify your email address before writing posts")
 
 
 @dataclass(frozen=True, slots=True)
 class CreatePost:
-    """Write a post; each author has a budget of posts per window."""
+    """Write a post; each author has a budget of posts per window. With `require_verified_email`
+    (APP_REQUIRE_VERIFIED_EMAIL), only an author whose email is verified may."""
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
     limiter: RateLimiter = NO_RATE_LIMIT
+    require_verified_email: bool = False
 
     async def __call__(self, author_id: int, title: str, content: str) -> Post:
         post = Post.write(author_id, title, content, self.clock.now())
         await self.limiter.hit(Throttle.POST_PER_USER, str(author_id))
         async with self.new_uow() as uow:
-            await existing_user(uow.users, author_id)
+            author = await existing_user(uow.users, author_id)
+            if self.require_verified_email and not author.email_verified:
+                raise EmailNotVerified()
             post = await uow.posts.add(post)
             await uow.commit()
         return post

@@ -4,7 +4,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.auth import LOCAL_CLIENT, prove_password
+from application.credentials import store_new_password
 from application.lookups import existing_user
+from application.mail import NO_MAIL, Mailing, email_changed_mail
 from application.pagination import Page, PageRequest
 from application.ports import (
     NO_RATE_LIMIT,
@@ -22,12 +24,14 @@ from domain.users import Email, User, check_password, user_name
 @dataclass(frozen=True, slots=True)
 class RegisterUser:
     """Register a user with a unique email; the password is stored only as a hash. Each client
-    address has a budget of registrations, spent before any hashing."""
+    address has a budget of registrations, spent before any hashing. A verification link is mailed
+    (through the outbox, in the registration's transaction)."""
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     clock: Clock
     limiter: RateLimiter = NO_RATE_LIMIT
+    mailing: Mailing = NO_MAIL
 
     async def __call__(self, name: str, email: str, password: str, client: str = LOCAL_CLIENT) -> User:
         user_email = Email(email)
@@ -41,6 +45,7 @@ class RegisterUser:
         async with self.new_uow() as uow:
             # The unique index guards the race between the check above and this insert.
             user = await uow.users.add(User.register(name, user_email, password_hash, self.clock.now()))
+            await self.mailing.send_verification(uow, user)
             await uow.commit()
         return user
 
@@ -81,11 +86,14 @@ class ProfileChanges:
 @dataclass(frozen=True, slots=True)
 class UpdateProfile:
     """Change one's name, email (unique) or password. A new email or password needs the current
-    password: a wrong one counts as a failed login of the account."""
+    password: a wrong one counts as a failed login of the account. A new email is unverified: a
+    verification link goes to it and a notice to the old one. A new password rotates the credentials
+    stamp (application.credentials)."""
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
+    mailing: Mailing = NO_MAIL
 
     async def __call__(self, user_id: int, changes: ProfileChanges) -> User:
         new_email = Email(changes.email) if changes.email is not None else None
@@ -106,13 +114,24 @@ class UpdateProfile:
             user = await existing_user(uow.users, user_id)
             if new_email is not None and new_email != user.email and await uow.users.get_by_email(new_email):
                 raise EmailAlreadyRegistered(new_email.value)
-            updated = user.changed(name=changes.name, email=new_email, password_hash=new_hash)
             # Written only if the password is still the one verified above: of two changes proving the
             # same current password, one wins and the other is refused.
-            if not await uow.users.update(updated, if_password_hash=checked_hash):
+            stored: User | None
+            if new_hash is not None:
+                stored = await store_new_password(
+                    uow, user, new_hash, if_password_hash=checked_hash, name=changes.name, email=new_email
+                )
+            else:
+                stored = user.changed(name=changes.name, email=new_email)
+                if not await uow.users.update(stored, if_password_hash=checked_hash):
+                    stored = None
+            if stored is None:
                 raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+            if stored.email != user.email:
+                await self.mailing.send_verification(uow, stored)
+                await self.mailing.send(uow, email_changed_mail(stored, user.email.value, stored.email.value))
             await uow.commit()
-        return updated
+        return stored
 
 
 @dataclass(frozen=True, slots=True)

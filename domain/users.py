@@ -95,6 +95,8 @@ class User:
     # Every access token carries the stamp current when it was issued; rotating the stamp (on a
     # password change, or signing out everywhere) revokes every token issued before.
     credentials_stamp: str = field(default_factory=new_credentials_stamp)
+    # When the owner proved they read mail at `email`; None until then, and again after a new email.
+    email_verified_at: datetime | None = None
 
     @classmethod
     def register(cls, name: str, email: Email, password_hash: str, now: datetime) -> "User":
@@ -111,11 +113,21 @@ class User:
         self, name: str | None = None, email: Email | None = None, password_hash: str | None = None
     ) -> "User":
         """This user with the given fields replaced (the name checked by the domain's rules). A new
-        password rotates the credentials stamp."""
+        password rotates the credentials stamp; a new email is unverified."""
+        new_email = email is not None and email != self.email
         return replace(
             self,
             name=self.name if name is None else user_name(name),
             email=self.email if email is None else email,
             password_hash=self.password_hash if password_hash is None else password_hash,
             credentials_stamp=self.credentials_stamp if password_hash is None else new_credentials_stamp(),
+            email_verified_at=None if new_email else self.email_verified_at,
         )
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def verified(self, now: datetime) -> "User":
+        """This user with their current email verified (the first verification time is kept)."""
+        return replace(self, email_verified_at=self.email_verified_at or now)

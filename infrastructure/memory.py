@@ -3,18 +3,22 @@ use-case unit tests run on. A unit of work stages changes on copies and applies 
 
 import copy
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
 from application.pagination import Page, PageRequest
-from application.ports import AuthorSummary, PostWithAuthor
+from application.ports import AuthorSummary, OneTimeToken, OutgoingMail, PostWithAuthor, TokenPurpose
 from domain.errors import EmailAlreadyRegistered, NotFound
 from domain.posts import Post
 from domain.users import Email, User
+from infrastructure.mail.queue import MailStatus, QueuedMail, new_mail_key
 
 T = TypeVar("T", User, Post)
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass
@@ -25,6 +29,12 @@ class MemoryStore:
     posts: dict[int, Post] = field(default_factory=dict)
     user_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     post_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    tokens: dict[str, OneTimeToken] = field(default_factory=dict)
+    outbox: dict[int, "OutboxRecord"] = field(default_factory=dict)
+    mail_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # Tokens an open unit of work has consumed: what a row lock does in SQL, so of two units of work
+    # redeeming one token, one gets it.
+    consumed_tokens: set[str] = field(default_factory=set)
 
 
 def _page(items: dict[int, T], page: PageRequest, keep: Callable[[T], bool] = lambda _: True) -> Page[T]:
@@ -130,11 +140,16 @@ class InMemoryUnitOfWork:
 
     users: InMemoryUserRepository
     posts: InMemoryPostRepository
+    tokens: "InMemoryOneTimeTokenStore"
+    outbox: "InMemoryOutbox"
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
         self.users = InMemoryUserRepository(self)
         self.posts = InMemoryPostRepository(self)
+        self.tokens = InMemoryOneTimeTokenStore(self)
+        self.outbox = InMemoryOutbox(self)
+        self.consumed_tokens: set[str] = set()  # reserved in the store until this unit of work ends
 
     async def __aenter__(self) -> Self:
         self._begin()
@@ -158,10 +173,127 @@ class InMemoryUnitOfWork:
         posts = _merge(self.store.posts, self._post_snapshot, self.staged_posts)
         self.store.posts = {i: p for i, p in posts.items() if p.author_id in users}  # cascade
         self.store.users = users
+        tokens = _merge_by_key(self.store.tokens, self._token_snapshot, self.staged_tokens)
+        self.store.tokens = {h: t for h, t in tokens.items() if t.user_id in users}  # cascade
+        self.store.outbox = _merge_by_key(self.store.outbox, self._outbox_snapshot, self.staged_outbox)
         self._begin()
 
     def _begin(self) -> None:
+        self.store.consumed_tokens -= self.consumed_tokens
+        self.consumed_tokens = set()
         self._user_snapshot = dict(self.store.users)
         self._post_snapshot = dict(self.store.posts)
         self.staged_users = dict(self._user_snapshot)
         self.staged_posts = dict(self._post_snapshot)
+        self._token_snapshot = dict(self.store.tokens)
+        self._outbox_snapshot = dict(self.store.outbox)
+        self.staged_tokens = dict(self._token_snapshot)
+        self.staged_outbox = dict(self._outbox_snapshot)
+
+
+# --- Account recovery (issue 16): one-time tokens and the mail outbox ---------------------------------
+
+
+def _merge_by_key(committed: dict[K, V], snapshot: dict[K, V], staged: dict[K, V]) -> dict[K, V]:
+    """`committed` with what changed between `snapshot` and `staged` applied to it."""
+    changed = {k: item for k, item in staged.items() if snapshot.get(k) is not item}
+    removed = snapshot.keys() - staged.keys()
+    return {k: item for k, item in committed.items() if k not in removed} | changed
+
+
+class InMemoryOneTimeTokenStore:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, token: OneTimeToken) -> None:
+        if token.user_id not in self._uow.staged_users:  # as the SQL foreign key does
+            raise NotFound("User", token.user_id)
+        self._uow.staged_tokens[token.token_hash] = token
+
+    async def find(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
+        token = self._uow.staged_tokens.get(token_hash)
+        return token if token is not None and token.purpose is purpose and token.expires_at > now else None
+
+    async def consume(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
+        if token_hash in self._uow.store.consumed_tokens:
+            return None  # another open unit of work has it
+        token = await self.find(token_hash, purpose, now)
+        if token is not None:
+            del self._uow.staged_tokens[token_hash]
+            self._uow.store.consumed_tokens.add(token_hash)
+            self._uow.consumed_tokens.add(token_hash)
+        return token
+
+    async def revoke(self, user_id: int, purpose: TokenPurpose) -> None:
+        tokens = self._uow.staged_tokens
+        for token_hash in [h for h, t in tokens.items() if t.user_id == user_id and t.purpose is purpose]:
+            del tokens[token_hash]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    id: int
+    key: str
+    mail: OutgoingMail
+    status: MailStatus
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+
+class InMemoryOutbox:
+    """`Outbox` and `MailQueue` in memory. `records` shows what is committed (for tests)."""
+
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def records(self) -> list[OutboxRecord]:
+        return [self._uow.store.outbox[i] for i in sorted(self._uow.store.outbox)]
+
+    async def add(self, mail: OutgoingMail, now: datetime) -> None:
+        mail_id = next(self._uow.store.mail_ids)
+        record = OutboxRecord(mail_id, new_mail_key(), mail, MailStatus.PENDING, 0, now, now)
+        self._uow.staged_outbox[mail_id] = record
+
+    async def add_decoy(self, now: datetime) -> None:
+        return None  # nothing to time in memory
+
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[QueuedMail]:
+        staged = self._uow.staged_outbox
+        due = sorted(
+            (r for r in staged.values() if r.status is MailStatus.PENDING and r.next_attempt_at <= now),
+            key=lambda r: (r.next_attempt_at, r.id),
+        )[:limit]
+        claimed = []
+        for record in due:
+            staged[record.id] = replace(record, attempts=record.attempts + 1, next_attempt_at=lease_until)
+            mail = record.mail
+            claimed.append(
+                QueuedMail(record.id, record.key, mail.to, mail.subject, mail.body, record.attempts + 1)
+            )
+        return sorted(claimed, key=lambda mail: mail.id)
+
+    def _set(self, mail_id: int, **changes: object) -> None:
+        record = self._uow.staged_outbox.get(mail_id)
+        if record is not None:
+            self._uow.staged_outbox[mail_id] = replace(record, **changes)  # type: ignore[arg-type]
+
+    async def mark_sent(self, mail_id: int, now: datetime) -> None:
+        record = self._uow.staged_outbox.get(mail_id)
+        if record is not None:
+            self._set(mail_id, status=MailStatus.SENT, sent_at=now, mail=replace(record.mail, body=""))
+
+    async def retry_at(self, mail_id: int, when: datetime, error: str) -> None:
+        self._set(mail_id, next_attempt_at=when, last_error=error)
+
+    async def give_up(self, mail_id: int, error: str) -> None:
+        record = self._uow.staged_outbox.get(mail_id)
+        if record is not None:
+            self._set(mail_id, status=MailStatus.FAILED, last_error=error, mail=replace(record.mail, body=""))
+
+    async def status(self, mail_id: int) -> tuple[MailStatus, int] | None:
+        record = self._uow.staged_outbox.get(mail_id)
+        return (record.status, record.attempts) if record is not None else None

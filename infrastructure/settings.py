@@ -103,11 +103,50 @@ class Settings(BaseSettings):
     # Host header values served, comma-separated ("*": any; refused in production).
     allowed_hosts: str = "*"
 
+    # --- Mail and account recovery (issue 16) ---
+    # smtp | console (a log event per message) | off; unset: smtp when APP_SMTP_HOST is set, else console.
+    mail_backend: Literal["smtp", "console", "off"] | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "Users & posts <no-reply@localhost>"
+    # Where the pages a mailed link opens live (…/reset-password, …/verify-email); APP_PUBLIC_URL if unset.
+    frontend_url: str | None = None
+    password_reset_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    email_verification_hours: int = Field(default=24, ge=1, le=30 * 24)
+    require_verified_email: bool = False
+    # The delivery loop: poll interval, attempts before giving up, first and longest retry delay.
+    mail_poll_seconds: float = Field(default=5.0, gt=0)
+    mail_max_attempts: int = Field(default=10, ge=1)
+    mail_retry_seconds: float = Field(default=5.0, gt=0)
+    mail_retry_max_seconds: float = Field(default=900.0, gt=0)
+    limit_password_reset_per_account: str = "5/hour"
+    limit_password_reset_per_address: str = "20/hour"
+    limit_confirm_per_address: str = "20/hour"
+    limit_verification_email_per_user: str = "5/hour"
+
+    @property
+    def mail_delivery(self) -> Literal["smtp", "console", "off"]:
+        """The mail backend in effect."""
+        return self.mail_backend or ("smtp" if self.smtp_host else "console")
+
+    @property
+    def link_base(self) -> str:
+        """The base of mailed links: APP_FRONTEND_URL, else APP_PUBLIC_URL, else the local server."""
+        return self.frontend_url or self.public_url or "http://127.0.0.1:8000"
+
     @field_validator(
         "limit_login_per_account",
         "limit_login_per_address",
         "limit_register_per_address",
         "limit_posts_per_user",
+        "limit_password_reset_per_account",
+        "limit_password_reset_per_address",
+        "limit_confirm_per_address",
+        "limit_verification_email_per_user",
     )
     @classmethod
     def _a_rate_limit(cls, value: str) -> str:
@@ -117,7 +156,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate limit such as '10/15 minutes'") from None
         return value
 
-    @field_validator("public_url")
+    @field_validator("public_url", "frontend_url")
     @classmethod
     def _an_absolute_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
@@ -177,6 +216,26 @@ class Settings(BaseSettings):
             raise ValueError(
                 "refusing to run in production answering any Host: set APP_ALLOWED_HOSTS to the "
                 "host names served, comma-separated"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _mail_can_work(self) -> Self:
+        if self.mail_delivery == "smtp" and not self.smtp_host:
+            raise ValueError("APP_MAIL_BACKEND=smtp needs APP_SMTP_HOST")
+        if self.env == "production" and self.mail_delivery == "console":
+            raise ValueError(
+                "refusing to run in production without a mail server: set APP_SMTP_HOST (and "
+                "APP_MAIL_FROM), or switch mail off explicitly with APP_MAIL_BACKEND=off"
+            )
+        if (
+            self.env == "production"
+            and self.mail_delivery == "smtp"
+            and not self.link_base.startswith("https://")
+        ):
+            raise ValueError(
+                "refusing to mail links in production without an https base: set APP_FRONTEND_URL "
+                "(or APP_PUBLIC_URL)"
             )
         return self
 

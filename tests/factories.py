@@ -12,8 +12,9 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def public_view(user: dict[str, Any]) -> dict[str, Any]:
-    """A user as GET /users/{id} shows them to anyone: the owner's view without the email."""
-    return {key: value for key, value in user.items() if key != "email"}
+    """A user as GET /users/{id} shows them to anyone: the owner's view without the email and whether
+    it is verified."""
+    return {key: value for key, value in user.items() if key not in ("email", "email_verified")}
 
 
 class UserFactory(factory.Factory):

@@ -124,7 +124,8 @@ def seed(
 
 @cli.command()
 def check() -> None:
-    """Check the settings, the database and (when APP_REDIS_URL is set) Redis: one line each."""
+    """Check the settings, the database, Redis (when APP_REDIS_URL is set) and the SMTP server (when
+    APP_SMTP_HOST is set): one line each."""
     try:
         settings = load_settings()
     except InvalidSettings as error:
@@ -147,8 +148,26 @@ def check() -> None:
         except Exception as error:
             failed = True
             typer.echo(f"FAIL redis: {shown_url(settings.redis_url)}: {_reason(error)}")
+    failed = _check_smtp(settings) or failed
     if failed:
         raise typer.Exit(1)
+
+
+def _check_smtp(settings: Settings) -> bool:
+    """One line about the SMTP server; True when it failed."""
+    from infrastructure.mail.mailers import check_smtp
+
+    if settings.mail_delivery != "smtp":
+        typer.echo(f"skip smtp: APP_MAIL_BACKEND is {settings.mail_delivery} (no SMTP server configured)")
+        return False
+    server = f"{settings.smtp_host}:{settings.smtp_port}"
+    try:
+        asyncio.run(check_smtp(settings))
+    except Exception as error:
+        typer.echo(f"FAIL smtp: {server}: {_reason(error)}")
+        return True
+    typer.echo(f"ok   smtp: {server} answers")
+    return False
 
 
 def _reason(error: BaseException) -> str:

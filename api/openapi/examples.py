@@ -9,6 +9,7 @@ _USER: dict[str, Any] = {
     "id": 1,
     "name": "Ada Lovelace",
     "email": "ada@example.com",
+    "email_verified": True,
     "created_at": "2026-11-25T09:30:00Z",
 }
 _POST: dict[str, Any] = {

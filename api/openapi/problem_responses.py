@@ -1,7 +1,7 @@
 """The documented error responses of an operation: a problem schema under `application/problem+json`,
 the headers sent along, and examples drawn from the problem types' table."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from api.problems.response import PROBLEM_JSON
@@ -15,15 +15,15 @@ SCHEMA_REF = "#/components/schemas/"
 BODY_PROBLEMS = (400, 413, 422)
 
 _DESCRIPTIONS = {
-    400: "The body cannot be parsed",
+    400: "The body cannot be parsed (or, where a token is sent, the token is not valid)",
     401: "No valid bearer token (missing, malformed, expired or revoked)",
-    403: "Not allowed: not the author, or a wrong `current_password`",
+    403: "Not allowed: not the author, a wrong `current_password`, or an unverified email",
     404: "Not found",
     409: "Conflict with the current state: the email is taken",
     413: "The request body is too large",
     422: "The request is not valid; `errors` says where",
     429: "Too many requests; retry after `Retry-After` seconds",
-    503: "Temporarily unavailable (database unreachable or password hashing saturated); "
+    503: "Temporarily unavailable (database unreachable, password hashing saturated, or mail off); "
     "retry after `Retry-After` seconds",
 }
 _RETRY_AFTER = {
@@ -45,16 +45,24 @@ _HEADERS: dict[int, dict[str, Any]] = {
 
 
 def problem_responses(
-    *statuses: int, details: Mapping[int, str] | None = None, instance: str = "/"
+    *statuses: int,
+    details: Mapping[int, str] | None = None,
+    instance: str = "/",
+    also: Sequence[ProblemType] = (),
 ) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for these error statuses: each a `Problem` (422: a `ValidationProblem`) under
-    `application/problem+json`, with the headers sent along and an example (`details` and `instance`
-    make it this operation's)."""
-    return {status: _problem_response(status, (details or {}).get(status), instance) for status in statuses}
+    `application/problem+json`, with the headers sent along and an example per problem type (`details`
+    and `instance` make them this operation's; `also` names the types this operation answers besides
+    the DOCUMENTED ones)."""
+    return {
+        status: _problem_response(status, (details or {}).get(status), instance, also) for status in statuses
+    }
 
 
-def _problem_response(status: int, detail: str | None, instance: str) -> dict[str, Any]:
-    kinds = [kind for kind in DOCUMENTED if kind.status == status]
+def _problem_response(
+    status: int, detail: str | None, instance: str, also: Sequence[ProblemType]
+) -> dict[str, Any]:
+    kinds = [kind for kind in (*DOCUMENTED, *also) if kind.status == status]
     schema = "ValidationProblem" if status == 422 else "Problem"
     media: dict[str, Any] = {"schema": {"$ref": SCHEMA_REF + schema}}
     if len(kinds) == 1:

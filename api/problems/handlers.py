@@ -12,7 +12,9 @@ from starlette.routing import Match
 from api.problems import types
 from api.problems.response import MAX_REPORTED_ERRORS, problem
 from api.problems.types import ProblemType
-from application.errors import Overloaded, RateLimited, StorageUnavailable, TryLater
+from application.errors import MailUnavailable, Overloaded, RateLimited, StorageUnavailable, TryLater
+from application.one_time_tokens import InvalidToken
+from application.posts import EmailNotVerified
 from domain.errors import (
     AlreadyExists,
     DomainError,
@@ -26,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 # Most specific first: the first class an error is an instance of decides its status.
 DOMAIN_PROBLEMS: tuple[tuple[type[DomainError], ProblemType], ...] = (
+    (InvalidToken, types.INVALID_TOKEN),
+    (EmailNotVerified, types.EMAIL_NOT_VERIFIED),
+    (MailUnavailable, types.MAIL_UNAVAILABLE),
     (ValidationError, types.VALIDATION_ERROR),
     (NotFound, types.NOT_FOUND),
     (AlreadyExists, types.ALREADY_EXISTS),

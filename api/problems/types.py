@@ -23,8 +23,10 @@ class ProblemType:
 
 
 UNPARSABLE_BODY = ProblemType(400, "There was an error parsing the body")
+INVALID_TOKEN = ProblemType(400, "The link is invalid or has expired; ask for a new one", "invalid-token")
 INVALID_CREDENTIALS = ProblemType(401, "Could not validate credentials", "invalid-credentials")
 PERMISSION_DENIED = ProblemType(403, "Only the author of a post may change or delete it", "permission-denied")
+EMAIL_NOT_VERIFIED = ProblemType(403, "Verify your email address before writing posts", "email-not-verified")
 NOT_FOUND = ProblemType(404, "Not found", "not-found")
 ALREADY_EXISTS = ProblemType(409, "A user with this email is already registered", "already-exists")
 BODY_TOO_LARGE = ProblemType(413, "The request body is too large")
@@ -34,6 +36,9 @@ STORAGE_UNAVAILABLE = ProblemType(
     503, "The service cannot reach its database; try again shortly", "storage-unavailable"
 )
 OVERLOADED = ProblemType(503, "The server is busy checking passwords; try again shortly", "overloaded")
+MAIL_UNAVAILABLE = ProblemType(
+    503, "Mail is not available on this service; try again later", "mail-unavailable"
+)
 UNEXPECTED = ProblemType(500, "An unexpected error occurred")
 
 DOCUMENTED: tuple[ProblemType, ...] = (
@@ -48,4 +53,5 @@ DOCUMENTED: tuple[ProblemType, ...] = (
     STORAGE_UNAVAILABLE,
     OVERLOADED,
 )
-"""Every problem type an operation documents, in status order; a status may have several."""
+"""The problem types every operation answering their status documents, in status order; a status may
+have several. Operations name the others they answer (`problem_responses(…, also=…)`)."""

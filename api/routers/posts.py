@@ -6,6 +6,7 @@ from api.dependencies import Caller, PublicUrl, UseCase, caller_id
 from api.openapi.examples import POST_CREATE, POST_UPDATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
+from api.problems.types import EMAIL_NOT_VERIFIED
 from api.responses import JSONBytes
 from api.routes import collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
@@ -24,11 +25,20 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
     name="create",
     summary="Write a post",
     responses=response_example(201, PostRead)
-    | problem_responses(401, 429, *BODY_PROBLEMS, 503, instance="/posts/"),
+    | problem_responses(
+        401,
+        403,
+        429,
+        *BODY_PROBLEMS,
+        503,
+        instance="/posts/",
+        also=(EMAIL_NOT_VERIFIED,),
+    ),
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(body: PostCreate, user: Caller, create: UseCase[CreatePost]) -> JSONBytes:
-    """Write a post as the caller; each user may write a limited number per minute (429 beyond)."""
+    """Write a post as the caller; each user may write a limited number per minute (429 beyond). With
+    APP_REQUIRE_VERIFIED_EMAIL, only a caller whose email is verified may (403 otherwise)."""
     post = await create(caller_id(user), body.title, body.content)
     return JSONBytes(post_json(post), status_code=201)
 

@@ -81,13 +81,20 @@ class UserRead(BaseModel):
     id: int
     name: str
     email: str
+    email_verified: bool = Field(description="Whether the owner followed a link mailed to `email`")
     created_at: datetime
 
 
 def user_json(user: User) -> dict[str, Any]:
     """A UserRead (the owner's view) as JSON-ready data, built without validating what the domain
     already guarantees."""
-    return {"id": user.id, "name": user.name, "email": user.email.value, "created_at": user.created_at}
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email.value,
+        "email_verified": user.email_verified,
+        "created_at": user.created_at,
+    }
 
 
 def public_user_json(user: User) -> dict[str, Any]:

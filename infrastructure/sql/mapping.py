@@ -60,6 +60,7 @@ def user_reader(names: Sequence[str]) -> RowReader[User]:
     at = {name: index for index, name in enumerate(names)}
     id_, name, email, password_hash = at["id"], at["name"], at["email"], at["password_hash"]
     created_at, credentials_stamp = at["created_at"], at["credentials_stamp"]
+    email_verified_at = at["email_verified_at"]
     return lambda row: User(
         id=row[id_],
         name=row[name],
@@ -67,6 +68,7 @@ def user_reader(names: Sequence[str]) -> RowReader[User]:
         password_hash=row[password_hash],
         created_at=aware(row[created_at]),
         credentials_stamp=row[credentials_stamp],
+        email_verified_at=aware(row[email_verified_at]) if row[email_verified_at] is not None else None,
     )
 
 
@@ -82,6 +84,7 @@ def user_values(user: User) -> dict[str, Any]:
         "password_hash": user.password_hash,
         "created_at": user.created_at,
         "credentials_stamp": user.credentials_stamp,
+        "email_verified_at": user.email_verified_at,
     }
 
 

@@ -3,7 +3,7 @@ infrastructure.sql package: repositories map them (or rows of their columns) to 
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, MetaData, String
+from sqlalchemy import DateTime, Index, MetaData, String, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -49,6 +49,9 @@ class UserRow(SQLModel, table=True):
         sa_column_kwargs={"server_default": "unset"},
     )
 
+    # Null until the owner follows a verification link; rows from before the column are unverified.
+    email_verified_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+
     # The database deletes a user's posts (ON DELETE CASCADE); the session need not load them first.
     posts: list["PostRow"] = Relationship(back_populates="author", cascade_delete=True, passive_deletes=True)
 
@@ -66,3 +69,52 @@ class PostRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
     author: UserRow = Relationship(back_populates="posts")
+
+
+# --- Account recovery (issue 16): one-time tokens and the mail outbox ---------------------------------
+
+TOKEN_HASH_LENGTH = 64  # SHA-256, hex
+TOKEN_PURPOSE_MAX_LENGTH = 32
+MAIL_SUBJECT_MAX_LENGTH = 255
+MAIL_KEY_LENGTH = 32
+MAIL_ERROR_MAX_LENGTH = 500
+
+
+class OneTimeTokenRow(SQLModel, table=True):
+    """A mailed token, by the hash of its text only. Redeeming deletes the row."""
+
+    __tablename__ = "one_time_token"
+    # "this user's tokens of this purpose": what a new token or a password change ends.
+    __table_args__ = (Index("ix_one_time_token_user_id_purpose", "user_id", "purpose"),)
+
+    token_hash: str = Field(sa_type=String(TOKEN_HASH_LENGTH), primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", nullable=False)
+    purpose: str = Field(sa_type=String(TOKEN_PURPOSE_MAX_LENGTH), nullable=False)
+    email: str = Field(sa_type=String(EMAIL_MAX_LENGTH), nullable=False)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+class MailOutboxRow(SQLModel, table=True):
+    """A message to send, written with the change it announces. `status`: pending, sent or failed. A
+    pending row is due at `next_attempt_at`; a claimed one is pushed past its lease, so a delivery
+    that dies mid-send is retried after it. The body (which may hold a link with a token) is
+    cleared once the message is sent or given up."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        NO_ID_REUSE,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Random: the stable Message-ID of every attempt, unique across databases and restores.
+    key: str = Field(sa_type=String(MAIL_KEY_LENGTH), nullable=False, unique=True)
+    recipient: str = Field(sa_type=String(EMAIL_MAX_LENGTH), nullable=False)
+    subject: str = Field(sa_type=String(MAIL_SUBJECT_MAX_LENGTH), nullable=False)
+    body: str = Field(sa_type=Text, nullable=False)
+    status: str = Field(sa_type=String(10), nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    next_attempt_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+    last_error: str | None = Field(default=None, sa_type=String(MAIL_ERROR_MAX_LENGTH), nullable=True)

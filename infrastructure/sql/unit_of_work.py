@@ -9,18 +9,25 @@ from types import TracebackType
 from typing import Self
 
 from application.errors import StorageUnavailable
+from infrastructure.mail.signal import MailSignal
 from infrastructure.sql.driver_errors import is_unavailable
 from infrastructure.sql.engine import Database, UnitSession
+from infrastructure.sql.recovery import SqlOneTimeTokenStore, SqlOutbox
 from infrastructure.sql.repositories import SqlPostRepository, SqlUserRepository
 
 
 class SqlUnitOfWork:
     users: SqlUserRepository
     posts: SqlPostRepository
+    tokens: SqlOneTimeTokenStore
+    outbox: SqlOutbox
 
-    def __init__(self, database: Database, *, read_only: bool = False) -> None:
+    def __init__(
+        self, database: Database, *, read_only: bool = False, mail_signal: MailSignal | None = None
+    ) -> None:
         self._database = database
         self._read_only = read_only
+        self._mail_signal = mail_signal  # rung when a commit wrote mail: the delivery loop sends it now
         self._session: UnitSession | None = None
 
     @property
@@ -38,6 +45,9 @@ class SqlUnitOfWork:
             raise
         self.users = SqlUserRepository(self._session)
         self.posts = SqlPostRepository(self._session)
+        if not self._read_only:  # reads never touch tokens or mail: nothing more to make for them
+            self.tokens = SqlOneTimeTokenStore(self._session)
+            self.outbox = SqlOutbox(self._session)
         return self
 
     async def __aexit__(
@@ -54,6 +64,8 @@ class SqlUnitOfWork:
         if self._read_only:
             raise RuntimeError("a read-only unit of work has nothing to commit")
         await self.session.commit()
+        if self.outbox.added and self._mail_signal is not None:
+            self._mail_signal.notify()
 
     async def _close(self) -> None:
         # With the database gone, closing may fail too; the original error is the one to report.

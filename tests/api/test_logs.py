@@ -34,7 +34,10 @@ def test_the_log_format_follows_the_environment_unless_set() -> None:
     assert Settings(env="test").log_renderer == "console"
     secret = secrets.token_urlsafe(48)
     assert (
-        Settings(env="production", jwt_secret=secret, allowed_hosts="api.example.com").log_renderer == "json"
+        Settings(
+            env="production", jwt_secret=secret, allowed_hosts="api.example.com", mail_backend="off"
+        ).log_renderer
+        == "json"
     )
     assert Settings(env="development", log_format="json").log_renderer == "json"
     assert Settings(log_level="debug").log_level == "DEBUG"

@@ -54,8 +54,15 @@ UNTHROTTLED = {
     "APP_LIMIT_LOGIN_PER_ACCOUNT": "1000000/second",
     "APP_LIMIT_LOGIN_PER_ADDRESS": "1000000/second",
     "APP_LIMIT_POSTS_PER_USER": "1000000/second",
+    "APP_LIMIT_PASSWORD_RESET_PER_ACCOUNT": "1000000/second",
+    "APP_LIMIT_PASSWORD_RESET_PER_ADDRESS": "1000000/second",
+    "APP_LIMIT_CONFIRM_PER_ADDRESS": "1000000/second",
+    "APP_LIMIT_VERIFICATION_EMAIL_PER_USER": "1000000/second",
 }
 BASE_URL = "http://testserver"
+# A generated token is schema-valid yet never a live one: these answer it with the documented 400, which
+# positive_data_acceptance would take for valid input refused. Every other check still applies.
+TOKEN_REDEEMING = {"/auth/password-reset/confirm", "/auth/verify-email"}
 _emails = itertools.count()
 
 # Generated from the schema the app serves (building it touches no database). The requests go to the
@@ -116,7 +123,12 @@ def caller(app: FastAPI) -> Caller:
 )
 def test_every_answer_is_documented(case: schemathesis.Case[Any], app: FastAPI, caller: Caller) -> None:
     headers = caller.authorization() if "security" in case.operation.definition.raw else None
-    case.call_and_validate(app=app, base_url=BASE_URL, headers=headers, checks=CHECKS)
+    excluded: list[Any] | None = None
+    if case.operation.path in TOKEN_REDEEMING:
+        excluded = [positive_data_acceptance]
+    case.call_and_validate(
+        app=app, base_url=BASE_URL, headers=headers, checks=CHECKS, excluded_checks=excluded
+    )
 
 
 def test_workflows_across_operations_stay_documented(app: FastAPI, caller: Caller) -> None:

@@ -16,7 +16,7 @@ async def test_register_returns_the_user_without_any_password_field(client: http
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "name", "email", "created_at"}
+    assert set(body) == {"id", "name", "email", "email_verified", "created_at"}
     assert (body["name"], body["email"]) == ("Ada Lovelace", "ada@example.com")
     assert body["created_at"] == "2026-01-01T12:00:00Z"
 

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from api.cli.main import MULTIPROC_DIR, cli
 from infrastructure.operations.seeding import DEMO_PASSWORD, DISTINCT_HASHES
 from tests.databases import migrate, sqlite_url
+from tests.servers import free_port
+from tests.smtp import smtp_server
 
 REDIS_URL = os.environ.get("APP_TEST_REDIS_URL")
 
@@ -119,7 +121,31 @@ def test_check_reports_each_dependency_on_one_line(run, sqlite_database: str) ->
         ["ok", "settings:"],
         ["ok", "database:"],
         ["skip", "redis:"],
+        ["skip", "smtp:"],
     ]
+
+
+def test_check_reaches_a_configured_smtp_server_and_fails_when_it_is_down(run, sqlite_database: str) -> None:
+    with smtp_server() as server:
+        code, output = run(
+            "check",
+            APP_DATABASE_URL=sqlite_database,
+            APP_SMTP_HOST="127.0.0.1",
+            APP_SMTP_PORT=str(server.port),
+            APP_SMTP_SECURITY="none",
+        )
+    assert code == 0, output
+    assert output.strip().splitlines()[-1] == f"ok   smtp: 127.0.0.1:{server.port} answers"
+    down = free_port()
+    code, output = run(
+        "check",
+        APP_DATABASE_URL=sqlite_database,
+        APP_SMTP_HOST="127.0.0.1",
+        APP_SMTP_PORT=str(down),
+        APP_SMTP_SECURITY="none",
+    )
+    assert code == 1
+    assert output.strip().splitlines()[-1].startswith(f"FAIL smtp: 127.0.0.1:{down}: ")
 
 
 def test_check_fails_when_the_database_or_redis_does_not_answer(run, sqlite_database: str) -> None:
@@ -134,6 +160,7 @@ def test_check_fails_when_the_database_or_redis_does_not_answer(run, sqlite_data
     assert lines[0].startswith("ok   settings")
     assert lines[1].startswith("FAIL database: postgresql+asyncpg://app:***@127.0.0.1:1/app: ")
     assert lines[2].startswith("FAIL redis: redis://127.0.0.1:1/0: ")
+    assert lines[3].startswith("skip smtp: ")
     assert "s3cret" not in output
 
 
@@ -150,7 +177,7 @@ def test_check_fails_on_invalid_settings(run) -> None:
 def test_check_reaches_a_configured_redis(run, sqlite_database: str) -> None:
     code, output = run("check", APP_DATABASE_URL=sqlite_database, APP_REDIS_URL=str(REDIS_URL))
     assert code == 0, output
-    assert output.strip().splitlines()[-1].startswith("ok   redis: ")
+    assert output.strip().splitlines()[-2].startswith("ok   redis: ")
 
 
 def test_serve_refuses_several_workers_on_sqlite(run, sqlite_database: str) -> None:

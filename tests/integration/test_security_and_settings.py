@@ -125,7 +125,9 @@ def test_production_refuses_to_answer_any_host() -> None:
 
 
 def test_production_accepts_a_strong_secret_and_development_makes_a_random_one() -> None:
-    settings = Settings(env="production", jwt_secret=STRONG_SECRET, allowed_hosts="a.example, b.example")
+    settings = Settings(
+        env="production", jwt_secret=STRONG_SECRET, allowed_hosts="a.example, b.example", mail_backend="off"
+    )
     assert settings.allowed_host_list == ["a.example", "b.example"]
     first, second = Settings(env="development"), Settings(env="development")
     assert len(first.jwt_secret) >= 32
@@ -271,3 +273,23 @@ async def test_seeded_users_get_the_argon2_parameters_of_the_service() -> None:
 
     expected = f"m={ARGON2_MEMORY_COST_KIB},t={ARGON2_TIME_COST},p={ARGON2_PARALLELISM}"
     assert parameters(seeded_hash) == parameters(service_hash) == expected
+
+
+def test_production_refuses_to_run_without_a_mail_server_unless_mail_is_off() -> None:
+    production: dict[str, Any] = {
+        "env": "production",
+        "jwt_secret": STRONG_SECRET,
+        "allowed_hosts": "api.example.com",
+    }
+    with pytest.raises(ValidationError, match="without a mail server"):
+        Settings(**production)  # the console mailer would write reset links into the logs
+    with pytest.raises(ValidationError, match="without a mail server"):
+        Settings(**production, mail_backend="console")
+    with pytest.raises(ValidationError, match="https base"):
+        Settings(**production, smtp_host="smtp.example.com")
+    with pytest.raises(ValidationError, match="APP_SMTP_HOST"):
+        Settings(mail_backend="smtp")
+    assert Settings(**production, mail_backend="off").mail_delivery == "off"
+    smtp = Settings(**production, smtp_host="smtp.example.com", frontend_url="https://app.example.com/")
+    assert (smtp.mail_delivery, smtp.link_base) == ("smtp", "https://app.example.com")
+    assert Settings().mail_delivery == "console"  # development: the mail is a log event

@@ -1,0 +1,55 @@
+"""Email verification: prove that an address belongs to the account's owner by a mailed single-use
+link. Registration and an email change send one; the owner may ask for a new one."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from application.auth import LOCAL_CLIENT
+from application.lookups import existing_user
+from application.mail import Mailing
+from application.one_time_tokens import InvalidToken
+from application.ports import NO_RATE_LIMIT, Clock, RateLimiter, Throttle, TokenPurpose, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyEmail:
+    """Mark the address a verification token was sent to as verified. The token is used up; one that
+    is used, expired, ended, unknown, malformed or for an address the account no longer has raises
+    InvalidToken and changes nothing."""
+
+    new_uow: Callable[[], UnitOfWork]
+    mailing: Mailing
+    clock: Clock
+    limiter: RateLimiter = NO_RATE_LIMIT
+
+    async def __call__(self, token: str, client: str = LOCAL_CLIENT) -> None:
+        await self.limiter.hit(Throttle.TOKEN_CONFIRM_PER_ADDRESS, client)
+        now = self.clock.now()
+        async with self.new_uow() as uow:
+            redeemed = await self.mailing.tokens.redeem(uow, token, TokenPurpose.EMAIL_VERIFICATION, now)
+            user = await uow.users.get(redeemed.user_id)
+            if user is None or user.email.value != redeemed.email:
+                raise InvalidToken()
+            await uow.users.update(user.verified(now))
+            await uow.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class SendVerificationEmail:
+    """Mail the caller a new verification link (ending the earlier ones); nothing when their address
+    is verified already. Each user has a budget of these."""
+
+    new_uow: Callable[[], UnitOfWork]
+    mailing: Mailing
+    clock: Clock
+    limiter: RateLimiter = NO_RATE_LIMIT
+
+    async def __call__(self, user_id: int) -> None:
+        self.mailing.require()
+        await self.limiter.hit(Throttle.VERIFICATION_EMAIL_PER_USER, str(user_id))
+        async with self.new_uow() as uow:
+            user = await existing_user(uow.users, user_id)
+            if user.email_verified:
+                return
+            await self.mailing.send_verification(uow, user)
+            await uow.commit()
