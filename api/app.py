@@ -15,7 +15,7 @@ from api.logs import configure_logging
 from api.metrics import metrics_endpoint
 from api.observability import install_observability
 from api.openapi import TAGS, operation_id, with_problem_schemas
-from api.routers import auth, health, me, posts, users
+from api.routers import admin, auth, health, me, posts, sessions, users
 from infrastructure.container import Container
 from infrastructure.metrics import watch_pool
 
@@ -59,7 +59,15 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
     app.add_middleware(SecurityHeaders)  # every answer carries the headers
     observing = install_observability(app)  # its settings are applied at start-up
     # `me` before `users`: /users/me must not be taken for the user id "me".
-    for router in (auth.router, me.router, users.router, posts.router, health.router):
+    for router in (
+        auth.router,
+        me.router,
+        sessions.router,
+        users.router,
+        posts.router,
+        admin.router,
+        health.router,
+    ):
         app.include_router(router)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False, response_class=Response)
     return app

@@ -13,6 +13,7 @@ import typer
 import uvicorn
 
 from api.server import uvicorn_options
+from domain.roles import Role
 from infrastructure import operations
 from infrastructure.settings import InvalidSettings, Settings, load_settings
 
@@ -148,6 +149,23 @@ def check() -> None:
             typer.echo(f"FAIL redis: {operations.shown_url(settings.redis_url)}: {_reason(error)}")
     if failed:
         raise typer.Exit(1)
+
+
+@cli.command("grant-role")
+def grant_role(
+    email: Annotated[str, typer.Argument(help="the user's email")],
+    role: Annotated[Role, typer.Argument(help="member, moderator or admin")],
+) -> None:
+    """Give a user a role (audited): how the first admin is made. There is no default admin."""
+    from domain.errors import DomainError
+    from infrastructure.administration import grant_role as grant
+
+    settings = _settings()
+    try:
+        user = asyncio.run(grant(settings, email, role.value))
+    except DomainError as error:
+        raise _fail(f"{email}: {error.message}") from None
+    typer.echo(f"ok: {user.email} (user {user.id}) is now {user.role.value}")
 
 
 def _reason(error: BaseException) -> str:

@@ -7,13 +7,16 @@ fails at import and a wrong type fails `tests/api/test_dependencies.py`."""
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
+from asgi_correlation_id import correlation_id
 from dependency_injector import providers
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from api.observability import set_user_id
-from application.auth import Authenticate, SignOutEverywhere
+from application.auth import Authenticate, Caller, SignOutEverywhere
+from application.moderation import ChangeRole, ListUsersAsAdmin, ReadAuditLog, ReinstateUser, SuspendUser
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
+from application.sessions import ClientInfo, EndSession, ListSessions, RefreshSession, RevokeToken
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
 from domain.users import User
 from infrastructure.container import Container
@@ -50,14 +53,32 @@ ListPostsDep = Annotated[ListPosts, Depends(provide(Container.list_posts))]
 ListUserPostsDep = Annotated[ListUserPosts, Depends(provide(Container.list_user_posts))]
 UpdatePostDep = Annotated[UpdatePost, Depends(provide(Container.update_post))]
 DeletePostDep = Annotated[DeletePost, Depends(provide(Container.delete_post))]
+# Sessions, roles and moderation (issue 17)
+RefreshSessionDep = Annotated[RefreshSession, Depends(provide(Container.refresh_session))]
+RevokeTokenDep = Annotated[RevokeToken, Depends(provide(Container.revoke_token))]
+ListSessionsDep = Annotated[ListSessions, Depends(provide(Container.list_sessions))]
+EndSessionDep = Annotated[EndSession, Depends(provide(Container.end_session))]
+ListUsersAsAdminDep = Annotated[ListUsersAsAdmin, Depends(provide(Container.list_users_as_admin))]
+ReadAuditLogDep = Annotated[ReadAuditLog, Depends(provide(Container.read_audit_log))]
+ChangeRoleDep = Annotated[ChangeRole, Depends(provide(Container.change_role))]
+SuspendUserDep = Annotated[SuspendUser, Depends(provide(Container.suspend_user))]
+ReinstateUserDep = Annotated[ReinstateUser, Depends(provide(Container.reinstate_user))]
 
 _resolve_current_user = provide(Container.current_user)
 
 
-async def _current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    user = await (await _resolve_current_user(request))(token)
-    set_user_id(request, user.id)  # for the request's access and error events
-    return user
+async def _current_caller(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Caller:
+    caller = await (await _resolve_current_user(request)).caller(token)
+    set_user_id(request, caller.user.id)  # for the request's access and error events
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(_current_caller)]
+"""The authenticated caller and their session; 401 problem with `WWW-Authenticate: Bearer` otherwise."""
+
+
+async def _current_user(caller: CurrentCaller) -> User:
+    return caller.user
 
 
 CurrentUser = Annotated[User, Depends(_current_user)]
@@ -68,6 +89,16 @@ def client_address(request: Request) -> str:
     """The client's network address, the key of per-address rate limits. Behind a proxy, the server
     must be told to trust its forwarded headers (uvicorn --forwarded-allow-ips)."""
     return request.client.host if request.client else "unknown"
+
+
+def client_info(request: Request) -> ClientInfo:
+    """Where a login or refresh comes from: the client address and its User-Agent."""
+    return ClientInfo(client_address(request), request.headers.get("user-agent", ""))
+
+
+def request_id() -> str | None:
+    """The request's id (X-Request-ID), recorded in audit entries."""
+    return correlation_id.get()
 
 
 def caller_id(user: User) -> int:

@@ -12,9 +12,12 @@ from starlette.routing import Match
 from api.problems import MAX_REPORTED_ERRORS, PROBLEM_TYPE, problem
 from application.errors import Overloaded, RateLimited, StorageUnavailable, TryLater
 from domain.errors import (
+    AccountSuspended,
     AlreadyExists,
+    Conflict,
     DomainError,
     InvalidCredentials,
+    InvalidGrant,
     NotFound,
     PermissionDenied,
     ValidationError,
@@ -27,7 +30,10 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
     (ValidationError, 422, "validation-error"),
     (NotFound, 404, "not-found"),
     (AlreadyExists, 409, "already-exists"),
+    (Conflict, 409, "conflict"),
+    (AccountSuspended, 403, "account-suspended"),
     (PermissionDenied, 403, "permission-denied"),
+    (InvalidGrant, 400, "invalid-grant"),
     (InvalidCredentials, 401, "invalid-credentials"),
     (RateLimited, 429, "rate-limited"),
     (Overloaded, 503, "overloaded"),
@@ -53,6 +59,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
     elif isinstance(error, TryLater):
         headers = {"Retry-After": str(error.retry_after)}
+    elif isinstance(error, InvalidGrant):
+        extra["error"] = "invalid_grant"  # RFC 6749 §5.2's code, for OAuth clients, in the problem
     elif status == 401:
         headers = BEARER_CHALLENGE
     return problem(

@@ -32,7 +32,7 @@ REQUEST_SECONDS = Histogram(
 )
 IN_FLIGHT = Gauge("http_requests_in_flight", "HTTP requests being answered", multiprocess_mode="livesum")
 
-LoginOutcome = Literal["success", "bad_credentials", "throttled"]
+LoginOutcome = Literal["success", "bad_credentials", "throttled", "suspended"]
 LOGINS = Counter("login_attempts_total", "Login attempts on POST /auth/token, by outcome", ["outcome"])
 for _outcome in get_args(LoginOutcome):  # every outcome shows, at 0 until it happens
     LOGINS.labels(_outcome)

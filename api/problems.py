@@ -81,11 +81,13 @@ class ValidationProblem(Problem):
 BODY_PROBLEMS = (400, 413, 422)
 
 _DESCRIPTIONS = {
-    400: "The body cannot be parsed",
+    400: "The body cannot be parsed; on `POST /auth/token`, also a refresh token that is invalid, "
+    "expired, revoked or already used (`error: invalid_grant`)",
     401: "No valid bearer token (missing, malformed, expired or revoked)",
-    403: "Not allowed: not the author, or a wrong `current_password`",
+    403: "Not allowed: not the author, not the role the operation needs, a suspended account, or a "
+    "wrong `current_password`",
     404: "Not found",
-    409: "Conflict with the current state: the email is taken",
+    409: "Conflict with the current state: the email is taken, or a concurrent change won",
     413: "The request body is too large",
     422: "The request is not valid; `errors` says where",
     429: "Too many requests; retry after `Retry-After` seconds",

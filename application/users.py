@@ -11,9 +11,11 @@ from application.ports import (
     PasswordHasher,
     RateLimiter,
     ReadUnitOfWork,
+    SessionUnitOfWork,
     Throttle,
     UnitOfWork,
 )
+from application.sessions import end_every_session
 from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied
 from domain.users import Email, User, check_password, user_name
 
@@ -83,9 +85,9 @@ class ProfileChanges:
 @dataclass(frozen=True, slots=True)
 class UpdateProfile:
     """Change one's name, email (unique) or password. A new email or password needs the current
-    password: a wrong one counts as a failed login of the account."""
+    password: a wrong one counts as a failed login of the account. A new password ends every session."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], SessionUnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
 
@@ -114,15 +116,19 @@ class UpdateProfile:
             # same current password, one wins and the other is refused.
             if not await uow.users.update(updated, if_password_hash=checked_hash):
                 raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+            if new_hash is not None:
+                await end_every_session(uow, user_id)
+                updated = await uow.users.get(user_id) or updated  # with the stamp just rotated
             await uow.commit()
         return updated
 
 
 @dataclass(frozen=True, slots=True)
 class DeleteAccount:
-    """Delete a user and all their posts, in one transaction, proving the current password."""
+    """Delete a user and all their posts, in one transaction, proving the current password. Every
+    session ends with the account."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], SessionUnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
 
@@ -135,5 +141,6 @@ class DeleteAccount:
                 raise NotFound("User", user_id)
             if stored.password_hash != user.password_hash:
                 raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+            await end_every_session(uow, user_id)
             await uow.users.delete(user_id)
             await uow.commit()

@@ -5,14 +5,17 @@ import copy
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self, TypeVar
 
 from application.pagination import Page, PageRequest
-from application.ports import AuthorSummary, PostWithAuthor
-from domain.errors import EmailAlreadyRegistered, NotFound
+from application.ports import AuditEntry, AuthorSummary, PostWithAuthor
+from domain.errors import Conflict, EmailAlreadyRegistered, NotFound
 from domain.posts import Post
-from domain.users import Email, User
+from domain.roles import Role
+from domain.sessions import CLIENT_ADDRESS_MAX_LENGTH, RefreshToken, Session
+from domain.users import Email, Suspension, User
 
 T = TypeVar("T", User, Post)
 
@@ -25,6 +28,9 @@ class MemoryStore:
     posts: dict[int, Post] = field(default_factory=dict)
     user_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     post_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    sessions: dict[str, Session] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
 
 
 def _page(items: dict[int, T], page: PageRequest, keep: Callable[[T], bool] = lambda _: True) -> Page[T]:
@@ -65,7 +71,29 @@ class InMemoryUserRepository:
             return False
         if _email_taken(self._uow.staged_users.values(), user):
             raise EmailAlreadyRegistered(user.email.value)
-        self._uow.staged_users[user.id] = copy.copy(user)
+        # As in SQL, the role and the suspension have writes of their own.
+        self._uow.staged_users[user.id] = replace(user, role=stored.role, suspension=stored.suspension)
+        return True
+
+    async def lock(self, *user_ids: int) -> dict[int, User]:
+        return {
+            i: copy.copy(self._uow.staged_users[i]) for i in sorted(user_ids) if i in self._uow.staged_users
+        }
+
+    async def set_role(self, user_id: int, role: Role, *, if_role: Role) -> bool:
+        return self._replace(user_id, lambda user: user.role is if_role, role=role)
+
+    async def set_suspension(self, user_id: int, suspension: Suspension | None) -> bool:
+        return self._replace(user_id, lambda _: True, suspension=suspension)
+
+    async def rotate_credentials_stamp(self, user_id: int, stamp: str) -> bool:
+        return self._replace(user_id, lambda _: True, credentials_stamp=stamp)
+
+    def _replace(self, user_id: int, expected: Callable[[User], bool], **changes: object) -> bool:
+        stored = self._uow.staged_users.get(user_id)
+        if stored is None or not expected(stored):
+            return False
+        self._uow.staged_users[user_id] = replace(stored, **changes)  # type: ignore[arg-type]
         return True
 
     async def delete(self, user_id: int) -> None:
@@ -113,7 +141,81 @@ class InMemoryPostRepository:
         self._uow.staged_posts.pop(post_id, None)
 
 
-def _merge(committed: dict[int, T], snapshot: dict[int, T], staged: dict[int, T]) -> dict[int, T]:
+class InMemorySessionStore:
+    def __init__(self, uow: "InMemoryUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, session: Session, token: RefreshToken) -> None:
+        if session.user_id not in self._uow.staged_users:  # as the SQL foreign key does
+            raise NotFound("User", session.user_id)
+        self._uow.staged_sessions[session.id] = session
+        self._uow.staged_tokens[token.token_hash] = token
+
+    async def get(self, session_id: str) -> Session | None:
+        return self._uow.staged_sessions.get(session_id)
+
+    async def exists(self, session_id: str, user_id: int) -> bool:
+        session = self._uow.staged_sessions.get(session_id)
+        return session is not None and session.user_id == user_id
+
+    async def list_for_user(self, user_id: int) -> list[Session]:
+        sessions = [s for s in self._uow.staged_sessions.values() if s.user_id == user_id]
+        return sorted(sessions, key=lambda s: (s.created_at, s.id))
+
+    async def find_token(self, token_hash: str) -> tuple[RefreshToken, Session] | None:
+        token = self._uow.staged_tokens.get(token_hash)
+        session = self._uow.staged_sessions.get(token.session_id) if token else None
+        return (token, session) if token and session else None
+
+    async def rotate(self, old_hash: str, new: RefreshToken, now: datetime, client_address: str) -> bool:
+        old = self._uow.staged_tokens.get(old_hash)
+        session = self._uow.staged_sessions.get(new.session_id)
+        if old is None or old.rotated_at is not None or session is None:
+            return False
+        self._uow.staged_tokens[old_hash] = replace(old, rotated_at=now)
+        self._uow.staged_tokens[new.token_hash] = new
+        self._uow.staged_sessions[session.id] = replace(
+            session, last_used_at=now, client_address=client_address[:CLIENT_ADDRESS_MAX_LENGTH]
+        )
+        self._uow.rotated.add(old_hash)
+        return True
+
+    async def end(self, session_id: str, user_id: int | None = None) -> bool:
+        session = self._uow.staged_sessions.get(session_id)
+        if session is None or (user_id is not None and session.user_id != user_id):
+            return False
+        del self._uow.staged_sessions[session_id]
+        return True
+
+    async def end_all(self, user_id: int) -> int:
+        ended = [i for i, s in self._uow.staged_sessions.items() if s.user_id == user_id]
+        for session_id in ended:
+            del self._uow.staged_sessions[session_id]
+        return len(ended)
+
+    async def prune(self, user_id: int, now: datetime, idle: timedelta) -> None:
+        for session_id, s in list(self._uow.staged_sessions.items()):
+            if s.user_id == user_id and (s.expires_at <= now or s.last_used_at <= now - idle):
+                del self._uow.staged_sessions[session_id]
+
+
+class InMemoryAuditLog:
+    def __init__(self, uow: "InMemoryUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, entry: AuditEntry) -> None:
+        self._uow.staged_audit.append(entry)
+
+    async def list(self, page: PageRequest) -> Page[AuditEntry]:
+        entries = [e for e in self._uow.store.audit if (e.id or 0) > page.after][: page.limit + 1]
+        return Page.from_overfetch(entries, page, lambda entry: entry.id or 0)
+
+
+K = TypeVar("K", int, str)
+V = TypeVar("V", User, Post, Session, RefreshToken)
+
+
+def _merge(committed: dict[K, V], snapshot: dict[K, V], staged: dict[K, V]) -> dict[K, V]:
     """`committed` with what changed between `snapshot` and `staged` applied to it."""
     changed = {i: item for i, item in staged.items() if snapshot.get(i) is not item}
     removed = snapshot.keys() - staged.keys()
@@ -122,15 +224,19 @@ def _merge(committed: dict[int, T], snapshot: dict[int, T], staged: dict[int, T]
 
 class InMemoryUnitOfWork:
     """Works on private copies of the store; `commit` applies what changed (checking unique emails
-    again, as a database would), leaving without commit drops it."""
+    and refresh-token rotations again, as a database would), leaving without commit drops it."""
 
     users: InMemoryUserRepository
     posts: InMemoryPostRepository
+    sessions: InMemorySessionStore
+    audit: InMemoryAuditLog
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
         self.users = InMemoryUserRepository(self)
         self.posts = InMemoryPostRepository(self)
+        self.sessions = InMemorySessionStore(self)
+        self.audit = InMemoryAuditLog(self)
 
     async def __aenter__(self) -> Self:
         self._begin()
@@ -151,13 +257,30 @@ class InMemoryUnitOfWork:
             if user.email in seen:
                 raise EmailAlreadyRegistered(user.email.value)
             seen.add(user.email)
+        for token_hash in self.rotated:  # a conditional write another unit of work won meanwhile
+            committed = self.store.refresh_tokens.get(token_hash)
+            if committed is None or committed.rotated_at is not None:
+                raise Conflict("The refresh token was rotated by another unit of work")
         posts = _merge(self.store.posts, self._post_snapshot, self.staged_posts)
+        sessions = _merge(self.store.sessions, self._session_snapshot, self.staged_sessions)
+        sessions = {i: s for i, s in sessions.items() if s.user_id in users}  # cascade
+        tokens = _merge(self.store.refresh_tokens, self._token_snapshot, self.staged_tokens)
         self.store.posts = {i: p for i, p in posts.items() if p.author_id in users}  # cascade
         self.store.users = users
+        self.store.sessions = sessions
+        self.store.refresh_tokens = {h: t for h, t in tokens.items() if t.session_id in sessions}
+        for entry in self.staged_audit:
+            self.store.audit.append(replace(entry, id=len(self.store.audit) + 1))
         self._begin()
 
     def _begin(self) -> None:
         self._user_snapshot = dict(self.store.users)
         self._post_snapshot = dict(self.store.posts)
+        self._session_snapshot = dict(self.store.sessions)
+        self._token_snapshot = dict(self.store.refresh_tokens)
         self.staged_users = dict(self._user_snapshot)
         self.staged_posts = dict(self._post_snapshot)
+        self.staged_sessions = dict(self._session_snapshot)
+        self.staged_tokens = dict(self._token_snapshot)
+        self.staged_audit: list[AuditEntry] = []
+        self.rotated: set[str] = set()

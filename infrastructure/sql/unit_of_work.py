@@ -11,12 +11,19 @@ from typing import Self
 from application.errors import StorageUnavailable
 from infrastructure.sql.engine import Database, UnitSession
 from infrastructure.sql.errors import is_unavailable
-from infrastructure.sql.repositories import SqlPostRepository, SqlUserRepository
+from infrastructure.sql.repositories import (
+    SqlAuditLog,
+    SqlPostRepository,
+    SqlSessionStore,
+    SqlUserRepository,
+)
 
 
 class SqlUnitOfWork:
     users: SqlUserRepository
     posts: SqlPostRepository
+    sessions: SqlSessionStore
+    audit: SqlAuditLog
 
     def __init__(self, database: Database, *, read_only: bool = False) -> None:
         self._database = database
@@ -38,6 +45,8 @@ class SqlUnitOfWork:
             raise
         self.users = SqlUserRepository(self._session)
         self.posts = SqlPostRepository(self._session)
+        self.sessions = SqlSessionStore(self._session)
+        self.audit = SqlAuditLog(self._session)
         return self
 
     async def __aexit__(
