@@ -113,11 +113,9 @@ class CurrentUser:
             raise InvalidCredentials("Not authenticated")
         claims = self.tokens.read(token)
         async with self.new_read_uow() as uow:
-            user = await uow.users.get(claims.user_id)
-            if user is None or user.credentials_stamp != claims.stamp or user.suspended:
-                raise InvalidCredentials("Could not validate credentials")
-            if not await uow.sessions.exists(claims.session_id, claims.user_id):
-                raise InvalidCredentials("Could not validate credentials")
+            user = await uow.sessions.user_in_session(claims.user_id, claims.session_id)
+        if user is None or user.credentials_stamp != claims.stamp or user.suspended:
+            raise InvalidCredentials("Could not validate credentials")
         return Caller(user, claims.session_id)
 
 

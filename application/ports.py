@@ -237,7 +237,12 @@ class SessionReader(Protocol):
     async def get(self, session_id: str) -> Session | None: ...
 
     async def exists(self, session_id: str, user_id: int) -> bool:
-        """Whether the session is still there (not ended) and is `user_id`'s: the per-request check."""
+        """Whether the session is still there (not ended) and is `user_id`'s."""
+        ...
+
+    async def user_in_session(self, user_id: int, session_id: str) -> User | None:
+        """The user, if the session is still there and is theirs: the per-request check of an access
+        token, in one statement (the user's row joined with the session's)."""
         ...
 
     async def list_for_user(self, user_id: int) -> list[Session]:

@@ -158,6 +158,12 @@ class InMemorySessionStore:
         session = self._uow.staged_sessions.get(session_id)
         return session is not None and session.user_id == user_id
 
+    async def user_in_session(self, user_id: int, session_id: str) -> User | None:
+        if not await self.exists(session_id, user_id):
+            return None
+        user = self._uow.staged_users.get(user_id)
+        return copy.copy(user) if user else None
+
     async def list_for_user(self, user_id: int) -> list[Session]:
         sessions = [s for s in self._uow.staged_sessions.values() if s.user_id == user_id]
         return sorted(sessions, key=lambda s: (s.created_at, s.id))

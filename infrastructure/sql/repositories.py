@@ -207,9 +207,14 @@ class SqlPostRepository:
 
 
 _sessions = table_of(SessionRow)
-# The per-request check of an access token's session: one indexed lookup of the primary key.
 _SESSION_EXISTS = select(_sessions.c.id).where(
     _sessions.c.id == bindparam("id"), _sessions.c.user_id == bindparam("user_id")
+)
+# The per-request check of an access token: its user, only while its session exists, in one statement.
+_USER_IN_SESSION = (
+    select(*_users.c)
+    .join(_sessions, _sessions.c.user_id == _users.c.id)
+    .where(_users.c.id == bindparam("user_id"), _sessions.c.id == bindparam("session_id"))
 )
 _TOKEN_WITH_SESSION: Any = (  # Any: sqlmodel types a two-entity select as one
     select(RefreshTokenRow, SessionRow)
@@ -240,6 +245,10 @@ class SqlSessionStore:
     async def exists(self, session_id: str, user_id: int) -> bool:
         result = await self._session.exec(_SESSION_EXISTS, params={"id": session_id, "user_id": user_id})
         return result.first() is not None
+
+    async def user_in_session(self, user_id: int, session_id: str) -> User | None:
+        params = {"user_id": user_id, "session_id": session_id}
+        return read_first(await self._session.exec(_USER_IN_SESSION, params=params), user_reader)
 
     async def list_for_user(self, user_id: int) -> list[Session]:
         statement = (

@@ -52,6 +52,8 @@ async def test_a_session_and_its_token_are_stored_and_found_by_the_hash(uows: Se
         assert await uow.sessions.exists(session.id, id_of(ada))
         assert not await uow.sessions.exists(session.id, id_of(ada) + 1)  # someone else's id
         assert await uow.sessions.list_for_user(id_of(ada)) == [session]
+        assert await uow.sessions.user_in_session(id_of(ada), session.id) == ada
+        assert await uow.sessions.user_in_session(id_of(ada), "0" * 32) is None
     assert session.created_at.utcoffset() is not None
 
 
@@ -122,6 +124,7 @@ async def test_ending_a_session_removes_it_and_all_its_tokens(uows: SessionUowFa
         await uow.commit()
 
     async with uows() as uow:
+        assert await uow.sessions.user_in_session(id_of(bob), session.id) is None  # not Bob's
         assert not await uow.sessions.end(session.id, id_of(bob))  # not Bob's
         assert await uow.sessions.end(session.id, id_of(ada))
         assert not await uow.sessions.end(session.id)  # gone already
@@ -130,6 +133,7 @@ async def test_ending_a_session_removes_it_and_all_its_tokens(uows: SessionUowFa
     async with uows() as uow:
         assert await uow.sessions.find_token(first.token_hash) is None
         assert await uow.sessions.find_token(second.token_hash) is None
+        assert await uow.sessions.user_in_session(id_of(ada), session.id) is None  # ended
         assert [s.id for s in await uow.sessions.list_for_user(id_of(ada))] == [other.id]
         assert await uow.sessions.end_all(id_of(ada)) == 1
         await uow.commit()
