@@ -29,6 +29,7 @@ FIELDS = (
     "duration_ms",
     "client",
     "user_id",
+    "session_id",
     "error",
 )
 # Query parameters whose values are secrets: replaced by REDACTED wherever a query is logged.
