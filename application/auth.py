@@ -64,7 +64,7 @@ class Authenticate:
         async with self.new_uow() as uow:
             session, refresh_token = await start_session(uow, user, self.lifetimes, client, self.clock)
             await uow.commit()
-        return grant(self.tokens, user, session, refresh_token, self.lifetimes, self.clock)
+        return grant(self.tokens, user, session, refresh_token, self.lifetimes)
 
 
 async def _count_failure(limiter: RateLimiter, throttle: Throttle, key: str) -> None:

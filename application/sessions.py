@@ -85,16 +85,12 @@ async def start_session(
 
 
 def grant(
-    tokens: TokenService,
-    user: User,
-    session: Session,
-    refresh_token: str,
-    lifetimes: SessionLifetimes,
-    clock: Clock,
+    tokens: TokenService, user: User, session: Session, refresh_token: str, lifetimes: SessionLifetimes
 ) -> Grant:
+    """The tokens of `session`, just started or refreshed (its `last_used_at` is now)."""
     assert user.id is not None
     access = tokens.issue(TokenClaims(user.id, user.credentials_stamp, session.id))
-    refresh_expires_in = (session.live_until(lifetimes) - clock.now()).total_seconds()
+    refresh_expires_in = (session.live_until(lifetimes) - session.last_used_at).total_seconds()
     return Grant(
         access.access_token, access.expires_in, refresh_token, _seconds(refresh_expires_in), session.id
     )
@@ -159,7 +155,7 @@ class RefreshSession:
                 raise InvalidGrant()  # another refresh rotated it between our read and our write
             await uow.commit()
         used = replace(session, last_used_at=now)
-        return grant(self.tokens, user, used, new, self.lifetimes, self.clock)
+        return grant(self.tokens, user, used, new, self.lifetimes)
 
 
 @dataclass(frozen=True, slots=True)

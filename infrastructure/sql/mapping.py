@@ -57,6 +57,10 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+# A dict lookup: calling Role(value) goes through the enum machinery, ~10x slower, once per row.
+_ROLES = {role.value: role for role in Role}
+
+
 def user_reader(names: Sequence[str]) -> RowReader[User]:
     """Users from rows whose columns are called `names` (a user table's, in any order)."""
     at = {name: index for index, name in enumerate(names)}
@@ -70,7 +74,7 @@ def user_reader(names: Sequence[str]) -> RowReader[User]:
         password_hash=row[password_hash],
         created_at=aware(row[created_at]),
         credentials_stamp=row[credentials_stamp],
-        role=Role(row[role]),
+        role=_ROLES[row[role]],
         suspension=(
             None
             if row[suspended_at] is None
