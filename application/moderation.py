@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from application.pagination import Page, PageRequest
 from application.ports import AuditAction, AuditEntry, Clock, SessionReadUnitOfWork, SessionUnitOfWork
 from application.sessions import end_every_session
-from domain.errors import Conflict, NotFound, ValidationError
+from domain.errors import Conflict, InvalidCredentials, NotFound, ValidationError
 from domain.moderation import check_is_admin, check_may_manage
 from domain.roles import Role
 from domain.users import Email, Suspension, User
@@ -23,12 +23,13 @@ async def _actor_and_target(uow: SessionUnitOfWork, actor_id: int, target_id: in
     judged on rows no concurrent change can alter: two admins demoting each other at once are taken
     one after the other, and the second is no longer an admin."""
     locked = await uow.users.lock(actor_id, target_id)
+    actor = locked.get(actor_id)
+    if actor is None:
+        raise InvalidCredentials("Could not validate credentials")  # the caller's account is gone
+    check_is_admin(actor)  # before saying whether the target exists
     target = locked.get(target_id)
     if target is None:
         raise NotFound("User", target_id)
-    actor = locked.get(actor_id)
-    if actor is None:
-        raise NotFound("User", actor_id)
     check_may_manage(actor, target)
     return actor, target
 
@@ -70,14 +71,14 @@ class ChangeRole:
         self, actor_id: int, target_id: int, role: Role, request_id: str | None = None
     ) -> User:
         async with self.new_uow() as uow:
-            before = await uow.users.get(target_id)
-            if before is None:
-                raise NotFound("User", target_id)
+            before = await uow.users.get(target_id)  # the role the change is judged against
             _, target = await _actor_and_target(uow, actor_id, target_id)
             if target.role is role:
                 return target
-            if target.role is not before.role or not await uow.users.set_role(
-                target_id, role, if_role=before.role
+            if (
+                before is None
+                or target.role is not before.role
+                or not await uow.users.set_role(target_id, role, if_role=target.role)
             ):
                 raise Conflict("The user's role was changed by someone else meanwhile; read it and retry")
             await uow.audit.add(

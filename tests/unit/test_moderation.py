@@ -105,6 +105,8 @@ async def test_only_admins_suspend_change_roles_and_read_admin_lists(
         await ReinstateUser(uow_factory, clock)(ids[actor], ids["other"])
     with pytest.raises(PermissionDenied):
         await ChangeRole(uow_factory, clock)(ids[actor], ids["other"], Role.ADMIN)
+    with pytest.raises(PermissionDenied):  # not told whether a user exists
+        await SuspendUser(uow_factory, clock)(ids[actor], 999, "spam")
     with pytest.raises(PermissionDenied):
         await ListUsersAsAdmin(uow_factory)(user(store, ids[actor]), PageRequest())
     with pytest.raises(PermissionDenied):
