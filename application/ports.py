@@ -265,7 +265,8 @@ class SessionStore(SessionReader, Protocol):
     async def rotate(self, old_hash: str, new: RefreshToken, now: datetime, client_address: str) -> bool:
         """A conditional write: mark `old_hash` rotated at `now` only if it is not rotated yet; if so,
         store `new` (its successor in the same session) and mark the session used at `now` from
-        `client_address`. False when another refresh rotated it first: nothing is written."""
+        `client_address`. False when another refresh rotated it first: nothing is written. (An adapter
+        that checks conditional writes at commit, as the in-memory one does, raises Conflict there.)"""
         ...
 
     async def end(self, session_id: str, user_id: int | None = None) -> bool:

@@ -18,7 +18,7 @@ from application.ports import (
     TokenClaims,
     TokenService,
 )
-from domain.errors import InvalidCredentials, InvalidGrant, NotFound
+from domain.errors import Conflict, InvalidCredentials, InvalidGrant, NotFound
 from domain.sessions import (
     DEFAULT_LIFETIMES,
     RefreshToken,
@@ -153,7 +153,10 @@ class RefreshSession:
             successor = RefreshToken(refresh_token_hash(new), session.id, now)
             if not await uow.sessions.rotate(token_hash, successor, now, client.address):
                 raise InvalidGrant()  # another refresh rotated it between our read and our write
-            await uow.commit()
+            try:
+                await uow.commit()
+            except Conflict:  # the same, from an adapter that checks its conditional writes at commit
+                raise InvalidGrant() from None
         used = replace(session, last_used_at=now)
         return grant(self.tokens, user, used, new, self.lifetimes)
 

@@ -1,6 +1,7 @@
 """Session use cases on the in-memory adapters with a fixed clock: login starts a session, refresh
 rotates its token, reuse ends it, revocation and sign-out end sessions, and their lifetimes hold."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ from domain.errors import AccountSuspended, InvalidCredentials, InvalidGrant, No
 from domain.roles import Role
 from domain.sessions import SessionLifetimes, new_refresh_token
 from domain.users import Suspension, User
-from infrastructure.memory import MemoryStore
+from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
 from infrastructure.security import JwtTokenService
 from tests.factories import id_of
 from tests.fakes import FakeHasher, FixedClock
@@ -290,3 +291,34 @@ async def test_a_suspended_user_with_the_right_password_is_told_so_and_a_wrong_o
     with pytest.raises(InvalidCredentials):
         await login("wrong password")
     assert store.sessions == {}
+
+
+async def test_two_overlapping_refreshes_of_one_token_let_exactly_one_through(
+    login, tokens, clock: FixedClock, store: MemoryStore
+) -> None:
+    class Overlapping(InMemoryUnitOfWork):
+        """Yields after reading the token, so that both refreshes read it before either writes."""
+
+        async def __aenter__(self):
+            entered = await super().__aenter__()
+            find_token = self.sessions.find_token
+
+            async def find_then_yield(token_hash: str):
+                found = await find_token(token_hash)
+                await asyncio.sleep(0)  # a yield, not a wait
+                return found
+
+            self.sessions.find_token = find_then_yield  # type: ignore[method-assign]
+            return entered
+
+    grant = await login()
+    refresh = RefreshSession(lambda: Overlapping(store), tokens, clock, LIFETIMES)
+
+    results = await asyncio.gather(
+        refresh(grant.refresh_token), refresh(grant.refresh_token), return_exceptions=True
+    )
+
+    winners = [r for r in results if isinstance(r, Grant)]
+    assert len(winners) == 1, results
+    assert [type(r) for r in results if not isinstance(r, Grant)] == [InvalidGrant]
+    assert (await refresh(winners[0].refresh_token)).session_id == grant.session_id  # the session survived
