@@ -134,3 +134,27 @@ async def test_two_admins_changing_one_role_at_once_both_answer_what_is_stored(
         assert stored["role"] == answered
         audit = (await app.client.get("/admin/audit", headers=bearer(admins[0]))).json()
         assert [e["reason"] for e in audit if e["actor_id"] is not None] == [f"member -> {answered}"]
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(postgres_database_url: str) -> None:
+    async with sql_app(postgres_database_url) as app:
+        rendezvous = Rendezvous(2)
+        app.container.uow.override(
+            providers.Factory(racing_units_of_work(app.container.database(), rendezvous))
+        )
+        admins = [await sign_up_and_in(app, f"admin{i}@example.com") for i in (1, 2)]
+        for i in (1, 2):
+            await app.container.grant_role()(f"admin{i}@example.com", "admin")
+        ids = [(await app.client.get("/users/me", headers=bearer(admin))).json()["id"] for admin in admins]
+
+        rendezvous.armed = True
+        responses = await asyncio.gather(
+            app.client.patch(f"/admin/users/{ids[1]}", json={"role": "member"}, headers=bearer(admins[0])),
+            app.client.patch(f"/admin/users/{ids[0]}", json={"role": "member"}, headers=bearer(admins[1])),
+        )
+        rendezvous.armed = False
+
+        assert Counter(r.status_code for r in responses) == {200: 1, 403: 1}, [r.text for r in responses]
+        (winner,) = [admin for admin, r in zip(admins, responses, strict=True) if r.status_code == 200]
+        listed = (await app.client.get("/admin/users", headers=bearer(winner))).json()
+        assert [u["role"] for u in listed if u["email"].startswith("admin")].count("admin") == 1
