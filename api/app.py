@@ -18,7 +18,7 @@ from api.observability.requests import Observing, install_observability
 from api.openapi.document import with_problem_schemas
 from api.openapi.tags import TAGS, operation_id
 from api.problems.handlers import install_error_handlers
-from api.routers import auth, health, me, posts, recovery, users
+from api.routers import admin, auth, health, me, posts, recovery, sessions, users
 from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
 from infrastructure.sql.pool_metrics import watch_pool
@@ -93,7 +93,16 @@ def _add_middleware(app: FastAPI, container: Container, observing: Observing) ->
 
 def _include_routes(app: FastAPI) -> None:
     # `me` before `users`: /users/me must not be taken for the user id "me".
-    for router in (auth.router, recovery.router, me.router, users.router, posts.router, health.router):
+    for router in (
+        auth.router,
+        recovery.router,
+        me.router,
+        sessions.router,
+        users.router,
+        posts.router,
+        admin.router,
+        health.router,
+    ):
         app.include_router(router)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False, response_class=Response)
 

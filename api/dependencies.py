@@ -8,13 +8,16 @@ in the threadpool on every request."""
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
+from asgi_correlation_id import correlation_id
 from dependency_injector import providers
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from api.observability.requests import set_user_id
 from api.paths import TOKEN_PATH
+from application.auth import Caller as AuthenticatedCaller
 from application.auth import CurrentUser
+from application.sessions import ClientInfo
 from domain.users import User
 from infrastructure.container import Container
 from infrastructure.sql.engine import ReplicaState
@@ -93,10 +96,20 @@ PublicUrl = Annotated[str, Depends(_public_url)]
 _current_user = use_case(CurrentUser)
 
 
-async def _caller(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    user = await (await _current_user(request))(token)
-    set_user_id(request, user.id)  # for the request's access and error events
-    return user
+async def _caller_session(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> AuthenticatedCaller:
+    caller = await (await _current_user(request)).caller(token)
+    set_user_id(request, caller.user.id)  # for the request's access and error events
+    return caller
+
+
+CallerSession = Annotated[AuthenticatedCaller, Depends(_caller_session)]
+"""The authenticated caller and their session; 401 problem with `WWW-Authenticate: Bearer` otherwise."""
+
+
+async def _caller(caller: CallerSession) -> User:
+    return caller.user
 
 
 Caller = Annotated[User, Depends(_caller)]
@@ -107,6 +120,16 @@ def client_address(request: Request) -> str:
     """The client's network address, the key of per-address rate limits. Behind a proxy, the server
     must be told to trust its forwarded headers (uvicorn --forwarded-allow-ips)."""
     return request.client.host if request.client else "unknown"
+
+
+def client_info(request: Request) -> ClientInfo:
+    """Where a login or refresh comes from: the client address and its User-Agent."""
+    return ClientInfo(client_address(request), request.headers.get("user-agent", ""))
+
+
+def request_id() -> str | None:
+    """The request's id (X-Request-ID), recorded in audit entries."""
+    return correlation_id.get()
 
 
 def caller_id(user: User) -> int:

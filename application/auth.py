@@ -5,19 +5,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.errors import RateLimited
-from application.lookups import existing_user
 from application.ports import (
     NO_RATE_LIMIT,
-    IssuedToken,
+    Clock,
     PasswordHasher,
     RateLimiter,
-    ReadUnitOfWork,
+    SessionReadUnitOfWork,
+    SessionUnitOfWork,
     Throttle,
-    TokenClaims,
     TokenService,
-    UnitOfWork,
 )
-from domain.errors import InvalidCredentials, PermissionDenied, ValidationError
+from application.sessions import ClientInfo, Grant, end_every_session, grant, start_session
+from domain.errors import AccountSuspended, InvalidCredentials, NotFound, PermissionDenied, ValidationError
+from domain.sessions import DEFAULT_LIFETIMES, SessionLifetimes
 from domain.users import Email, User
 
 # The client address of a call that did not come over the network (a script, a test).
@@ -26,35 +26,45 @@ LOCAL_CLIENT = "local"
 
 @dataclass(frozen=True, slots=True)
 class Authenticate:
-    """Exchange an email and password for an access token. A wrong email and a wrong password fail the
-    same way and take the same time. Failures are counted per account and per client address, and
-    checked before any hashing; a success gives the account its budget back."""
+    """Exchange an email and password for a new session: an access token and a refresh token. A wrong
+    email and a wrong password fail the same way and take the same time. Failures are counted per
+    account and per client address, and checked before any hashing; a success gives the account its
+    budget back. A suspended account with the right password is AccountSuspended (a 403)."""
 
-    new_read_uow: Callable[[], ReadUnitOfWork]
+    new_uow: Callable[[], SessionUnitOfWork]
     hasher: PasswordHasher
     tokens: TokenService
+    clock: Clock
     limiter: RateLimiter = NO_RATE_LIMIT
+    lifetimes: SessionLifetimes = DEFAULT_LIFETIMES
 
-    async def __call__(self, email: str, password: str, client: str = LOCAL_CLIENT) -> IssuedToken:
+    async def __call__(
+        self, email: str, password: str, client: ClientInfo = ClientInfo(LOCAL_CLIENT)
+    ) -> Grant:
         try:
             account: str | None = Email(email).value
         except ValidationError:
             account = None  # no such account can exist: only the client's budget applies
-        await self.limiter.check(Throttle.FAILED_LOGIN_PER_ADDRESS, client)
+        await self.limiter.check(Throttle.FAILED_LOGIN_PER_ADDRESS, client.address)
         if account is not None:
             await self.limiter.check(Throttle.FAILED_LOGIN_PER_ACCOUNT, account)
         user = None
         if account is not None:
-            async with self.new_read_uow() as uow:
+            async with self.new_uow() as uow:
                 user = await uow.users.get_by_email(Email.trusted(account))
         password_hash = user.password_hash if user else None
         if not await self.hasher.verify(password, password_hash) or user is None or user.id is None:
-            await _count_failure(self.limiter, Throttle.FAILED_LOGIN_PER_ADDRESS, client)
+            await _count_failure(self.limiter, Throttle.FAILED_LOGIN_PER_ADDRESS, client.address)
             if account is not None:
                 await _count_failure(self.limiter, Throttle.FAILED_LOGIN_PER_ACCOUNT, account)
             raise InvalidCredentials("Incorrect email or password")
         await self.limiter.clear(Throttle.FAILED_LOGIN_PER_ACCOUNT, user.email.value)
-        return self.tokens.issue(TokenClaims(user.id, user.credentials_stamp))
+        if user.suspended:
+            raise AccountSuspended()
+        async with self.new_uow() as uow:
+            session, refresh_token = await start_session(uow, user, self.lifetimes, client, self.clock)
+            await uow.commit()
+        return grant(self.tokens, user, session, refresh_token, self.lifetimes)
 
 
 async def _count_failure(limiter: RateLimiter, throttle: Throttle, key: str) -> None:
@@ -78,32 +88,45 @@ async def prove_password(
 
 
 @dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated user of a request, and the session their access token belongs to."""
+
+    user: User
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class CurrentUser:
     """The user an access token names; InvalidCredentials when the token is bad, the user is gone or
-    their credentials stamp has changed (new password, signed out everywhere) since it was issued."""
+    suspended, their credentials stamp has changed (new password, signed out everywhere) since it was
+    issued, or its session (`sid`) was ended: checked on every request, so ending a session stops its
+    access tokens at once (README "Sessions and roles" gives the measured cost)."""
 
-    new_read_uow: Callable[[], ReadUnitOfWork]
+    new_read_uow: Callable[[], SessionReadUnitOfWork]
     tokens: TokenService
 
     async def __call__(self, token: str | None) -> User:
+        return (await self.caller(token)).user
+
+    async def caller(self, token: str | None) -> Caller:
         if not token:
             raise InvalidCredentials("Not authenticated")
         claims = self.tokens.read(token)
         async with self.new_read_uow() as uow:
-            user = await uow.users.get(claims.user_id)
-        if user is None or user.credentials_stamp != claims.stamp:
+            user = await uow.sessions.user_in_session(claims.user_id, claims.session_id)
+        if user is None or user.credentials_stamp != claims.stamp or user.suspended:
             raise InvalidCredentials("Could not validate credentials")
-        return user
+        return Caller(user, claims.session_id)
 
 
 @dataclass(frozen=True, slots=True)
 class SignOutEverywhere:
-    """Revoke every access token of the user issued so far, by rotating their credentials stamp."""
+    """Every session of the user ends: every access and refresh token issued so far stops working."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], SessionUnitOfWork]
 
     async def __call__(self, user_id: int) -> None:
         async with self.new_uow() as uow:
-            user = await existing_user(uow.users, user_id)
-            await uow.users.update(user.signed_out())
+            if not await end_every_session(uow, user_id):
+                raise NotFound("User", user_id)
             await uow.commit()

@@ -7,14 +7,18 @@ from application.lookups import existing_user
 from application.pagination import Page, PageRequest
 from application.ports import (
     NO_RATE_LIMIT,
+    AuditAction,
+    AuditEntry,
     Clock,
     PostWithAuthor,
     RateLimiter,
     ReadUnitOfWork,
+    SessionUnitOfWork,
     Throttle,
     UnitOfWork,
 )
-from domain.errors import NotFound, PermissionDenied
+from domain.errors import InvalidCredentials, NotFound, PermissionDenied
+from domain.moderation import check_may_delete_post
 from domain.posts import Post
 
 
@@ -106,12 +110,30 @@ class UpdatePost:
 
 @dataclass(frozen=True, slots=True)
 class DeletePost:
-    new_uow: Callable[[], UnitOfWork]
+    """Delete a post: its author may, and so may moderators and admins, whose deletion of another's
+    post is written to the audit log in the same transaction."""
 
-    async def __call__(self, caller_id: int, post_id: int) -> None:
+    new_uow: Callable[[], SessionUnitOfWork]
+    clock: Clock
+
+    async def __call__(self, caller_id: int, post_id: int, request_id: str | None = None) -> None:
         async with self.new_uow() as uow:
-            (await _existing(uow, post_id)).check_owner(caller_id)
+            post = await _existing(uow, post_id)
+            caller = await uow.users.get(caller_id)
+            if caller is None:
+                raise InvalidCredentials("Could not validate credentials")
+            check_may_delete_post(caller, post)
             await uow.posts.delete(post_id)
+            if post.author_id != caller_id:
+                entry = AuditEntry(
+                    AuditAction.POST_DELETED,
+                    f"post:{post_id}",
+                    self.clock.now(),
+                    actor_id=caller_id,
+                    reason=f"by {caller.role.value}; author user:{post.author_id}",
+                    request_id=request_id,
+                )
+                await uow.audit.add(entry)
             await uow.commit()
 
 

@@ -16,9 +16,9 @@ from application.ports import (
     Clock,
     PasswordHasher,
     RateLimiter,
+    SessionUnitOfWork,
     Throttle,
     TokenPurpose,
-    UnitOfWork,
 )
 from domain.users import Email, check_password
 
@@ -33,7 +33,7 @@ class RequestPasswordReset:
     whether or not there is: the route answers 202 either way. Budgets per account (the normalised
     address, existing or not) and per client address are spent first."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], SessionUnitOfWork]
     mailing: Mailing
     clock: Clock
     limiter: RateLimiter = NO_RATE_LIMIT
@@ -67,7 +67,7 @@ class ResetPassword:
     expired, ended, unknown or malformed raises InvalidToken and changes nothing. Each client address
     has a budget of confirmations, which bounds guessing."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], SessionUnitOfWork]
     hasher: PasswordHasher
     mailing: Mailing
     clock: Clock

@@ -14,9 +14,11 @@ from application.ports import (
     PasswordHasher,
     RateLimiter,
     ReadUnitOfWork,
+    SessionUnitOfWork,
     Throttle,
     UnitOfWork,
 )
+from application.sessions import end_every_session
 from domain.errors import EmailAlreadyRegistered, PermissionDenied
 from domain.users import Email, User, check_password, user_name
 
@@ -87,10 +89,10 @@ class ProfileChanges:
 class UpdateProfile:
     """Change one's name, email (unique) or password. A new email or password needs the current
     password: a wrong one counts as a failed login of the account. A new email is unverified: a
-    verification link goes to it and a notice to the old one. A new password rotates the credentials
-    stamp (application.credentials)."""
+    verification link goes to it and a notice to the old one. A new password ends every session
+    (application.credentials)."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], SessionUnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
     mailing: Mailing = NO_MAIL
@@ -136,9 +138,10 @@ class UpdateProfile:
 
 @dataclass(frozen=True, slots=True)
 class DeleteAccount:
-    """Delete a user and all their posts, in one transaction, proving the current password."""
+    """Delete a user and all their posts, in one transaction, proving the current password. Every
+    session ends with the account."""
 
-    new_uow: Callable[[], UnitOfWork]
+    new_uow: Callable[[], SessionUnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
 
@@ -147,6 +150,7 @@ class DeleteAccount:
             user = await existing_user(uow.users, user_id)
         await prove_password(self.limiter, self.hasher, user, current_password)
         async with self.new_uow() as uow:
+            await end_every_session(uow, user_id)  # undone with the rest if the deletion is refused
             # Deleted only if the password is still the one proven: a concurrent change wins or loses whole.
             if not await uow.users.delete(user_id, if_password_hash=user.password_hash):
                 await existing_user(uow.users, user_id)  # gone meanwhile: NotFound

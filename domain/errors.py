@@ -42,3 +42,22 @@ class PermissionDenied(DomainError):
 
 class InvalidCredentials(DomainError):
     """Email/password or token do not identify a user."""
+
+
+class Conflict(DomainError):
+    """The change lost to a concurrent one (its expected state is gone): read again and retry."""
+
+
+class AccountSuspended(PermissionDenied):
+    """The credentials are right, but an admin suspended the account."""
+
+    def __init__(self) -> None:
+        super().__init__("The account is suspended")
+
+
+class InvalidGrant(DomainError):
+    """A refresh token that is malformed, unknown, expired, revoked or already used (RFC 6749 §5.2
+    `invalid_grant`). Nothing changed, except when reuse ended the token's session."""
+
+    def __init__(self, message: str = "The refresh token is invalid, expired or revoked") -> None:
+        super().__init__(message)

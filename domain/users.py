@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.errors import ValidationError
+from domain.roles import Role
 from domain.text import has_control_characters, single_line
 
 NAME_MAX_LENGTH = 100
@@ -15,6 +16,7 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 PASSWORD_HASH_MAX_LENGTH = 255
 CREDENTIALS_STAMP_MAX_LENGTH = 32
+SUSPENSION_REASON_MAX_LENGTH = 500
 
 # Pragmatic address syntax: one "@", a dot-atom local part (internationalised addresses are accepted),
 # and an ASCII (IDNA-encoded) domain of dot-separated labels ending in a letter-only or punycode TLD.
@@ -83,6 +85,23 @@ def check_password(password: str) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Suspension:
+    """Why and since when an admin suspended a user: they cannot sign in until reinstated."""
+
+    since: datetime
+    reason: str  # who suspended them is in the audit log
+
+    @classmethod
+    def given(cls, reason: str, since: datetime) -> "Suspension":
+        return cls(since=since, reason=suspension_reason(reason))
+
+
+def suspension_reason(value: str) -> str:
+    """A reason for a suspension: one line, non-empty, at most SUSPENSION_REASON_MAX_LENGTH."""
+    return single_line("reason", value, SUSPENSION_REASON_MAX_LENGTH)
+
+
 @dataclass(slots=True, kw_only=True)
 class User:
     """A registered user. `id` is None until a repository stores it."""
@@ -97,6 +116,13 @@ class User:
     credentials_stamp: str = field(default_factory=new_credentials_stamp)
     # When the owner proved they read mail at `email`; None until then, and again after a new email.
     email_verified_at: datetime | None = None
+    # Sessions and roles (issue 17): what the user may do, and whether an admin suspended them.
+    role: Role = Role.MEMBER
+    suspension: Suspension | None = None
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspension is not None
 
     @classmethod
     def register(cls, name: str, email: Email, password_hash: str, now: datetime) -> "User":

@@ -7,12 +7,22 @@ from dependency_injector import containers, providers
 
 from application.auth import Authenticate, CurrentUser, SignOutEverywhere
 from application.mail import Links, Mailing
+from application.moderation import (
+    ChangeRole,
+    GrantRole,
+    ListUsersAsAdmin,
+    ReadAuditLog,
+    ReinstateUser,
+    SuspendUser,
+)
 from application.one_time_tokens import OneTimeTokens
 from application.ports import Mailer, PasswordHasher, Throttle
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
 from application.recovery import RequestPasswordReset, ResetPassword
+from application.sessions import EndSession, ListSessions, RefreshSession, RevokeToken
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
 from application.verification import SendVerificationEmail, VerifyEmail
+from domain.sessions import SessionLifetimes
 from infrastructure.clock import SystemClock
 from infrastructure.mail.delivery import DeliveryPolicy, MailDelivery
 from infrastructure.mail.mailers import make_mailer, sender_domain
@@ -32,6 +42,14 @@ def _password_hasher(settings: Settings, hasher: PasswordHasher) -> PasswordHash
 def _token_service(settings: Settings, clock: SystemClock) -> JwtTokenService:
     lifetime = timedelta(minutes=settings.access_token_minutes)
     return JwtTokenService(settings.jwt_secret, lifetime, clock, settings.jwt_issuer, settings.jwt_audience)
+
+
+def _session_lifetimes(settings: Settings) -> SessionLifetimes:
+    return SessionLifetimes(
+        absolute=timedelta(days=settings.refresh_token_days),
+        idle=timedelta(days=settings.refresh_idle_days),
+        reuse_grace=timedelta(seconds=settings.refresh_reuse_grace_seconds),
+    )
 
 
 def _argon2_hasher(settings: Settings) -> Argon2PasswordHasher:
@@ -94,6 +112,7 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     tokens = providers.Singleton(_token_service, settings, clock)
     rate_limiter = providers.Singleton(_rate_limiter, settings)
+    session_lifetimes = providers.Singleton(_session_lifetimes, settings)
 
     # Account recovery (issue 16): mail, its delivery loop, one-time tokens.
     mailer = providers.Singleton(make_mailer, settings)
@@ -125,7 +144,13 @@ class Container(containers.DeclarativeContainer):
     )
 
     authenticate = providers.Factory(
-        Authenticate, new_read_uow=read_uow.provider, hasher=hasher, tokens=tokens, limiter=rate_limiter
+        Authenticate,
+        new_uow=uow.provider,
+        hasher=hasher,
+        tokens=tokens,
+        clock=clock,
+        limiter=rate_limiter,
+        lifetimes=session_lifetimes,
     )
     current_user = providers.Factory(CurrentUser, new_read_uow=read_uow.provider, tokens=tokens)
     sign_out_everywhere = providers.Factory(SignOutEverywhere, new_uow=uow.provider)
@@ -141,4 +166,20 @@ class Container(containers.DeclarativeContainer):
     list_posts = providers.Factory(ListPosts, new_read_uow=read_uow.provider)
     list_user_posts = providers.Factory(ListUserPosts, new_read_uow=read_uow.provider)
     update_post = providers.Factory(UpdatePost, new_uow=uow.provider, clock=clock)
-    delete_post = providers.Factory(DeletePost, new_uow=uow.provider)
+    delete_post = providers.Factory(DeletePost, new_uow=uow.provider, clock=clock)
+
+    # Sessions, roles and moderation (issue 17)
+    refresh_session = providers.Factory(
+        RefreshSession, new_uow=uow.provider, tokens=tokens, clock=clock, lifetimes=session_lifetimes
+    )
+    revoke_token = providers.Factory(RevokeToken, new_uow=uow.provider, tokens=tokens)
+    list_sessions = providers.Factory(
+        ListSessions, new_read_uow=read_uow.provider, clock=clock, lifetimes=session_lifetimes
+    )
+    end_session = providers.Factory(EndSession, new_uow=uow.provider)
+    list_users_as_admin = providers.Factory(ListUsersAsAdmin, new_read_uow=read_uow.provider)
+    read_audit_log = providers.Factory(ReadAuditLog, new_read_uow=read_uow.provider)
+    change_role = providers.Factory(ChangeRole, new_uow=uow.provider, clock=clock)
+    suspend_user = providers.Factory(SuspendUser, new_uow=uow.provider, clock=clock)
+    reinstate_user = providers.Factory(ReinstateUser, new_uow=uow.provider, clock=clock)
+    grant_role = providers.Factory(GrantRole, new_uow=uow.provider, clock=clock)

@@ -5,15 +5,24 @@ import copy
 import itertools
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self, TypeVar
 
 from application.pagination import Page, PageRequest
-from application.ports import AuthorSummary, OneTimeToken, OutgoingMail, PostWithAuthor, TokenPurpose
-from domain.errors import EmailAlreadyRegistered, NotFound
+from application.ports import (
+    AuditEntry,
+    AuthorSummary,
+    OneTimeToken,
+    OutgoingMail,
+    PostWithAuthor,
+    TokenPurpose,
+)
+from domain.errors import Conflict, EmailAlreadyRegistered, NotFound
 from domain.posts import Post
-from domain.users import Email, User
+from domain.roles import Role
+from domain.sessions import CLIENT_ADDRESS_MAX_LENGTH, RefreshToken, Session
+from domain.users import Email, Suspension, User
 from infrastructure.mail.queue import MailStatus, QueuedMail, new_mail_key
 
 T = TypeVar("T", User, Post)
@@ -35,6 +44,9 @@ class MemoryStore:
     # Tokens an open unit of work has consumed: what a row lock does in SQL, so of two units of work
     # redeeming one token, one gets it.
     consumed_tokens: set[str] = field(default_factory=set)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
 
 
 def _page(items: dict[int, T], page: PageRequest, keep: Callable[[T], bool] = lambda _: True) -> Page[T]:
@@ -75,7 +87,29 @@ class InMemoryUserRepository:
             return False
         if _email_taken(self._uow.staged_users.values(), user):
             raise EmailAlreadyRegistered(user.email.value)
-        self._uow.staged_users[user.id] = copy.copy(user)
+        # As in SQL, the role and the suspension have writes of their own.
+        self._uow.staged_users[user.id] = replace(user, role=stored.role, suspension=stored.suspension)
+        return True
+
+    async def lock(self, *user_ids: int) -> dict[int, User]:
+        return {
+            i: copy.copy(self._uow.staged_users[i]) for i in sorted(user_ids) if i in self._uow.staged_users
+        }
+
+    async def set_role(self, user_id: int, role: Role, *, if_role: Role) -> bool:
+        return self._replace(user_id, lambda user: user.role is if_role, role=role)
+
+    async def set_suspension(self, user_id: int, suspension: Suspension | None) -> bool:
+        return self._replace(user_id, lambda _: True, suspension=suspension)
+
+    async def rotate_credentials_stamp(self, user_id: int, stamp: str) -> bool:
+        return self._replace(user_id, lambda _: True, credentials_stamp=stamp)
+
+    def _replace(self, user_id: int, expected: Callable[[User], bool], **changes: object) -> bool:
+        stored = self._uow.staged_users.get(user_id)
+        if stored is None or not expected(stored):
+            return False
+        self._uow.staged_users[user_id] = replace(stored, **changes)  # type: ignore[arg-type]
         return True
 
     async def delete(self, user_id: int, *, if_password_hash: str | None = None) -> bool:
@@ -127,7 +161,83 @@ class InMemoryPostRepository:
         self._uow.staged_posts.pop(post_id, None)
 
 
-def _merge(committed: dict[int, T], snapshot: dict[int, T], staged: dict[int, T]) -> dict[int, T]:
+class InMemorySessionStore:
+    def __init__(self, uow: "InMemoryUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, session: Session, token: RefreshToken) -> None:
+        if session.user_id not in self._uow.staged_users:  # as the SQL foreign key does
+            raise NotFound("User", session.user_id)
+        self._uow.staged_sessions[session.id] = session
+        self._uow.staged_tokens[token.token_hash] = token
+
+    async def get(self, session_id: str) -> Session | None:
+        return self._uow.staged_sessions.get(session_id)
+
+    async def exists(self, session_id: str, user_id: int) -> bool:
+        session = self._uow.staged_sessions.get(session_id)
+        return session is not None and session.user_id == user_id
+
+    async def user_in_session(self, user_id: int, session_id: str) -> User | None:
+        if not await self.exists(session_id, user_id):
+            return None
+        user = self._uow.staged_users.get(user_id)
+        return copy.copy(user) if user else None
+
+    async def list_for_user(self, user_id: int) -> list[Session]:
+        sessions = [s for s in self._uow.staged_sessions.values() if s.user_id == user_id]
+        return sorted(sessions, key=lambda s: (s.created_at, s.id))
+
+    async def find_token(self, token_hash: str) -> tuple[RefreshToken, Session] | None:
+        token = self._uow.staged_tokens.get(token_hash)
+        session = self._uow.staged_sessions.get(token.session_id) if token else None
+        return (token, session) if token and session else None
+
+    async def rotate(self, old_hash: str, new: RefreshToken, now: datetime, client_address: str) -> bool:
+        old = self._uow.staged_tokens.get(old_hash)
+        session = self._uow.staged_sessions.get(new.session_id)
+        if old is None or old.rotated_at is not None or session is None:
+            return False
+        self._uow.staged_tokens[old_hash] = replace(old, rotated_at=now)
+        self._uow.staged_tokens[new.token_hash] = new
+        self._uow.staged_sessions[session.id] = replace(
+            session, last_used_at=now, client_address=client_address[:CLIENT_ADDRESS_MAX_LENGTH]
+        )
+        self._uow.rotated.add(old_hash)
+        return True
+
+    async def end(self, session_id: str, user_id: int | None = None) -> bool:
+        session = self._uow.staged_sessions.get(session_id)
+        if session is None or (user_id is not None and session.user_id != user_id):
+            return False
+        del self._uow.staged_sessions[session_id]
+        return True
+
+    async def end_all(self, user_id: int) -> int:
+        ended = [i for i, s in self._uow.staged_sessions.items() if s.user_id == user_id]
+        for session_id in ended:
+            del self._uow.staged_sessions[session_id]
+        return len(ended)
+
+    async def prune(self, user_id: int, now: datetime, idle: timedelta) -> None:
+        for session_id, s in list(self._uow.staged_sessions.items()):
+            if s.user_id == user_id and (s.expires_at <= now or s.last_used_at <= now - idle):
+                del self._uow.staged_sessions[session_id]
+
+
+class InMemoryAuditLog:
+    def __init__(self, uow: "InMemoryUnitOfWork") -> None:
+        self._uow = uow
+
+    async def add(self, entry: AuditEntry) -> None:
+        self._uow.staged_audit.append(entry)
+
+    async def list(self, page: PageRequest) -> Page[AuditEntry]:
+        entries = [e for e in self._uow.store.audit if (e.id or 0) > page.after][: page.limit + 1]
+        return Page.from_overfetch(entries, page, lambda entry: entry.id or 0)
+
+
+def _merge(committed: dict[K, V], snapshot: dict[K, V], staged: dict[K, V]) -> dict[K, V]:
     """`committed` with what changed between `snapshot` and `staged` applied to it."""
     changed = {i: item for i, item in staged.items() if snapshot.get(i) is not item}
     removed = snapshot.keys() - staged.keys()
@@ -136,10 +246,12 @@ def _merge(committed: dict[int, T], snapshot: dict[int, T], staged: dict[int, T]
 
 class InMemoryUnitOfWork:
     """Works on private copies of the store; `commit` applies what changed (checking unique emails
-    again, as a database would), leaving without commit drops it."""
+    and refresh-token rotations again, as a database would), leaving without commit drops it."""
 
     users: InMemoryUserRepository
     posts: InMemoryPostRepository
+    sessions: InMemorySessionStore
+    audit: InMemoryAuditLog
     tokens: "InMemoryOneTimeTokenStore"
     outbox: "InMemoryOutbox"
 
@@ -147,6 +259,8 @@ class InMemoryUnitOfWork:
         self.store = store if store is not None else MemoryStore()
         self.users = InMemoryUserRepository(self)
         self.posts = InMemoryPostRepository(self)
+        self.sessions = InMemorySessionStore(self)
+        self.audit = InMemoryAuditLog(self)
         self.tokens = InMemoryOneTimeTokenStore(self)
         self.outbox = InMemoryOutbox(self)
         self.consumed_tokens: set[str] = set()  # reserved in the store until this unit of work ends
@@ -170,12 +284,23 @@ class InMemoryUnitOfWork:
             if user.email in seen:
                 raise EmailAlreadyRegistered(user.email.value)
             seen.add(user.email)
+        for token_hash in self.rotated:  # a conditional write another unit of work won meanwhile
+            committed = self.store.refresh_tokens.get(token_hash)
+            if committed is None or committed.rotated_at is not None:
+                raise Conflict("The refresh token was rotated by another unit of work")
         posts = _merge(self.store.posts, self._post_snapshot, self.staged_posts)
+        sessions = _merge(self.store.sessions, self._session_snapshot, self.staged_sessions)
+        sessions = {i: s for i, s in sessions.items() if s.user_id in users}  # cascade
+        tokens = _merge(self.store.refresh_tokens, self._token_snapshot, self.staged_tokens)
         self.store.posts = {i: p for i, p in posts.items() if p.author_id in users}  # cascade
         self.store.users = users
-        tokens = _merge_by_key(self.store.tokens, self._token_snapshot, self.staged_tokens)
-        self.store.tokens = {h: t for h, t in tokens.items() if t.user_id in users}  # cascade
-        self.store.outbox = _merge_by_key(self.store.outbox, self._outbox_snapshot, self.staged_outbox)
+        one_time = _merge(self.store.tokens, self._one_time_snapshot, self.staged_one_time_tokens)
+        self.store.tokens = {h: t for h, t in one_time.items() if t.user_id in users}  # cascade
+        self.store.outbox = _merge(self.store.outbox, self._outbox_snapshot, self.staged_outbox)
+        self.store.sessions = sessions
+        self.store.refresh_tokens = {h: t for h, t in tokens.items() if t.session_id in sessions}
+        for entry in self.staged_audit:
+            self.store.audit.append(replace(entry, id=len(self.store.audit) + 1))
         self._begin()
 
     def _begin(self) -> None:
@@ -183,22 +308,21 @@ class InMemoryUnitOfWork:
         self.consumed_tokens = set()
         self._user_snapshot = dict(self.store.users)
         self._post_snapshot = dict(self.store.posts)
+        self._session_snapshot = dict(self.store.sessions)
+        self._token_snapshot = dict(self.store.refresh_tokens)
         self.staged_users = dict(self._user_snapshot)
         self.staged_posts = dict(self._post_snapshot)
-        self._token_snapshot = dict(self.store.tokens)
-        self._outbox_snapshot = dict(self.store.outbox)
+        self.staged_sessions = dict(self._session_snapshot)
         self.staged_tokens = dict(self._token_snapshot)
+        self.staged_audit: list[AuditEntry] = []
+        self.rotated: set[str] = set()
+        self._one_time_snapshot = dict(self.store.tokens)
+        self._outbox_snapshot = dict(self.store.outbox)
+        self.staged_one_time_tokens = dict(self._one_time_snapshot)
         self.staged_outbox = dict(self._outbox_snapshot)
 
 
 # --- Account recovery (issue 16): one-time tokens and the mail outbox ---------------------------------
-
-
-def _merge_by_key(committed: dict[K, V], snapshot: dict[K, V], staged: dict[K, V]) -> dict[K, V]:
-    """`committed` with what changed between `snapshot` and `staged` applied to it."""
-    changed = {k: item for k, item in staged.items() if snapshot.get(k) is not item}
-    removed = snapshot.keys() - staged.keys()
-    return {k: item for k, item in committed.items() if k not in removed} | changed
 
 
 class InMemoryOneTimeTokenStore:
@@ -208,10 +332,10 @@ class InMemoryOneTimeTokenStore:
     async def add(self, token: OneTimeToken) -> None:
         if token.user_id not in self._uow.staged_users:  # as the SQL foreign key does
             raise NotFound("User", token.user_id)
-        self._uow.staged_tokens[token.token_hash] = token
+        self._uow.staged_one_time_tokens[token.token_hash] = token
 
     async def find(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
-        token = self._uow.staged_tokens.get(token_hash)
+        token = self._uow.staged_one_time_tokens.get(token_hash)
         return token if token is not None and token.purpose is purpose and token.expires_at > now else None
 
     async def consume(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
@@ -219,13 +343,13 @@ class InMemoryOneTimeTokenStore:
             return None  # another open unit of work has it
         token = await self.find(token_hash, purpose, now)
         if token is not None:
-            del self._uow.staged_tokens[token_hash]
+            del self._uow.staged_one_time_tokens[token_hash]
             self._uow.store.consumed_tokens.add(token_hash)
             self._uow.consumed_tokens.add(token_hash)
         return token
 
     async def revoke(self, user_id: int, purpose: TokenPurpose) -> None:
-        tokens = self._uow.staged_tokens
+        tokens = self._uow.staged_one_time_tokens
         for token_hash in [h for h, t in tokens.items() if t.user_id == user_id and t.purpose is purpose]:
             del tokens[token_hash]
 

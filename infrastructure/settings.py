@@ -56,7 +56,12 @@ class Settings(BaseSettings):
     jwt_secret: str = ""
     jwt_issuer: str = "users-posts"
     jwt_audience: str = "users-posts"
-    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Sessions (refresh tokens): an absolute lifetime, an idle limit, and the grace within which a
+    # second refresh of one token is taken for a concurrent one rather than for theft.
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    refresh_idle_days: int = Field(default=7, ge=1, le=365)
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0, le=300)
     # The HTTP server `users-posts serve` starts: what a slow or hostile client may hold.
     server_header_timeout_seconds: float = Field(default=10.0, gt=0)
     server_max_header_bytes: int = Field(default=16 * 1024, ge=1024)

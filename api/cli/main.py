@@ -13,6 +13,7 @@ import typer
 import uvicorn
 
 from api.cli.server import uvicorn_options
+from domain.roles import Role
 from infrastructure.operations import migrations, probes
 from infrastructure.settings import InvalidSettings, Settings, load_settings
 from infrastructure.sql.urls import database_backend, shown_url
@@ -168,6 +169,23 @@ def _check_smtp(settings: Settings) -> bool:
         return True
     typer.echo(f"ok   smtp: {server} answers")
     return False
+
+
+@cli.command("grant-role")
+def grant_role(
+    email: Annotated[str, typer.Argument(help="the user's email")],
+    role: Annotated[Role, typer.Argument(help="member, moderator or admin")],
+) -> None:
+    """Give a user a role (audited): how the first admin is made. There is no default admin."""
+    from domain.errors import DomainError
+    from infrastructure.administration import grant_role as grant
+
+    settings = _settings()
+    try:
+        user = asyncio.run(grant(settings, email, role.value))
+    except DomainError as error:
+        raise _fail(f"{email}: {error.message}") from None
+    typer.echo(f"ok: {user.email} (user {user.id}) is now {user.role.value}")
 
 
 def _reason(error: BaseException) -> str:

@@ -28,6 +28,7 @@ FIELDS = (
     "duration_ms",
     "client",
     "user_id",
+    "session_id",
     "error",
 )
 # Libraries that log secrets or floods when their loggers are enabled (SQLAlchemy logs statements with

@@ -15,11 +15,13 @@ SCHEMA_REF = "#/components/schemas/"
 BODY_PROBLEMS = (400, 413, 422)
 
 _DESCRIPTIONS = {
-    400: "The body cannot be parsed (or, where a token is sent, the token is not valid)",
+    400: "The body cannot be parsed; where a token is sent, the token is not valid (on `POST /auth/token`, "
+    "a refresh token that is invalid, expired, revoked or already used: `error: invalid_grant`)",
     401: "No valid bearer token (missing, malformed, expired or revoked)",
-    403: "Not allowed: not the author, a wrong `current_password`, or an unverified email",
+    403: "Not allowed: not the author, not the role the operation needs, a suspended account, a wrong "
+    "`current_password`, or an unverified email",
     404: "Not found",
-    409: "Conflict with the current state: the email is taken",
+    409: "Conflict with the current state: the email is taken, or a concurrent change won",
     413: "The request body is too large",
     422: "The request is not valid; `errors` says where",
     429: "Too many requests; retry after `Retry-After` seconds",

@@ -4,9 +4,18 @@ from fastapi.routing import APIRoute
 
 TAGS = [
     {"name": "users", "description": "Registration and public profiles, with each user's posts."},
-    {"name": "auth", "description": "OAuth2 password flow: trade an email and password for a bearer token."},
+    {
+        "name": "auth",
+        "description": "OAuth2: trade an email and password for a bearer token and a refresh token; "
+        "refresh (rotating the refresh token); revoke.",
+    },
     {"name": "me", "description": "The caller's own account (bearer token required)."},
-    {"name": "posts", "description": "Posts: anyone reads, the author writes."},
+    {"name": "posts", "description": "Posts: anyone reads, the author writes; moderators and admins delete."},
+    {
+        "name": "admin",
+        "description": "Admins only (`x-required-role: admin`): users with emails, roles and suspensions; "
+        "role changes; suspension; the audit log. Others get a 403 problem.",
+    },
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 

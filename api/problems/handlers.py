@@ -16,9 +16,12 @@ from application.errors import MailUnavailable, Overloaded, RateLimited, Storage
 from application.one_time_tokens import InvalidToken
 from application.posts import EmailNotVerified
 from domain.errors import (
+    AccountSuspended,
     AlreadyExists,
+    Conflict,
     DomainError,
     InvalidCredentials,
+    InvalidGrant,
     NotFound,
     PermissionDenied,
     ValidationError,
@@ -34,7 +37,10 @@ DOMAIN_PROBLEMS: tuple[tuple[type[DomainError], ProblemType], ...] = (
     (ValidationError, types.VALIDATION_ERROR),
     (NotFound, types.NOT_FOUND),
     (AlreadyExists, types.ALREADY_EXISTS),
+    (Conflict, types.CONFLICT),
+    (AccountSuspended, types.ACCOUNT_SUSPENDED),
     (PermissionDenied, types.PERMISSION_DENIED),
+    (InvalidGrant, types.INVALID_GRANT),
     (InvalidCredentials, types.INVALID_CREDENTIALS),
     (RateLimited, types.RATE_LIMITED),
     (Overloaded, types.OVERLOADED),
@@ -60,6 +66,8 @@ async def _domain_error(request: Request, error: Exception) -> Response:
         extra["errors"] = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
     elif isinstance(error, TryLater):
         headers = {"Retry-After": str(error.retry_after)}
+    elif isinstance(error, InvalidGrant):
+        extra["error"] = "invalid_grant"  # RFC 6749 §5.2's code, for OAuth clients, in the problem
     elif kind.status == 401:
         headers = BEARER_CHALLENGE
     return problem(kind, detail=error.message, instance=request.url.path, headers=headers, **extra)

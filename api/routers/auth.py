@@ -1,46 +1,131 @@
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request, Response
 
-from api.dependencies import UseCase, client_address
+from api.dependencies import UseCase, client_info, request_id
 from api.observability.logins import count_login
-from api.openapi.examples import LOGIN_FORM, request_example, response_example
+from api.openapi.examples import LOGIN_FORM, REFRESH_FORM, REVOKE_FORM, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.paths import TOKEN_PATH
-from api.schemas.users import Token
+from api.problems.types import ACCOUNT_SUSPENDED, INVALID_GRANT
+from api.responses import JSONBytes
+from api.schemas.sessions import Token, grant_json
 from application.auth import Authenticate
 from application.errors import RateLimited
-from domain.errors import InvalidCredentials
+from application.sessions import RefreshSession, RevokeToken
+from domain.errors import InvalidCredentials, PermissionDenied, ValidationError
+from domain.sessions import REFRESH_TOKEN_MAX_LENGTH
 
 router = APIRouter(tags=["auth"])
+
+# Long enough for any token this service issues (a refresh token, or an access token to revoke).
+TOKEN_FORM_MAX_LENGTH = 4096
+_REVOKED: dict[int | str, Any] = {200: {"description": "Revoked, or nothing to revoke (RFC 7009 §2.2)"}}
 
 
 @router.post(
     TOKEN_PATH,
+    response_model=Token,
     name="token",
-    summary="Log in: get a bearer token",
+    summary="Log in, or refresh a session: get a bearer token and a refresh token",
     responses=response_example(200, Token)
     | problem_responses(
-        401, 429, *BODY_PROBLEMS, 503, details={401: "Incorrect email or password"}, instance=TOKEN_PATH
+        400,
+        401,
+        403,
+        429,
+        413,
+        422,
+        503,
+        details={401: "Incorrect email or password"},
+        instance=TOKEN_PATH,
+        also=(INVALID_GRANT, ACCOUNT_SUSPENDED),
     ),
-    openapi_extra=request_example(LOGIN_FORM, "application/x-www-form-urlencoded"),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "examples": {
+                        "password": {"summary": "Log in", "value": LOGIN_FORM},
+                        "refresh_token": {"summary": "Refresh a session", "value": REFRESH_FORM},
+                    }
+                }
+            }
+        }
+    },
 )
-async def login(
+async def token(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
     authenticate: UseCase[Authenticate],
-) -> Token:
-    """OAuth2 password flow: `username` is the email. Use the token as `Authorization: Bearer …` until
-    `expires_in` seconds have passed. Failed logins are limited per account and per client address
-    (429 with `Retry-After` beyond); a success gives the account its budget back."""
+    refresh: UseCase[RefreshSession],
+    grant_type: Annotated[
+        Literal["password", "refresh_token"], Form(description="`password` (the default) or `refresh_token`")
+    ] = "password",
+    username: Annotated[str | None, Form(description="password grant: the email")] = None,
+    password: Annotated[str | None, Form(description="password grant: the password")] = None,
+    refresh_token: Annotated[
+        str | None,
+        Form(max_length=REFRESH_TOKEN_MAX_LENGTH, description="refresh_token grant: the refresh token"),
+    ] = None,
+) -> JSONBytes:
+    """OAuth2 token endpoint (RFC 6749).
+
+    - `grant_type=password` with `username` (the email) and `password`: starts a session. A wrong
+      email or password is a 401; the right password of a suspended account is a 403. Failed logins
+      are limited per account and per client address (429 with `Retry-After` beyond).
+    - `grant_type=refresh_token` with `refresh_token`: rotates it. The answer carries a new access
+      token and a new refresh token; the one sent stops working. No password is involved.
+
+    Errors are problem+json (RFC 9457) here too. A refresh token that is malformed, unknown, expired,
+    revoked or already used is a 400 whose body also carries RFC 6749 §5.2's `"error":
+    "invalid_grant"`; presenting an already used one again ends its session (theft is assumed)."""
+    if grant_type == "refresh_token":
+        if refresh_token is None:
+            raise ValidationError("refresh_token", "refresh_token is required for this grant type")
+        grant = await refresh(refresh_token, client_info(request), request_id())
+        return JSONBytes(grant_json(grant))
+    if username is None or password is None:
+        missing = "username" if username is None else "password"
+        raise ValidationError(missing, f"{missing} is required for the password grant")
     try:
-        issued = await authenticate(form.username, form.password, client_address(request))
+        grant = await authenticate(username, password, client_info(request))
     except InvalidCredentials:
         count_login("bad_credentials")
         raise
     except RateLimited:
         count_login("throttled")
         raise
+    except PermissionDenied:
+        count_login("suspended")
+        raise
     count_login("success")
-    return Token(access_token=issued.access_token, expires_in=issued.expires_in)
+    return JSONBytes(grant_json(grant))
+
+
+@router.post(
+    "/auth/revoke",
+    status_code=200,
+    response_class=Response,
+    name="revoke",
+    summary="Revoke a token: end its session",
+    responses=_REVOKED | problem_responses(*BODY_PROBLEMS, 503, instance="/auth/revoke"),
+    openapi_extra=request_example(REVOKE_FORM, "application/x-www-form-urlencoded"),
+)
+async def revoke(
+    revoke_token: UseCase[RevokeToken],
+    token: Annotated[
+        str, Form(min_length=1, max_length=TOKEN_FORM_MAX_LENGTH, description="A refresh or access token")
+    ],
+    token_type_hint: Annotated[
+        str,
+        Form(
+            max_length=64,
+            description="`refresh_token` or `access_token`: accepted and not needed (every kind is searched)",
+        ),
+    ] = "",
+) -> Response:
+    """RFC 7009: end the session of a refresh token (or of an access token's `sid`): its refresh
+    token and its access tokens stop working. An unknown, invalid or already revoked token is not an
+    error: the answer is 200 whenever the request is well formed."""
+    await revoke_token(token)
+    return Response(status_code=200)

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.dependencies import Caller, PublicUrl, UseCase, caller_id
+from api.dependencies import Caller, PublicUrl, UseCase, caller_id, request_id
 from api.openapi.examples import POST_CREATE, POST_UPDATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
@@ -105,10 +105,21 @@ async def update_post(
     name="delete",
     summary="Delete a post",
     responses=problem_responses(
-        401, 403, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"
+        401,
+        403,
+        404,
+        422,
+        503,
+        details={
+            403: "Only the author of a post, a moderator or an admin may delete it",
+            404: "Post not found",
+        },
+        instance="/posts/7",
     ),
+    openapi_extra={"x-required-role": "the post's author, or moderator, or admin"},
 )
 async def delete_post(post_id: PostId, user: Caller, delete: UseCase[DeletePost]) -> Response:
-    """Delete a post; only the author may."""
-    await delete(caller_id(user), post_id)
+    """Delete a post: its author may, and so may moderators and admins (whose deletions of others'
+    posts are written to the audit log)."""
+    await delete(caller_id(user), post_id, request_id())
     return Response(status_code=204)

@@ -100,9 +100,3 @@ def user_json(user: User) -> dict[str, Any]:
 def public_user_json(user: User) -> dict[str, Any]:
     """A UserPublic as JSON-ready data."""
     return {"id": user.id, "name": user.name, "created_at": user.created_at}
-
-
-class Token(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_in: int = Field(description="Seconds the token stays valid")

@@ -9,6 +9,7 @@ import jwt
 from application.ports import Clock, IssuedToken, TokenClaims
 from domain.errors import InvalidCredentials
 from domain.ids import ID_MAX
+from domain.sessions import SESSION_ID_LENGTH
 
 # A user id as `sub`: canonical decimal only (no sign, space, leading zero or non-ASCII digit).
 _CANONICAL_ID = re.compile(r"[1-9][0-9]{0,9}")
@@ -32,11 +33,11 @@ class _ClockedJWT(jwt.PyJWT):
 
 
 class JwtTokenService:
-    """HS256 tokens with `sub` (the user id), `stamp` (the user's credentials stamp), `iss`, `aud`, `iat`
-    and `exp`, every one required and checked."""
+    """HS256 tokens with `sub` (the user id), `stamp` (the user's credentials stamp), `sid` (the
+    session), `iss`, `aud`, `iat` and `exp`, every one required and checked."""
 
     ALGORITHM = "HS256"
-    REQUIRED = ("sub", "stamp", "iss", "aud", "iat", "exp")
+    REQUIRED = ("sub", "stamp", "sid", "iss", "aud", "iat", "exp")
 
     def __init__(
         self,
@@ -58,6 +59,7 @@ class JwtTokenService:
         payload = {
             "sub": str(claims.user_id),
             "stamp": claims.stamp,
+            "sid": claims.session_id,
             "iss": self._issuer,
             "aud": self._audience,
             "iat": now,
@@ -79,10 +81,12 @@ class JwtTokenService:
             )
         except jwt.InvalidTokenError as error:
             raise InvalidCredentials("Could not validate credentials") from error
-        subject, stamp = claims["sub"], claims["stamp"]
+        subject, stamp, session_id = claims["sub"], claims["stamp"], claims["sid"]
         if not (isinstance(subject, str) and _CANONICAL_ID.fullmatch(subject)) or not isinstance(stamp, str):
+            raise InvalidCredentials("Could not validate credentials")
+        if not isinstance(session_id, str) or len(session_id) > SESSION_ID_LENGTH:
             raise InvalidCredentials("Could not validate credentials")
         user_id = int(subject)
         if user_id > ID_MAX:
             raise InvalidCredentials("Could not validate credentials")
-        return TokenClaims(user_id, stamp)
+        return TokenClaims(user_id, stamp, session_id)

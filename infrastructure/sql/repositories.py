@@ -9,35 +9,45 @@ statements are built once with bound parameters, so a call only binds values."""
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, bindparam
+from sqlalchemy import Integer, bindparam, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlmodel import col, delete, select, update
 
 from application.pagination import Page, PageRequest
-from application.ports import PostWithAuthor
+from application.ports import AuditEntry, PostWithAuthor
 from domain.errors import EmailAlreadyRegistered, NotFound
 from domain.posts import Post
-from domain.users import Email, User
+from domain.roles import Role
+from domain.sessions import CLIENT_ADDRESS_MAX_LENGTH, RefreshToken, Session
+from domain.users import Email, Suspension, User
 from infrastructure.sql.driver_errors import violates_foreign_key, violates_unique
 from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.mapping import (
     RowReader,
+    audit_values,
     fields_of,
     post_reader,
     post_values,
     read_first,
     read_rows,
+    refresh_token_values,
+    session_values,
     table_of,
+    to_audit_entry,
     to_post,
     to_post_with_author,
+    to_refresh_token,
+    to_session,
     to_user,
+    user_profile_values,
     user_reader,
     user_values,
 )
-from infrastructure.sql.tables import PostRow, UserRow
+from infrastructure.sql.tables import AuditRow, PostRow, RefreshTokenRow, SessionRow, UserRow
 
 T = TypeVar("T", User, Post)
 
@@ -117,7 +127,8 @@ class SqlUserRepository:
         return await _page(self._session, _USERS_PAGE, page, user_reader)
 
     async def update(self, user: User, *, if_password_hash: str | None = None) -> bool:
-        statement = update(UserRow).where(col(UserRow.id) == user.id).values(**user_values(user))
+        # The profile's columns only: role and suspension have writes of their own (below).
+        statement = update(UserRow).where(col(UserRow.id) == user.id).values(**user_profile_values(user))
         if if_password_hash is not None:  # a conditional write: the check and the write are one statement
             statement = statement.where(col(UserRow.password_hash) == if_password_hash)
         with _unique_email(user.email):
@@ -131,6 +142,35 @@ class SqlUserRepository:
             statement = statement.where(col(UserRow.password_hash) == if_password_hash)
         result = await self._session.exec(statement)
         return bool(result.rowcount)
+
+    # Administration writes (issue 17): each writes its own columns alone.
+
+    async def lock(self, *user_ids: int) -> dict[int, User]:
+        # FOR UPDATE in id order on PostgreSQL; SQLite has no row locks (its writing units of work take
+        # turns, which serialises them anyway) and SQLAlchemy leaves the clause out there.
+        statement = select(*_users.c).where(_users.c.id.in_(user_ids)).order_by(_users.c.id).with_for_update()
+        users = read_rows(await self._session.exec(statement), user_reader)
+        return {user.id: user for user in users if user.id is not None}
+
+    async def set_role(self, user_id: int, role: Role, *, if_role: Role) -> bool:
+        statement = (
+            update(UserRow)
+            .where(col(UserRow.id) == user_id, col(UserRow.role) == if_role.value)
+            .values(role=role.value)
+        )
+        return bool((await self._session.exec(statement)).rowcount)
+
+    async def set_suspension(self, user_id: int, suspension: Suspension | None) -> bool:
+        values = {
+            "suspended_at": suspension.since if suspension else None,
+            "suspension_reason": suspension.reason if suspension else None,
+        }
+        statement = update(UserRow).where(col(UserRow.id) == user_id).values(**values)
+        return bool((await self._session.exec(statement)).rowcount)
+
+    async def rotate_credentials_stamp(self, user_id: int, stamp: str) -> bool:
+        statement = update(UserRow).where(col(UserRow.id) == user_id).values(credentials_stamp=stamp)
+        return bool((await self._session.exec(statement)).rowcount)
 
 
 class SqlPostRepository:
@@ -167,3 +207,120 @@ class SqlPostRepository:
 
     async def delete(self, post_id: int) -> None:
         await self._session.exec(delete(PostRow).where(col(PostRow.id) == post_id))
+
+
+_sessions = table_of(SessionRow)
+_SESSION_EXISTS = select(_sessions.c.id).where(
+    _sessions.c.id == bindparam("id"), _sessions.c.user_id == bindparam("user_id")
+)
+# The per-request check of an access token: its user, only while its session exists, in one statement.
+_USER_IN_SESSION = (
+    select(*_users.c)
+    .join(_sessions, _sessions.c.user_id == _users.c.id)
+    .where(_users.c.id == bindparam("user_id"), _sessions.c.id == bindparam("session_id"))
+)
+_TOKEN_WITH_SESSION: Any = (  # Any: sqlmodel types a two-entity select as one
+    select(RefreshTokenRow, SessionRow)
+    .join(SessionRow, col(SessionRow.id) == col(RefreshTokenRow.session_id))
+    .where(col(RefreshTokenRow.token_hash) == bindparam("token_hash"))
+)
+
+
+class SqlSessionStore:
+    def __init__(self, session: UnitSession) -> None:
+        self._session = session
+
+    async def add(self, session: Session, token: RefreshToken) -> None:
+        self._session.add(SessionRow(**session_values(session)))
+        try:
+            await self._session.flush()
+        except IntegrityError as error:  # the user was deleted meanwhile
+            if violates_foreign_key(error, "fk_auth_session_user_id_user"):
+                raise NotFound("User", session.user_id) from error
+            raise
+        self._session.add(RefreshTokenRow(**refresh_token_values(token)))
+        await self._session.flush()
+
+    async def get(self, session_id: str) -> Session | None:
+        row = (await self._session.exec(select(SessionRow).where(col(SessionRow.id) == session_id))).first()
+        return to_session(fields_of(row)) if row else None
+
+    async def exists(self, session_id: str, user_id: int) -> bool:
+        result = await self._session.exec(_SESSION_EXISTS, params={"id": session_id, "user_id": user_id})
+        return result.first() is not None
+
+    async def user_in_session(self, user_id: int, session_id: str) -> User | None:
+        params = {"user_id": user_id, "session_id": session_id}
+        return read_first(await self._session.exec(_USER_IN_SESSION, params=params), user_reader)
+
+    async def list_for_user(self, user_id: int) -> list[Session]:
+        statement = (
+            select(SessionRow)
+            .where(col(SessionRow.user_id) == user_id)
+            .order_by(col(SessionRow.created_at), col(SessionRow.id))
+        )
+        return [to_session(fields_of(row)) for row in (await self._session.exec(statement)).all()]
+
+    async def find_token(self, token_hash: str) -> tuple[RefreshToken, Session] | None:
+        found = (await self._session.exec(_TOKEN_WITH_SESSION, params={"token_hash": token_hash})).first()
+        if found is None:
+            return None
+        token, session = found
+        return to_refresh_token(fields_of(token)), to_session(fields_of(session))
+
+    async def rotate(self, old_hash: str, new: RefreshToken, now: datetime, client_address: str) -> bool:
+        # The check and the write are one statement: of two refreshes of one token, one updates the
+        # row, the other (on PostgreSQL, after waiting for the first's row lock) finds it rotated.
+        rotated = await self._session.exec(
+            update(RefreshTokenRow)
+            .where(col(RefreshTokenRow.token_hash) == old_hash, col(RefreshTokenRow.rotated_at).is_(None))
+            .values(rotated_at=now)
+        )
+        if not rotated.rowcount:
+            return False
+        self._session.add(RefreshTokenRow(**refresh_token_values(new)))
+        await self._session.flush()
+        await self._session.exec(
+            update(SessionRow)
+            .where(col(SessionRow.id) == new.session_id)
+            .values(last_used_at=now, client_address=client_address[:CLIENT_ADDRESS_MAX_LENGTH])
+        )
+        return True
+
+    async def end(self, session_id: str, user_id: int | None = None) -> bool:
+        # Its refresh tokens go with it (ON DELETE CASCADE).
+        statement = delete(SessionRow).where(col(SessionRow.id) == session_id)
+        if user_id is not None:
+            statement = statement.where(col(SessionRow.user_id) == user_id)
+        return bool((await self._session.exec(statement)).rowcount)
+
+    async def end_all(self, user_id: int) -> int:
+        result = await self._session.exec(delete(SessionRow).where(col(SessionRow.user_id) == user_id))
+        return int(result.rowcount)
+
+    async def prune(self, user_id: int, now: datetime, idle: timedelta) -> None:
+        await self._session.exec(
+            delete(SessionRow).where(
+                col(SessionRow.user_id) == user_id,
+                or_(col(SessionRow.expires_at) <= now, col(SessionRow.last_used_at) <= now - idle),
+            )
+        )
+
+
+class SqlAuditLog:
+    def __init__(self, session: UnitSession) -> None:
+        self._session = session
+
+    async def add(self, entry: AuditEntry) -> None:
+        self._session.add(AuditRow(**audit_values(entry)))
+        await self._session.flush()
+
+    async def list(self, page: PageRequest) -> Page[AuditEntry]:
+        statement = (
+            select(AuditRow)
+            .where(col(AuditRow.id) > page.after)
+            .order_by(col(AuditRow.id))
+            .limit(page.limit + 1)
+        )
+        entries = [to_audit_entry(fields_of(row)) for row in (await self._session.exec(statement)).all()]
+        return Page.from_overfetch(entries, page, lambda entry: entry.id or 0)

@@ -7,11 +7,19 @@ from sqlalchemy import DateTime, Index, MetaData, String, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
+from domain.roles import ROLE_MAX_LENGTH
+from domain.sessions import (
+    CLIENT_ADDRESS_MAX_LENGTH,
+    SESSION_ID_LENGTH,
+    TOKEN_HASH_LENGTH,
+    USER_AGENT_MAX_LENGTH,
+)
 from domain.users import (
     CREDENTIALS_STAMP_MAX_LENGTH,
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
     PASSWORD_HASH_MAX_LENGTH,
+    SUSPENSION_REASON_MAX_LENGTH,
 )
 
 # Stable constraint and index names, so migrations can name what they alter or drop.
@@ -29,6 +37,10 @@ metadata: MetaData = SQLModel.metadata
 # SQLite reuses the highest deleted rowid unless AUTOINCREMENT is asked for: a token of a deleted
 # user would then name the next one registered.
 NO_ID_REUSE = {"sqlite_autoincrement": True}
+AUDIT_ACTION_MAX_LENGTH = 64
+AUDIT_TARGET_MAX_LENGTH = 64
+AUDIT_REASON_MAX_LENGTH = 600  # a suspension reason, or a role change and who authored a post
+REQUEST_ID_MAX_LENGTH = 128
 
 
 class UserRow(SQLModel, table=True):
@@ -47,6 +59,15 @@ class UserRow(SQLModel, table=True):
         sa_type=String(CREDENTIALS_STAMP_MAX_LENGTH),
         nullable=False,
         sa_column_kwargs={"server_default": "unset"},
+    )
+    # Sessions and roles (issue 17). Written only by their own targeted statements (role changes,
+    # suspensions), never by a profile update, so neither undoes the other.
+    role: str = Field(
+        sa_type=String(ROLE_MAX_LENGTH), nullable=False, sa_column_kwargs={"server_default": "member"}
+    )
+    suspended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+    suspension_reason: str | None = Field(
+        default=None, sa_type=String(SUSPENSION_REASON_MAX_LENGTH), nullable=True
     )
 
     # Null until the owner follows a verification link; rows from before the column are unverified.
@@ -73,7 +94,6 @@ class PostRow(SQLModel, table=True):
 
 # --- Account recovery (issue 16): one-time tokens and the mail outbox ---------------------------------
 
-TOKEN_HASH_LENGTH = 64  # SHA-256, hex
 TOKEN_PURPOSE_MAX_LENGTH = 32
 MAIL_SUBJECT_MAX_LENGTH = 255
 MAIL_KEY_LENGTH = 32
@@ -118,3 +138,54 @@ class MailOutboxRow(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
     last_error: str | None = Field(default=None, sa_type=String(MAIL_ERROR_MAX_LENGTH), nullable=True)
+
+
+# --- Sessions, roles and moderation (issue 17) ---------------------------------------------------------
+
+
+class SessionRow(SQLModel, table=True):
+    """A session (a login and its refreshes). Ending it deletes the row, and its refresh tokens with it;
+    deleting the user deletes their sessions."""
+
+    __tablename__ = "auth_session"
+
+    id: str = Field(sa_type=String(SESSION_ID_LENGTH), primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", nullable=False, index=True)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    last_used_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    client_address: str = Field(sa_type=String(CLIENT_ADDRESS_MAX_LENGTH), nullable=False)
+    user_agent: str = Field(sa_type=String(USER_AGENT_MAX_LENGTH), nullable=False)
+
+
+class RefreshTokenRow(SQLModel, table=True):
+    """Every refresh token a session had, as its SHA-256: the current one (`rotated_at` NULL) and those
+    rotated before it, kept to recognise their reuse."""
+
+    __tablename__ = "refresh_token"
+
+    token_hash: str = Field(sa_type=String(TOKEN_HASH_LENGTH), primary_key=True)
+    session_id: str = Field(
+        sa_type=String(SESSION_ID_LENGTH),
+        foreign_key="auth_session.id",
+        ondelete="CASCADE",
+        nullable=False,
+        index=True,
+    )
+    created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    rotated_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+
+
+class AuditRow(SQLModel, table=True):
+    """The audit log: append-only. No foreign keys: an entry outlives the users and posts it names."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = NO_ID_REUSE
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    actor_id: int | None = Field(default=None, nullable=True)
+    action: str = Field(sa_type=String(AUDIT_ACTION_MAX_LENGTH), nullable=False)
+    target: str = Field(sa_type=String(AUDIT_TARGET_MAX_LENGTH), nullable=False)
+    reason: str | None = Field(default=None, sa_type=String(AUDIT_REASON_MAX_LENGTH), nullable=True)
+    request_id: str | None = Field(default=None, sa_type=String(REQUEST_ID_MAX_LENGTH), nullable=True)

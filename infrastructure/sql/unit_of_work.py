@@ -13,7 +13,12 @@ from infrastructure.mail.signal import MailSignal
 from infrastructure.sql.driver_errors import is_unavailable
 from infrastructure.sql.engine import Database, UnitSession
 from infrastructure.sql.recovery import SqlOneTimeTokenStore, SqlOutbox
-from infrastructure.sql.repositories import SqlPostRepository, SqlUserRepository
+from infrastructure.sql.repositories import (
+    SqlAuditLog,
+    SqlPostRepository,
+    SqlSessionStore,
+    SqlUserRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -21,6 +26,8 @@ class SqlUnitOfWork:
     posts: SqlPostRepository
     tokens: SqlOneTimeTokenStore
     outbox: SqlOutbox
+    sessions: SqlSessionStore
+    audit: SqlAuditLog
 
     def __init__(
         self, database: Database, *, read_only: bool = False, mail_signal: MailSignal | None = None
@@ -45,6 +52,8 @@ class SqlUnitOfWork:
             raise
         self.users = SqlUserRepository(self._session)
         self.posts = SqlPostRepository(self._session)
+        self.sessions = SqlSessionStore(self._session)
+        self.audit = SqlAuditLog(self._session)
         if not self._read_only:  # reads never touch tokens or mail: nothing more to make for them
             self.tokens = SqlOneTimeTokenStore(self._session)
             self.outbox = SqlOutbox(self._session)

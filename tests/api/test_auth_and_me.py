@@ -25,7 +25,7 @@ async def test_login_returns_a_bearer_token_that_opens_users_me(client: httpx.As
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == 30 * 60
+    assert body["expires_in"] == 15 * 60
     assert response.headers["cache-control"] == "no-store"
     me = await client.get("/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.json() == user
@@ -76,7 +76,7 @@ async def test_expired_and_foreign_tokens_are_401(
     assert_unauthorized(await client.get("/users/me", headers={"Authorization": f"Bearer {foreign}"}))
 
     assert (await client.get("/users/me", headers=auth)).status_code == 200
-    clock.advance(minutes=30, seconds=10)  # the default lifetime, and the leeway
+    clock.advance(minutes=15, seconds=10)  # the default lifetime, and the leeway
     assert_unauthorized(await client.get("/users/me", headers=auth))
 
 

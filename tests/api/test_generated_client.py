@@ -87,3 +87,42 @@ async def test_the_generated_client_reads_successes_and_problems(generated: Modu
     (error,) = invalid.parsed.errors
     assert isinstance(error, models.FieldError)
     assert (error.loc, error.type_) == (["body", "password"], "string_too_short")
+
+
+async def test_the_generated_client_refreshes_revokes_and_reads_invalid_grant(
+    generated: ModuleType, app: FastAPI
+) -> None:
+    models = module("models")
+    users_create, auth_token = module("api.users.users_create"), module("api.auth.auth_token")
+    auth_revoke, sessions_list = module("api.auth.auth_revoke"), module("api.me.me_sessions_list")
+    transport = {"transport": httpx.ASGITransport(app=app)}
+    client = generated.Client(base_url="http://testserver", httpx_args=transport)
+    await users_create.asyncio(
+        client=client, body=models.UserCreate(name="Ada", email="ada@example.com", password=PASSWORD)
+    )
+    login = await auth_token.asyncio(
+        client=client, body=models.BodyAuthToken(username="ada@example.com", password=PASSWORD)
+    )
+    assert isinstance(login, models.Token)
+
+    refresh = models.BodyAuthToken(
+        grant_type=models.BodyAuthTokenGrantType("refresh_token"), refresh_token=login.refresh_token
+    )
+    refreshed = await auth_token.asyncio(client=client, body=refresh)
+    replayed = await auth_token.asyncio_detailed(client=client, body=refresh)
+    authenticated = generated.AuthenticatedClient(
+        base_url="http://testserver", token=refreshed.access_token, httpx_args=transport
+    )
+    sessions = await sessions_list.asyncio(client=authenticated)
+    revoked = await auth_revoke.asyncio_detailed(
+        client=client, body=models.BodyAuthRevoke(token=refreshed.refresh_token)
+    )
+
+    assert isinstance(refreshed, models.Token)
+    assert refreshed.refresh_token != login.refresh_token
+    assert replayed.status_code == 400
+    assert isinstance(replayed.parsed, models.Problem)
+    assert replayed.parsed.additional_properties["error"] == "invalid_grant"
+    assert isinstance(sessions, list)
+    assert [(type(s), s.current) for s in sessions] == [(models.SessionRead, True)]
+    assert revoked.status_code == 200

@@ -29,6 +29,14 @@ OPERATIONS = {
     ("get", "/posts/{post_id}"): "posts-get",
     ("patch", "/posts/{post_id}"): "posts-update",
     ("delete", "/posts/{post_id}"): "posts-delete",
+    ("post", "/auth/revoke"): "auth-revoke",
+    ("get", "/users/me/sessions"): "me-sessions-list",
+    ("delete", "/users/me/sessions/{session_id}"): "me-sessions-delete",
+    ("get", "/admin/users"): "admin-users-list",
+    ("patch", "/admin/users/{user_id}"): "admin-users-update",
+    ("post", "/admin/users/{user_id}/suspend"): "admin-users-suspend",
+    ("post", "/admin/users/{user_id}/reinstate"): "admin-users-reinstate",
+    ("get", "/admin/audit"): "admin-audit-list",
     ("get", "/health/live"): "health-live",
     ("get", "/health/ready"): "health-ready",
     ("post", "/auth/password-reset"): "auth-password-reset",
@@ -110,7 +118,7 @@ async def test_each_operation_documents_the_statuses_it_can_answer(spec: dict[st
         assert (429 in statuses) == (name in THROTTLED), name
         if name in THROTTLED:
             assert "Retry-After" in op["responses"]["429"]["headers"], name
-    for paged in ("users-list", "users-posts-list", "posts-list"):
+    for paged in ("users-list", "users-posts-list", "posts-list", "admin-users-list", "admin-audit-list"):
         assert "Link" in operations(spec)[paged]["responses"]["200"]["headers"], paged
     assert 403 in {int(s) for s in operations(spec)["me-update"]["responses"]}
     assert 403 in {int(s) for s in operations(spec)["posts-update"]["responses"]}

@@ -96,7 +96,7 @@ def test_json_logs_request_ids_metrics_and_no_secrets(sqlite_database: str, tmp_
     assert "unmatched" in routes
     assert not any(str(i) in route for route in routes for i in (user_id, 424242, 77))
     logins = {labels["outcome"]: value for labels, value in samples(text, "login_attempts_total")}
-    assert logins == {"success": 1, "bad_credentials": 1, "throttled": 0}
+    assert logins == {"success": 1, "bad_credentials": 1, "throttled": 0, "suspended": 0}
     hashing = {
         labels["operation"]: value for labels, value in samples(text, "password_hashing_seconds_count")
     }

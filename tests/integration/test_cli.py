@@ -197,3 +197,28 @@ def test_migrations_run_on_the_migration_url_when_one_is_given(run, tmp_path: Pa
     )
     assert code == 0, output
     assert {"user", "post"} <= {name for (name,) in rows(path, "SELECT name FROM sqlite_master")}
+
+
+def test_grant_role_makes_the_first_admin_audited_and_refuses_what_it_cannot_do(
+    run, sqlite_database: str
+) -> None:
+    path = Path(sqlite_database.split("///", 1)[1])
+    assert run("seed", "--users", "2", "--posts-per-user", "0", APP_DATABASE_URL=sqlite_database)[0] == 0
+
+    code, output = run("grant-role", "USER1@example.com", "admin", APP_DATABASE_URL=sqlite_database)
+
+    assert code == 0, output
+    assert output.strip() == "ok: user1@example.com (user 1) is now admin"
+    assert rows(path, "SELECT email, role FROM user ORDER BY id") == [
+        ("user1@example.com", "admin"),
+        ("user2@example.com", "member"),
+    ]
+    assert rows(path, "SELECT actor_id, action, target, reason FROM audit_event") == [
+        (None, "user.role_changed", "user:1", "member -> admin (command line)")
+    ]
+    code, output = run("grant-role", "nobody@example.com", "admin", APP_DATABASE_URL=sqlite_database)
+    assert (code, output.strip()) == (1, "error: nobody@example.com: User not found")
+    code, output = run("grant-role", "user2@example.com", "superuser", APP_DATABASE_URL=sqlite_database)
+    assert code == 2  # typer's usage error: the three roles are the choices
+    assert "member" in output
+    assert rows(path, "SELECT role FROM user WHERE id = 2") == [("member",)]

@@ -97,8 +97,10 @@ def test_migrated_user_table_carries_the_domain_limits(empty_database: str) -> N
 
     columns, uniques, pk = inspected(empty_database, read)
 
-    # Only the verification time may be missing (null until the owner verifies their address).
-    assert [name for name, column in columns.items() if column["nullable"]] == ["email_verified_at"]
+    nullable = {name for name, column in columns.items() if column["nullable"]}
+    # Only the verification time (null until the owner verifies their address) and a suspension's
+    # time and reason may be missing.
+    assert nullable == {"email_verified_at", "suspended_at", "suspension_reason"}
     assert isinstance(columns["name"]["type"], String)
     assert columns["name"]["type"].length == NAME_MAX_LENGTH
     assert columns["email"]["type"].length == EMAIL_MAX_LENGTH
@@ -129,4 +131,20 @@ def test_migrated_post_table_carries_the_domain_limits_and_the_cascade(empty_dat
     assert foreign_key["options"].get("ondelete", "").upper() == "CASCADE"
     assert {"name": "ix_post_author_id_id", "column_names": ["author_id", "id"]} in [
         {"name": i["name"], "column_names": i["column_names"]} for i in indexes
+    ]
+
+
+def test_sessions_go_with_their_user_and_refresh_tokens_with_their_session(empty_database: str) -> None:
+    migrate(empty_database)
+
+    def read(inspector: Inspector) -> tuple[Any, ...]:
+        return inspector.get_foreign_keys("auth_session"), inspector.get_foreign_keys("refresh_token")
+
+    sessions, tokens = inspected(empty_database, read)
+
+    assert [(fk["referred_table"], fk["options"].get("ondelete", "").upper()) for fk in sessions] == [
+        ("user", "CASCADE")
+    ]
+    assert [(fk["referred_table"], fk["options"].get("ondelete", "").upper()) for fk in tokens] == [
+        ("auth_session", "CASCADE")
     ]

@@ -84,7 +84,7 @@ def test_the_migration_url_defaults_to_the_database_url() -> None:
 
 def test_the_caller_id_is_the_subject_of_a_bearer_token() -> None:
     tokens = JwtTokenService("k" * 48, timedelta(minutes=5), SystemClock(), "users-posts", "users-posts")
-    token = tokens.issue(TokenClaims(42, "stamp")).access_token
+    token = tokens.issue(TokenClaims(42, "stamp", "a-session-id")).access_token
     assert token_subject(f"Bearer {token}".encode()) == "42"
     assert token_subject(f"bearer {token}".encode()) == "42"
 

@@ -7,6 +7,7 @@ import pytest
 from application.auth import Authenticate, CurrentUser, SignOutEverywhere
 from application.errors import RateLimited
 from application.ports import Throttle, TokenClaims
+from application.sessions import ClientInfo
 from application.users import DeleteAccount, ProfileChanges, RegisterUser, UpdateProfile
 from domain.errors import (
     EmailAlreadyRegistered,
@@ -47,10 +48,17 @@ async def ada(uow_factory, hasher: FakeHasher, clock: FixedClock) -> User:
 
 
 async def test_login_issues_a_token_naming_the_user(uow_factory, tokens, ada: User) -> None:
-    issued = await Authenticate(uow_factory, FakeHasher(), tokens)("ADA@example.com", "old password")
+    issued = await Authenticate(uow_factory, FakeHasher(), tokens, FixedClock())(
+        "ADA@example.com", "old password"
+    )
     assert issued.expires_in == 30 * 60
     token = issued.access_token
-    assert tokens.read(token) == TokenClaims(id_of(ada), ada.credentials_stamp)
+    claims = tokens.read(token)
+    assert (claims.user_id, claims.stamp, claims.session_id) == (
+        id_of(ada),
+        ada.credentials_stamp,
+        issued.session_id,
+    )
     assert await CurrentUser(uow_factory, tokens)(token) == ada
 
 
@@ -63,7 +71,7 @@ async def test_wrong_email_or_password_fail_alike_and_both_verify_a_hash(
 ) -> None:
     hasher = CountingHasher()
     with pytest.raises(InvalidCredentials) as caught:
-        await Authenticate(uow_factory, hasher, tokens)(email, password)
+        await Authenticate(uow_factory, hasher, tokens, FixedClock())(email, password)
     assert caught.value.message == "Incorrect email or password"
     assert hasher.verifications == 1
 
@@ -75,15 +83,15 @@ async def test_missing_or_malformed_tokens_are_refused(uow_factory, tokens, toke
 
 
 async def test_a_token_of_a_deleted_user_is_refused(uow_factory, tokens, ada: User) -> None:
-    token = tokens.issue(TokenClaims(id_of(ada), ada.credentials_stamp)).access_token
+    token = tokens.issue(TokenClaims(id_of(ada), ada.credentials_stamp, "a-session")).access_token
     await DeleteAccount(uow_factory, FakeHasher())(id_of(ada), "old password")
     with pytest.raises(InvalidCredentials):
         await CurrentUser(uow_factory, tokens)(token)
 
 
 def test_tokens_expire_and_must_carry_our_signature(tokens: JwtTokenService, clock: FixedClock) -> None:
-    token = tokens.issue(TokenClaims(7, "stamp")).access_token
-    assert tokens.read(token) == TokenClaims(7, "stamp")
+    token = tokens.issue(TokenClaims(7, "stamp", "a-session")).access_token
+    assert tokens.read(token) == TokenClaims(7, "stamp", "a-session")
 
     other_key = JwtTokenService("o" * 40, timedelta(minutes=30), clock)
     with pytest.raises(InvalidCredentials):
@@ -97,9 +105,9 @@ def test_tokens_expire_and_must_carry_our_signature(tokens: JwtTokenService, clo
 def test_expiry_is_judged_by_the_injected_clock_with_a_small_leeway(
     tokens: JwtTokenService, clock: FixedClock
 ) -> None:
-    token = tokens.issue(TokenClaims(7, "stamp")).access_token
+    token = tokens.issue(TokenClaims(7, "stamp", "a-session")).access_token
     clock.advance(minutes=30, seconds=9)
-    assert tokens.read(token) == TokenClaims(7, "stamp")
+    assert tokens.read(token) == TokenClaims(7, "stamp", "a-session")
     clock.advance(seconds=1)
     with pytest.raises(InvalidCredentials):
         tokens.read(token)
@@ -107,17 +115,27 @@ def test_expiry_is_judged_by_the_injected_clock_with_a_small_leeway(
 
 def _claims(clock: FixedClock) -> dict[str, Any]:
     now = int(clock.now().timestamp())
-    return {"sub": "1", "stamp": "s", "iss": "users-posts", "aud": "users-posts", "iat": now, "exp": now + 60}
+    return {
+        "sub": "1",
+        "stamp": "s",
+        "sid": "s1",
+        "iss": "users-posts",
+        "aud": "users-posts",
+        "iat": now,
+        "exp": now + 60,
+    }
 
 
 def test_tokens_with_unusable_claims_are_refused(tokens: JwtTokenService, clock: FixedClock) -> None:
     valid = _claims(clock)
     now = valid["iat"]
-    assert tokens.read(jwt.encode(valid, SECRET, algorithm="HS256")) == TokenClaims(1, "s")
+    assert tokens.read(jwt.encode(valid, SECRET, algorithm="HS256")) == TokenClaims(1, "s", "s1")
     for claims in [
         *({**valid, "sub": sub} for sub in ["abc", "0", "-4", str(2**40), " 1", "+1", "01", "\uff11", "1 "]),
         {**valid, "sub": 1},
         {**valid, "stamp": 5},
+        {**valid, "sid": 5},
+        {**valid, "sid": "x" * 33},
         *({**valid, "exp": exp} for exp in [float("nan"), float("inf"), "soon", now - 11]),
         {**valid, "iat": now + 24 * 3600},  # issued a day ahead
         {**valid, "iat": float("nan")},
@@ -135,7 +153,7 @@ def test_tokens_with_unusable_claims_are_refused(tokens: JwtTokenService, clock:
 async def test_a_password_change_revokes_the_tokens_issued_before_it(
     uow_factory, hasher, tokens, ada: User
 ) -> None:
-    login = Authenticate(uow_factory, hasher, tokens)
+    login = Authenticate(uow_factory, hasher, tokens, FixedClock())
     before = (await login("ada@example.com", "old password")).access_token
 
     changes = ProfileChanges(password="new password", current_password="old password")
@@ -150,7 +168,7 @@ async def test_a_password_change_revokes_the_tokens_issued_before_it(
 async def test_signing_out_everywhere_revokes_every_token_issued_before(
     uow_factory, hasher, tokens, ada: User
 ) -> None:
-    login = Authenticate(uow_factory, hasher, tokens)
+    login = Authenticate(uow_factory, hasher, tokens, FixedClock())
     first, second = [(await login("ada@example.com", "old password")).access_token for _ in range(2)]
 
     await SignOutEverywhere(uow_factory)(id_of(ada))
@@ -217,32 +235,34 @@ async def test_failed_logins_are_limited_per_account_before_hashing_and_a_succes
     uow_factory, tokens, ada: User
 ) -> None:
     hasher, limiter = CountingHasher(), _limiter()
-    login = Authenticate(uow_factory, hasher, tokens, limiter)
+    login = Authenticate(uow_factory, hasher, tokens, FixedClock(), limiter)
     for _ in range(2):
         with pytest.raises(InvalidCredentials):
-            await login("ada@example.com", "wrong", client="10.0.0.1")
-    await login("ada@example.com", "old password", client="10.0.0.2")  # clears the account's count
+            await login("ada@example.com", "wrong", client=ClientInfo("10.0.0.1"))
+    await login(
+        "ada@example.com", "old password", client=ClientInfo("10.0.0.2")
+    )  # clears the account's count
     for _ in range(3):
         with pytest.raises(InvalidCredentials):
-            await login("ada@example.com", "wrong", client="10.0.0.3")
+            await login("ada@example.com", "wrong", client=ClientInfo("10.0.0.3"))
     hashed = hasher.verifications
 
     with pytest.raises(RateLimited) as refused:
-        await login("ada@example.com", "old password", client="10.0.0.4")  # even the right one
+        await login("ada@example.com", "old password", client=ClientInfo("10.0.0.4"))  # even the right one
     assert 1 <= refused.value.retry_after <= 60
     assert hasher.verifications == hashed  # refused before any hashing
     with pytest.raises(RateLimited):
-        await login("ADA@Example.com", "wrong", client="10.0.0.5")  # any spelling of the account
+        await login("ADA@Example.com", "wrong", client=ClientInfo("10.0.0.5"))  # any spelling of the account
 
 
 async def test_failed_logins_are_limited_per_client_address(uow_factory, tokens, ada: User) -> None:
-    login = Authenticate(uow_factory, FakeHasher(), tokens, _limiter())
+    login = Authenticate(uow_factory, FakeHasher(), tokens, FixedClock(), _limiter())
     for n in range(5):  # five accounts, one address
         with pytest.raises(InvalidCredentials):
-            await login(f"user{n}@example.com", "wrong", client="10.0.0.1")
+            await login(f"user{n}@example.com", "wrong", client=ClientInfo("10.0.0.1"))
     with pytest.raises(RateLimited):
-        await login("ada@example.com", "old password", client="10.0.0.1")
-    await login("ada@example.com", "old password", client="10.0.0.2")
+        await login("ada@example.com", "old password", client=ClientInfo("10.0.0.1"))
+    await login("ada@example.com", "old password", client=ClientInfo("10.0.0.2"))
 
 
 async def test_a_wrong_current_password_counts_as_a_failed_login(
@@ -258,7 +278,9 @@ async def test_a_wrong_current_password_counts_as_a_failed_login(
     with pytest.raises(RateLimited):
         await DeleteAccount(uow_factory, hasher, limiter)(id_of(ada), "old password")
     with pytest.raises(RateLimited):
-        await Authenticate(uow_factory, hasher, tokens, limiter)("ada@example.com", "old password")
+        await Authenticate(uow_factory, hasher, tokens, FixedClock(), limiter)(
+            "ada@example.com", "old password"
+        )
 
 
 async def test_registrations_are_limited_per_address_before_hashing(uow_factory, clock) -> None:

@@ -147,7 +147,7 @@ async def test_others_may_not_edit_or_delete_a_post(
     with pytest.raises(PermissionDenied):
         await UpdatePost(uow_factory, clock)(bob, id_of(post), PostEdit(title="Hijacked"))
     with pytest.raises(PermissionDenied):
-        await DeletePost(uow_factory)(bob, id_of(post))
+        await DeletePost(uow_factory, clock)(bob, id_of(post))
 
     assert store.posts == {post.id: post}
 
@@ -158,7 +158,7 @@ async def test_editing_or_deleting_a_missing_post_is_not_found(
     with pytest.raises(NotFound):
         await UpdatePost(uow_factory, clock)(ada, 42, PostEdit(title="x"))
     with pytest.raises(NotFound):
-        await DeletePost(uow_factory)(ada, 42)
+        await DeletePost(uow_factory, clock)(ada, 42)
 
 
 async def test_an_invalid_edit_changes_nothing(
@@ -171,11 +171,11 @@ async def test_an_invalid_edit_changes_nothing(
 
 
 async def test_the_author_deletes_a_post(
-    create: CreatePost, ada: int, uow_factory, store: MemoryStore
+    create: CreatePost, ada: int, uow_factory, clock: FixedClock, store: MemoryStore
 ) -> None:
     kept = await create(ada, "Kept", "Body")
     gone = await create(ada, "Gone", "Body")
-    await DeletePost(uow_factory)(ada, id_of(gone))
+    await DeletePost(uow_factory, clock)(ada, id_of(gone))
     assert store.posts == {kept.id: kept}
 
 

@@ -27,9 +27,9 @@ ADDRESS = "203.0.113.7"
 def login_with(uow_factory, clock: FixedClock, limiter: LimitsRateLimiter | None = None) -> Authenticate:
     tokens = JwtTokenService("s" * 40, timedelta(minutes=5), clock)
     return (
-        Authenticate(uow_factory, FakeHasher(), tokens, limiter)
+        Authenticate(uow_factory, FakeHasher(), tokens, clock, limiter)
         if limiter
-        else Authenticate(uow_factory, FakeHasher(), tokens)
+        else Authenticate(uow_factory, FakeHasher(), tokens, clock)
     )
 
 
@@ -251,7 +251,7 @@ async def test_a_reset_request_never_locks_the_account(uow_factory, clock: Fixed
     from infrastructure.security.tokens import JwtTokenService
 
     login = Authenticate(
-        uow_factory, FakeHasher(), JwtTokenService("s" * 40, timedelta(minutes=5), clock), limiter
+        uow_factory, FakeHasher(), JwtTokenService("s" * 40, timedelta(minutes=5), clock), clock, limiter
     )
     assert (await login("ada@example.com", "old password")).access_token
 

@@ -1,0 +1,159 @@
+"""Admin routes: the users with their emails, roles and suspensions; role changes; suspension and
+reinstatement; the audit log. Every operation needs the admin role (a 403 problem otherwise), as its
+`x-required-role` says in the OpenAPI document."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+
+from api.dependencies import Caller, PublicUrl, UseCase, caller_id, request_id
+from api.openapi.examples import ROLE_CHANGE, SUSPENSION, request_example, response_example
+from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
+from api.pagination import PageParams, page_response
+from api.responses import JSONBytes
+from api.schemas.admin import (
+    AdminUserRead,
+    AuditEntryRead,
+    RoleChange,
+    SuspensionRequest,
+    admin_user_json,
+    audit_entry_json,
+)
+from application.moderation import ChangeRole, ListUsersAsAdmin, ReadAuditLog, ReinstateUser, SuspendUser
+from domain.ids import ID_MAX
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
+ADMIN_ONLY: dict[str, Any] = {"x-required-role": "admin"}
+_FORBIDDEN = "This needs the admin role"
+_USER_NOT_FOUND = "User not found"
+
+
+def _admin_only(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return ADMIN_ONLY | (extra or {})
+
+
+@router.get(
+    "/users",
+    response_model=list[AdminUserRead],
+    name="users-list",
+    summary="List users with emails, roles and suspensions (admins)",
+    responses=response_example(200, AdminUserRead, many=True)
+    | problem_responses(401, 403, 422, 503, details={403: _FORBIDDEN}, instance="/admin/users"),
+    openapi_extra=_admin_only(),
+)
+async def list_users(
+    request: Request,
+    page: PageParams,
+    user: Caller,
+    list_users: UseCase[ListUsersAsAdmin],
+    public_url: PublicUrl,
+) -> JSONBytes:
+    """Every user in id order, paged like `GET /users/` (`Link: <…>; rel="next"`), with what only admins
+    see: email, role and suspension."""
+    users = await list_users(user, page)
+    return page_response(users, page.limit, admin_user_json, path=request.url.path, public_url=public_url)
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=AdminUserRead,
+    name="users-update",
+    summary="Change a user's role (admins)",
+    responses=response_example(200, AdminUserRead)
+    | problem_responses(
+        401,
+        403,
+        404,
+        409,
+        *BODY_PROBLEMS,
+        503,
+        details={
+            403: _FORBIDDEN,
+            404: _USER_NOT_FOUND,
+            409: "The user's role was changed by someone else meanwhile; read it and retry",
+        },
+        instance="/admin/users/42",
+    ),
+    openapi_extra=_admin_only(request_example(ROLE_CHANGE)),
+)
+async def change_role(
+    user_id: UserId, body: RoleChange, user: Caller, change_role: UseCase[ChangeRole]
+) -> JSONBytes:
+    """Give a user the role `member`, `moderator` or `admin`. An admin cannot change their own role
+    (403), so the last admin stays one. Of two admins changing one user's role at once, the second
+    gets a 409 unless it asked for the same role: every answer agrees with the stored role. Audited."""
+    changed = await change_role(caller_id(user), user_id, body.role, request_id())
+    return JSONBytes(admin_user_json(changed))
+
+
+@router.post(
+    "/users/{user_id}/suspend",
+    response_model=AdminUserRead,
+    name="users-suspend",
+    summary="Suspend a user (admins)",
+    responses=response_example(200, AdminUserRead)
+    | problem_responses(
+        401,
+        403,
+        404,
+        *BODY_PROBLEMS,
+        503,
+        details={403: _FORBIDDEN, 404: _USER_NOT_FOUND},
+        instance="/admin/users/42/suspend",
+    ),
+    openapi_extra=_admin_only(request_example(SUSPENSION)),
+)
+async def suspend(
+    user_id: UserId, body: SuspensionRequest, user: Caller, suspend_user: UseCase[SuspendUser]
+) -> JSONBytes:
+    """Suspend a user, with a reason: every session of theirs ends at once (refresh and access tokens),
+    and signing in with the right password answers a 403 until they are reinstated. Their posts stay
+    visible; moderators remove those that must go. An admin cannot suspend themselves. Suspending a
+    suspended user changes nothing. Audited."""
+    return JSONBytes(admin_user_json(await suspend_user(caller_id(user), user_id, body.reason, request_id())))
+
+
+@router.post(
+    "/users/{user_id}/reinstate",
+    response_model=AdminUserRead,
+    name="users-reinstate",
+    summary="Reinstate a suspended user (admins)",
+    responses=response_example(200, AdminUserRead)
+    | problem_responses(
+        401,
+        403,
+        404,
+        422,
+        503,
+        details={403: _FORBIDDEN, 404: _USER_NOT_FOUND},
+        instance="/admin/users/42/reinstate",
+    ),
+    openapi_extra=_admin_only(),
+)
+async def reinstate(user_id: UserId, user: Caller, reinstate_user: UseCase[ReinstateUser]) -> JSONBytes:
+    """Lift a user's suspension: they may sign in again. A user not suspended is left as is. Audited."""
+    return JSONBytes(admin_user_json(await reinstate_user(caller_id(user), user_id, request_id())))
+
+
+@router.get(
+    "/audit",
+    response_model=list[AuditEntryRead],
+    name="audit-list",
+    summary="Read the audit log (admins)",
+    responses=response_example(200, AuditEntryRead, many=True)
+    | problem_responses(401, 403, 422, 503, details={403: _FORBIDDEN}, instance="/admin/audit"),
+    openapi_extra=_admin_only(),
+)
+async def audit(
+    request: Request,
+    page: PageParams,
+    user: Caller,
+    read_audit: UseCase[ReadAuditLog],
+    public_url: PublicUrl,
+) -> JSONBytes:
+    """Every moderation and admin action, and every detected refresh-token reuse, oldest first, paged
+    like the other lists: who, what, to whom, when, why, and the request's id."""
+    entries = await read_audit(user, page)
+    return page_response(entries, page.limit, audit_entry_json, path=request.url.path, public_url=public_url)

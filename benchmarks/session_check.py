@@ -1,0 +1,128 @@
+"""What checking an access token's session on every request costs (issue 17): `CurrentUser` as built
+(the user's row joined with its session's, one statement), the same with the session looked up in a
+statement of its own, and without the session check at all, on SQLite and (when 127.0.0.1:5432
+answers) PostgreSQL, interleaved in one run, reported against the variant without the check. In
+process, no HTTP: the use case is all that differs between the variants.
+
+    .venv/bin/python -m benchmarks.session_check [--calls 1000] [--runs 15]
+"""
+
+import argparse
+import asyncio
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from application.auth import Caller, CurrentUser
+from application.ports import SessionReadUnitOfWork, TokenClaims, TokenService
+from application.sessions import ClientInfo, start_session
+from domain.errors import InvalidCredentials
+from domain.sessions import DEFAULT_LIFETIMES
+from domain.users import Email, User
+from infrastructure.clock import SystemClock
+from infrastructure.security.tokens import JwtTokenService
+from infrastructure.settings import Settings
+from infrastructure.sql.engine import make_database
+from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
+from tests.databases import POSTGRES_URL, migrate, postgres_database, sqlite_url
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUserWithoutSessionCheck:
+    """The use case as it would be if ending a session left its access tokens valid until they expire."""
+
+    new_read_uow: Callable[[], SessionReadUnitOfWork]
+    tokens: TokenService
+
+    async def caller(self, token: str | None) -> Caller:
+        assert token
+        claims = self.tokens.read(token)
+        async with self.new_read_uow() as uow:
+            user = await uow.users.get(claims.user_id)
+        if user is None or user.credentials_stamp != claims.stamp or user.suspended:
+            raise InvalidCredentials("Could not validate credentials")
+        return Caller(user, claims.session_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUserWithTwoStatements:
+    """The session checked by a second statement after the user's (the first version of the check)."""
+
+    new_read_uow: Callable[[], SessionReadUnitOfWork]
+    tokens: TokenService
+
+    async def caller(self, token: str | None) -> Caller:
+        assert token
+        claims = self.tokens.read(token)
+        async with self.new_read_uow() as uow:
+            user = await uow.users.get(claims.user_id)
+            live = await uow.sessions.exists(claims.session_id, claims.user_id)
+        if user is None or not live or user.credentials_stamp != claims.stamp or user.suspended:
+            raise InvalidCredentials("Could not validate credentials")
+        return Caller(user, claims.session_id)
+
+
+Variant = CurrentUser | CurrentUserWithTwoStatements | CurrentUserWithoutSessionCheck
+
+
+async def measure(database_url: str, calls: int, runs: int) -> dict[str, float]:
+    """µs per call of each variant, in its fastest of `runs` rounds (the variants take turns)."""
+    database = make_database(Settings(database_url=database_url))
+    clock = SystemClock()
+    tokens = JwtTokenService("b" * 40, timedelta(minutes=15), clock)
+    try:
+        async with SqlUnitOfWork(database) as uow:
+            user = await uow.users.add(User.register("Bench", Email("bench@example.com"), "x", clock.now()))
+            await uow.commit()
+        async with SqlUnitOfWork(database) as uow:
+            session, _ = await start_session(uow, user, DEFAULT_LIFETIMES, ClientInfo(), clock)
+            await uow.commit()
+        assert user.id is not None
+        token = tokens.issue(TokenClaims(user.id, user.credentials_stamp, session.id)).access_token
+        read_uow = lambda: read_only_unit_of_work(database)  # noqa: E731
+        variants: dict[str, Variant] = {
+            "joined": CurrentUser(read_uow, tokens),
+            "two statements": CurrentUserWithTwoStatements(read_uow, tokens),
+            "no check": CurrentUserWithoutSessionCheck(read_uow, tokens),
+        }
+        timings: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(runs + 1):  # the first round warms up and is dropped
+            for name, use_case in variants.items():
+                started = time.perf_counter()
+                for _ in range(calls):
+                    await use_case.caller(token)
+                timings[name].append((time.perf_counter() - started) / calls * 1e6)
+        # The fastest round of each: on a shared machine, the slower rounds measure the neighbours.
+        return {name: min(runs_of[1:]) for name, runs_of in timings.items()}
+    finally:
+        await database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        url = sqlite_url(Path(directory) / "bench.db")
+        migrate(url)
+        report("SQLite", asyncio.run(measure(url, args.calls, args.runs)))
+    if POSTGRES_URL:
+        with postgres_database(POSTGRES_URL) as url:
+            migrate(url)
+            report("PostgreSQL", asyncio.run(measure(url, args.calls, args.runs)))
+
+
+def report(kind: str, timings: dict[str, float]) -> None:
+    base = timings["no check"]
+    shown = ", ".join(f"{name} {µs:.0f} µs (x{µs / base:.2f})" for name, µs in timings.items())
+    print(f"{kind}: CurrentUser per call: {shown}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Who may do what to whom: the rules of roles, ownership and suspension, as pure functions. Each
+`check_…` raises PermissionDenied with the reason, or returns."""
+
+from domain.errors import PermissionDenied
+from domain.posts import Post
+from domain.roles import Role
+from domain.users import User
+
+MODERATING_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
+
+
+def may_delete_post(actor: User, post: Post) -> bool:
+    """An author deletes their own posts; moderators and admins delete any post."""
+    return actor.id == post.author_id or actor.role in MODERATING_ROLES
+
+
+def check_may_delete_post(actor: User, post: Post) -> None:
+    if not may_delete_post(actor, post):
+        raise PermissionDenied("Only the author of a post, a moderator or an admin may delete it")
+
+
+def check_is_admin(actor: User) -> None:
+    """Admin routes (the user list, the audit log) are for admins only."""
+    if actor.role is not Role.ADMIN or actor.suspended:
+        raise PermissionDenied("This needs the admin role")
+
+
+def check_may_manage(actor: User, target: User) -> None:
+    """Admins suspend, reinstate and change the role of users other than themselves: an admin never
+    demotes or suspends themselves, so the last admin stays one."""
+    check_is_admin(actor)
+    if actor.id == target.id:
+        raise PermissionDenied("Admins cannot change their own role or suspension")
