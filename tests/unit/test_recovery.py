@@ -11,8 +11,9 @@ from application.errors import MailUnavailable, RateLimited
 from application.one_time_tokens import InvalidToken
 from application.ports import Throttle, TokenPurpose
 from application.recovery import RequestPasswordReset, ResetPassword
+from application.sessions import RefreshSession
 from application.users import ProfileChanges, RegisterUser, UpdateProfile
-from domain.errors import InvalidCredentials, ValidationError
+from domain.errors import InvalidCredentials, InvalidGrant, ValidationError
 from domain.users import User
 from infrastructure.memory import MemoryStore
 from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
@@ -290,3 +291,17 @@ async def test_a_missing_account_costs_a_durable_write_as_an_existing_one_does(
     await request_reset("ada@example.com")
     await request_reset("nobody@example.com")
     assert calls == ["add", "decoy"]
+
+
+async def test_a_reset_ends_every_session_its_refresh_tokens_included(
+    request_reset, reset, uow_factory, store: MemoryStore, clock: FixedClock, ada: User
+) -> None:
+    grant = await login_with(uow_factory, clock)("ada@example.com", "old password")
+    await request_reset("ada@example.com")
+
+    await reset(token_in(outbox(store)[0]), "a brand new password")
+
+    assert store.sessions == {}
+    refresh = RefreshSession(uow_factory, JwtTokenService("s" * 40, timedelta(minutes=5), clock), clock)
+    with pytest.raises(InvalidGrant):
+        await refresh(grant.refresh_token)
