@@ -13,6 +13,7 @@ from api.headers import HostGuard, SecurityHeaders
 from api.limits import BodySizeLimit
 from api.logs import configure_logging
 from api.metrics import metrics_endpoint
+from api.middleware.cors import Cors
 from api.observability import install_observability
 from api.openapi import TAGS, operation_id, with_problem_schemas
 from api.routers import auth, health, me, posts, users
@@ -55,6 +56,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
     app.state.container = container
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(Cors, container=container)  # preflights answered before any route or database
     app.add_middleware(HostGuard, container=container)
     app.add_middleware(SecurityHeaders)  # every answer carries the headers
     observing = install_observability(app)  # its settings are applied at start-up
