@@ -17,6 +17,7 @@ from domain.errors import (
     InvalidCredentials,
     NotFound,
     PermissionDenied,
+    PreconditionFailed,
     ValidationError,
 )
 
@@ -28,6 +29,7 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
     (NotFound, 404, "not-found"),
     (AlreadyExists, 409, "already-exists"),
     (PermissionDenied, 403, "permission-denied"),
+    (PreconditionFailed, 412, "precondition-failed"),
     (InvalidCredentials, 401, "invalid-credentials"),
     (RateLimited, 429, "rate-limited"),
     (Overloaded, 503, "overloaded"),

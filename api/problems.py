@@ -81,13 +81,17 @@ class ValidationProblem(Problem):
 BODY_PROBLEMS = (400, 413, 422)
 
 _DESCRIPTIONS = {
-    400: "The body cannot be parsed",
+    400: "The body cannot be parsed, or a header (`If-Match`, `If-None-Match`, `Idempotency-Key`) is "
+    "malformed",
     401: "No valid bearer token (missing, malformed, expired or revoked)",
     403: "Not allowed: not the author, or a wrong `current_password`",
     404: "Not found",
-    409: "Conflict with the current state: the email is taken",
+    409: "Conflict with the current state: the email is taken, or a request with this `Idempotency-Key` "
+    "is still running",
+    412: "Precondition failed: the resource changed since the version `If-Match` names; nothing was written",
     413: "The request body is too large",
     422: "The request is not valid; `errors` says where",
+    428: "Precondition required: this server needs `If-Match` on changes (`APP_REQUIRE_IF_MATCH`)",
     429: "Too many requests; retry after `Retry-After` seconds",
     503: "Temporarily unavailable (database unreachable or password hashing saturated); "
     "retry after `Retry-After` seconds",
@@ -97,6 +101,7 @@ _SLUGS = {
     403: "permission-denied",
     404: "not-found",
     409: "already-exists",
+    412: "precondition-failed",
     422: "validation-error",
     429: "rate-limited",
     503: "storage-unavailable",
@@ -107,8 +112,10 @@ _DETAILS = {
     403: "Only the author of a post may change or delete it",
     404: "Not found",
     409: "A user with this email is already registered",
+    412: "The post has changed since the version given",
     413: "The request body is too large",
     422: "The request is not valid; see errors",
+    428: "This change must be conditional: send If-Match with the ETag of the version it is based on",
     429: "Too many requests; try again later",
     503: "The service cannot reach its database; try again shortly",
 }

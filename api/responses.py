@@ -6,6 +6,7 @@ stay the documented response models."""
 from typing import Any
 
 import orjson
+from fastapi import Request
 from fastapi.responses import Response
 
 
@@ -14,3 +15,10 @@ class JSONBytes(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_UTC_Z)  # 'Z' for UTC, as pydantic writes it
+
+
+def created(request: Request, path: str, content: Any, etag: str) -> JSONBytes:
+    """A 201 with the created resource's `Location` (relative, or under APP_PUBLIC_URL; never from the
+    request's Host) and `ETag`."""
+    base = request.app.state.container.settings().public_url or ""
+    return JSONBytes(content, status_code=201, headers={"Location": base + path, "ETag": etag})

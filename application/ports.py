@@ -1,5 +1,6 @@
 """Ports: what the use cases need from the outside world, as Protocols the adapters implement."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -47,9 +48,17 @@ class UserRepository(UserReader, Protocol):
         """Store a new user and return it with its assigned id."""
         ...
 
-    async def update(self, user: User, *, if_password_hash: str | None = None) -> bool:
-        """Store the user's fields. With `if_password_hash`, a conditional write: only if the stored
-        hash is still that one. False when nothing was written (no such user, or the hash changed)."""
+    async def update(
+        self,
+        user: User,
+        *,
+        if_password_hash: str | None = None,
+        if_version_in: Collection[int] | None = None,
+    ) -> int | None:
+        """Store the user's fields and increment their version; return the new version (≥ 2, so true).
+        With `if_password_hash` and/or `if_version_in`, a conditional write: only if the stored hash is
+        still that one and the stored version one of those, checked in the writing statement. None when
+        nothing was written (no such user, or a condition failed)."""
         ...
 
     async def delete(self, user_id: int) -> None:
@@ -76,9 +85,19 @@ class PostRepository(PostReader, Protocol):
         """Store a new post and return it with its assigned id; NotFound("User") without its author."""
         ...
 
-    async def update(self, post: Post) -> None: ...
+    async def update(self, post: Post, *, if_version_in: Collection[int] | None = None) -> int | None:
+        """Store its title, content and update time and increment its version; return the new version.
+        With `if_version_in`, only if the stored version is one of those, checked in the writing
+        statement. None when nothing was written (no such post, or another version)."""
+        ...
 
-    async def delete(self, post_id: int) -> None: ...
+    async def delete(self, post_id: int, *, if_version_in: Collection[int] | None = None) -> bool:
+        """Remove the post (with `if_version_in`: only at one of those versions); False if nothing was."""
+        ...
+
+    async def renew_versions_of_author(self, author_id: int) -> None:
+        """Increment the version of every post of the author: a post is shown with its author's name."""
+        ...
 
 
 class ReadUnitOfWork(Protocol):

@@ -1,7 +1,8 @@
 """Post use cases: write, read, list, edit and delete posts. Only a post's author may change it."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from application.pagination import Page, PageRequest
 from application.ports import (
@@ -13,7 +14,7 @@ from application.ports import (
     Throttle,
     UnitOfWork,
 )
-from domain.errors import NotFound
+from domain.errors import NotFound, PreconditionFailed
 from domain.posts import Post
 
 
@@ -84,26 +85,39 @@ class PostEdit:
 
 @dataclass(frozen=True, slots=True)
 class UpdatePost:
+    """Edit a post as its author. With `expected_versions`, only if the post is still at one of them
+    (checked by the writing statement): PreconditionFailed otherwise, and nothing is written. The
+    returned post carries its new version."""
+
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
-    async def __call__(self, editor_id: int, post_id: int, edit: PostEdit) -> Post:
+    async def __call__(
+        self, editor_id: int, post_id: int, edit: PostEdit, expected_versions: Collection[int] | None = None
+    ) -> Post:
         async with self.new_uow() as uow:
             post = await _existing(uow, post_id)
             edited = post.edited(editor_id, self.clock.now(), edit.title, edit.content)
-            await uow.posts.update(edited)
+            version = await uow.posts.update(edited, if_version_in=expected_versions)
+            if version is None:
+                await _lost_to_another_write(uow, post_id)
             await uow.commit()
-        return edited
+        return replace(edited, version=version)
 
 
 @dataclass(frozen=True, slots=True)
 class DeletePost:
+    """Delete a post as its author; with `expected_versions`, as UpdatePost."""
+
     new_uow: Callable[[], UnitOfWork]
 
-    async def __call__(self, caller_id: int, post_id: int) -> None:
+    async def __call__(
+        self, caller_id: int, post_id: int, expected_versions: Collection[int] | None = None
+    ) -> None:
         async with self.new_uow() as uow:
             (await _existing(uow, post_id)).check_owner(caller_id)
-            await uow.posts.delete(post_id)
+            if not await uow.posts.delete(post_id, if_version_in=expected_versions):
+                await _lost_to_another_write(uow, post_id)
             await uow.commit()
 
 
@@ -112,3 +126,9 @@ async def _existing(uow: UnitOfWork, post_id: int) -> Post:
     if post is None:
         raise NotFound("Post", post_id)
     return post
+
+
+async def _lost_to_another_write(uow: UnitOfWork, post_id: int) -> NoReturn:
+    """A conditional write wrote nothing: the post was deleted meanwhile, or is at another version."""
+    await _existing(uow, post_id)
+    raise PreconditionFailed("The post has changed since the version given")

@@ -1,7 +1,7 @@
 """User use cases: register, look up, list, change and delete users."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 
 from application.auth import LOCAL_CLIENT, prove_password
 from application.pagination import Page, PageRequest
@@ -14,7 +14,7 @@ from application.ports import (
     Throttle,
     UnitOfWork,
 )
-from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied
+from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied, PreconditionFailed
 from domain.users import Email, User, check_password, user_name
 
 
@@ -83,13 +83,17 @@ class ProfileChanges:
 @dataclass(frozen=True, slots=True)
 class UpdateProfile:
     """Change one's name, email (unique) or password. A new email or password needs the current
-    password: a wrong one counts as a failed login of the account."""
+    password: a wrong one counts as a failed login of the account. With `expected_versions`, only if
+    the user is still at one of them (checked by the writing statement): PreconditionFailed otherwise,
+    and nothing is written. A new name gives the user's posts a new version (they show it)."""
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
 
-    async def __call__(self, user_id: int, changes: ProfileChanges) -> User:
+    async def __call__(
+        self, user_id: int, changes: ProfileChanges, expected_versions: Collection[int] | None = None
+    ) -> User:
         new_email = Email(changes.email) if changes.email is not None else None
         if changes.name is not None:
             user_name(changes.name)
@@ -107,15 +111,28 @@ class UpdateProfile:
             user = await uow.users.get(user_id)
             if user is None:
                 raise NotFound("User", user_id)
+            if expected_versions is not None and user.version not in expected_versions:
+                raise PreconditionFailed("The user has changed since the version given")
             if new_email is not None and new_email != user.email and await uow.users.get_by_email(new_email):
                 raise EmailAlreadyRegistered(new_email.value)
             updated = user.changed(name=changes.name, email=new_email, password_hash=new_hash)
-            # Written only if the password is still the one verified above: of two changes proving the
-            # same current password, one wins and the other is refused.
-            if not await uow.users.update(updated, if_password_hash=checked_hash):
+            # Written only if the password is still the one verified above (of two changes proving the
+            # same current password, one wins and the other is refused) and, with `expected_versions`,
+            # if no other change came in between.
+            version = await uow.users.update(
+                updated, if_password_hash=checked_hash, if_version_in=expected_versions
+            )
+            if version is None:
+                current = await uow.users.get(user_id)
+                if current is None:
+                    raise NotFound("User", user_id)
+                if expected_versions is not None and current.version not in expected_versions:
+                    raise PreconditionFailed("The user has changed since the version given")
                 raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+            if updated.name != user.name:  # posts are shown with their author's name
+                await uow.posts.renew_versions_of_author(user_id)
             await uow.commit()
-        return updated
+        return replace(updated, version=version)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,10 @@ class EmailAlreadyRegistered(AlreadyExists):
         self.email = email
 
 
+class PreconditionFailed(DomainError):
+    """The entity changed since the version the caller based its change on: nothing was written."""
+
+
 class PermissionDenied(DomainError):
     """The caller is known but may not do this."""
 

@@ -95,6 +95,8 @@ class User:
     # Every access token carries the stamp current when it was issued; rotating the stamp (on a
     # password change, or signing out everywhere) revokes every token issued before.
     credentials_stamp: str = field(default_factory=new_credentials_stamp)
+    # Grows with every write of the user: what its entity tag says, and what a conditional write compares.
+    version: int = 1
 
     @classmethod
     def register(cls, name: str, email: Email, password_hash: str, now: datetime) -> "User":

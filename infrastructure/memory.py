@@ -3,7 +3,7 @@ use-case unit tests run on. A unit of work stages changes on copies and applies 
 
 import copy
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Self, TypeVar
@@ -43,7 +43,7 @@ class InMemoryUserRepository:
     async def add(self, user: User) -> User:
         if _email_taken(self._uow.staged_users.values(), user):
             raise EmailAlreadyRegistered(user.email.value)
-        stored = user.with_id(next(self._uow.store.user_ids))
+        stored = replace(user.with_id(next(self._uow.store.user_ids)), version=1)
         self._uow.staged_users[stored.id] = stored  # type: ignore[index]
         return copy.copy(stored)
 
@@ -58,15 +58,25 @@ class InMemoryUserRepository:
     async def list(self, page: PageRequest) -> Page[User]:
         return _page(self._uow.staged_users, page)
 
-    async def update(self, user: User, *, if_password_hash: str | None = None) -> bool:
+    async def update(
+        self,
+        user: User,
+        *,
+        if_password_hash: str | None = None,
+        if_version_in: Collection[int] | None = None,
+    ) -> int | None:
         assert user.id is not None
-        stored = self._uow.staged_users.get(user.id)
-        if stored is None or (if_password_hash is not None and stored.password_hash != if_password_hash):
-            return False
+        stored = self._uow.latest_user(user.id)
+        if (
+            stored is None
+            or (if_password_hash is not None and stored.password_hash != if_password_hash)
+            or (if_version_in is not None and stored.version not in if_version_in)
+        ):
+            return None
         if _email_taken(self._uow.staged_users.values(), user):
             raise EmailAlreadyRegistered(user.email.value)
-        self._uow.staged_users[user.id] = copy.copy(user)
-        return True
+        self._uow.staged_users[user.id] = replace(user, version=stored.version + 1)
+        return stored.version + 1
 
     async def delete(self, user_id: int) -> None:
         self._uow.staged_users.pop(user_id, None)
@@ -82,7 +92,7 @@ class InMemoryPostRepository:
     async def add(self, post: Post) -> Post:
         if post.author_id not in self._uow.staged_users:  # as the SQL foreign key does
             raise NotFound("User", post.author_id)
-        stored = post.with_id(next(self._uow.store.post_ids))
+        stored = replace(post.with_id(next(self._uow.store.post_ids)), version=1)
         self._uow.staged_posts[stored.id] = stored  # type: ignore[index]
         return copy.copy(stored)
 
@@ -100,17 +110,33 @@ class InMemoryPostRepository:
     async def list(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
         return _page(self._uow.staged_posts, page, lambda p: author_id is None or p.author_id == author_id)
 
-    async def update(self, post: Post) -> None:
+    async def update(self, post: Post, *, if_version_in: Collection[int] | None = None) -> int | None:
         """Title, content and update time change; author and creation time never do."""
         assert post.id is not None
-        stored = self._uow.staged_posts.get(post.id)
-        if stored is not None:
-            self._uow.staged_posts[post.id] = replace(
-                stored, title=post.title, content=post.content, updated_at=post.updated_at
-            )
+        stored = self._uow.latest_post(post.id)
+        if stored is None or (if_version_in is not None and stored.version not in if_version_in):
+            return None
+        self._uow.staged_posts[post.id] = replace(
+            stored,
+            title=post.title,
+            content=post.content,
+            updated_at=post.updated_at,
+            version=stored.version + 1,
+        )
+        return stored.version + 1
 
-    async def delete(self, post_id: int) -> None:
-        self._uow.staged_posts.pop(post_id, None)
+    async def delete(self, post_id: int, *, if_version_in: Collection[int] | None = None) -> bool:
+        stored = self._uow.latest_post(post_id)
+        if stored is None or (if_version_in is not None and stored.version not in if_version_in):
+            return False
+        del self._uow.staged_posts[post_id]
+        return True
+
+    async def renew_versions_of_author(self, author_id: int) -> None:
+        posts = self._uow.staged_posts
+        for post_id, post in list(posts.items()):
+            if post.author_id == author_id:
+                posts[post_id] = replace(post, version=post.version + 1)
 
 
 def _merge(committed: dict[int, T], snapshot: dict[int, T], staged: dict[int, T]) -> dict[int, T]:
@@ -145,19 +171,32 @@ class InMemoryUnitOfWork:
         self._begin()
 
     async def commit(self) -> None:
-        users = _merge(self.store.users, self._user_snapshot, self.staged_users)
+        users = _merge(self.store.users, self.user_snapshot, self.staged_users)
         seen: set[Email] = set()
         for user in users.values():  # checked before anything is applied: all or nothing
             if user.email in seen:
                 raise EmailAlreadyRegistered(user.email.value)
             seen.add(user.email)
-        posts = _merge(self.store.posts, self._post_snapshot, self.staged_posts)
+        posts = _merge(self.store.posts, self.post_snapshot, self.staged_posts)
         self.store.posts = {i: p for i, p in posts.items() if p.author_id in users}  # cascade
         self.store.users = users
         self._begin()
 
     def _begin(self) -> None:
-        self._user_snapshot = dict(self.store.users)
-        self._post_snapshot = dict(self.store.posts)
-        self.staged_users = dict(self._user_snapshot)
-        self.staged_posts = dict(self._post_snapshot)
+        self.user_snapshot = dict(self.store.users)
+        self.post_snapshot = dict(self.store.posts)
+        self.staged_users = dict(self.user_snapshot)
+        self.staged_posts = dict(self.post_snapshot)
+
+    @staticmethod
+    def latest(staged: dict[int, T], snapshot: dict[int, T], committed: dict[int, T], key: int) -> T | None:
+        """The item as this unit of work changed it, or else as last committed (not as when this unit
+        of work began): what a conditional write compares, as a database's writing statement would."""
+        item = staged.get(key)
+        return item if item is not snapshot.get(key) else committed.get(key)
+
+    def latest_user(self, user_id: int) -> User | None:
+        return self.latest(self.staged_users, self.user_snapshot, self.store.users, user_id)
+
+    def latest_post(self, post_id: int) -> Post | None:
+        return self.latest(self.staged_posts, self.post_snapshot, self.store.posts, post_id)

@@ -11,10 +11,11 @@ from api.dependencies import (
     UpdatePostDep,
     caller_id,
 )
-from api.examples import POST_CREATE, POST_UPDATE, request_example, response_example
+from api.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
 from api.pagination import PageParams, page_response
+from api.preconditions import IfMatchHeader, IfNoneMatch, entity_tag, expected_versions, tagged_json
 from api.problems import BODY_PROBLEMS, problem_responses
-from api.responses import JSONBytes
+from api.responses import JSONBytes, created
 from api.routes import collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
 from application.posts import PostEdit
@@ -31,14 +32,16 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
     response_model=PostRead,
     name="create",
     summary="Write a post",
-    responses=response_example(201, PostRead)
+    responses=response_example(201, PostRead, tagged=True)
     | problem_responses(401, 429, *BODY_PROBLEMS, 503, instance="/posts/"),
     openapi_extra=request_example(POST_CREATE),
 )
-async def create_post(body: PostCreate, user: CurrentUser, create: CreatePostDep) -> JSONBytes:
+async def create_post(
+    request: Request, body: PostCreate, user: CurrentUser, create: CreatePostDep
+) -> JSONBytes:
     """Write a post as the caller; each user may write a limited number per minute (429 beyond)."""
     post = await create(caller_id(user), body.title, body.content)
-    return JSONBytes(post_json(post), status_code=201)
+    return created(request, f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version))
 
 
 @collection(
@@ -65,12 +68,16 @@ async def list_posts(
     response_model=PostDetail,
     name="get",
     summary="Get a post with its author",
-    responses=response_example(200, PostDetail)
-    | problem_responses(404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
+    responses=response_example(200, PostDetail, tagged=True)
+    | NOT_MODIFIED
+    | problem_responses(400, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
 )
-async def read_post(post_id: PostId, get_post: GetPostDep) -> JSONBytes:
-    """One post with its author's id and name."""
-    return JSONBytes(post_detail_json(await get_post(post_id)))
+async def read_post(post_id: PostId, get_post: GetPostDep, if_none_match: IfNoneMatch = None) -> Response:
+    """One post with its author's id and name, and its `ETag`: with `If-None-Match` naming it, a 304."""
+    found = await get_post(post_id)
+    return tagged_json(
+        entity_tag(post_id, found.post.version), if_none_match, lambda: post_detail_json(found)
+    )
 
 
 @router.patch(
@@ -78,9 +85,9 @@ async def read_post(post_id: PostId, get_post: GetPostDep) -> JSONBytes:
     response_model=PostRead,
     name="update",
     summary="Edit a post",
-    responses=response_example(200, PostRead)
+    responses=response_example(200, PostRead, tagged=True)
     | problem_responses(
-        401, 403, 404, *BODY_PROBLEMS, 503, details={404: "Post not found"}, instance="/posts/7"
+        401, 403, 404, 412, *BODY_PROBLEMS, 428, 503, details={404: "Post not found"}, instance="/posts/7"
     ),
     openapi_extra=request_example(POST_UPDATE),
 )
@@ -89,10 +96,13 @@ async def update_post(
     body: PostUpdate,
     user: CurrentUser,
     update: UpdatePostDep,
+    if_match: IfMatchHeader,
 ) -> JSONBytes:
-    """Change title and/or content; only the author may."""
-    edited = await update(caller_id(user), post_id, PostEdit(title=body.title, content=body.content))
-    return JSONBytes(post_json(edited))
+    """Change title and/or content; only the author may. With `If-Match`, only if the post is still at
+    that version (412 otherwise, nothing written)."""
+    edit = PostEdit(title=body.title, content=body.content)
+    edited = await update(caller_id(user), post_id, edit, expected_versions(if_match, post_id))
+    return JSONBytes(post_json(edited), headers={"ETag": entity_tag(post_id, edited.version)})
 
 
 @router.delete(
@@ -101,10 +111,12 @@ async def update_post(
     name="delete",
     summary="Delete a post",
     responses=problem_responses(
-        401, 403, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"
+        400, 401, 403, 404, 412, 422, 428, 503, details={404: "Post not found"}, instance="/posts/7"
     ),
 )
-async def delete_post(post_id: PostId, user: CurrentUser, delete: DeletePostDep) -> Response:
-    """Delete a post; only the author may."""
-    await delete(caller_id(user), post_id)
+async def delete_post(
+    post_id: PostId, user: CurrentUser, delete: DeletePostDep, if_match: IfMatchHeader
+) -> Response:
+    """Delete a post; only the author may. With `If-Match`, only if it is still at that version."""
+    await delete(caller_id(user), post_id, expected_versions(if_match, post_id))
     return Response(status_code=204)

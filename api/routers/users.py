@@ -1,12 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 
 from api.dependencies import GetUserDep, ListUserPostsDep, ListUsersDep, RegisterUserDep, client_address
-from api.examples import USER_CREATE, request_example, response_example
+from api.examples import NOT_MODIFIED, USER_CREATE, request_example, response_example
 from api.pagination import PageParams, page_response
+from api.preconditions import IfNoneMatch, entity_tag, tagged_json
 from api.problems import BODY_PROBLEMS, problem_responses
-from api.responses import JSONBytes
+from api.responses import JSONBytes, created
 from api.routes import collection
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserPublic, UserRead, public_user_json, user_json
@@ -23,7 +24,7 @@ UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
     response_model=UserRead,
     name="create",
     summary="Register a user",
-    responses=response_example(201, UserRead)
+    responses=response_example(201, UserRead, tagged=True)
     | problem_responses(409, 429, *BODY_PROBLEMS, 503, instance="/users/"),
     openapi_extra=request_example(USER_CREATE),
 )
@@ -32,7 +33,7 @@ async def create_user(request: Request, body: UserCreate, register: RegisterUser
     The answer is the owner's view, with the email; each client address may register a limited number
     of users per hour (429 beyond)."""
     user = await register(body.name, body.email, body.password, client_address(request))
-    return JSONBytes(user_json(user), status_code=201)
+    return created(request, f"/users/{user.id}", user_json(user), entity_tag(user.id, user.version))
 
 
 @collection(
@@ -53,12 +54,14 @@ async def list_users(request: Request, page: PageParams, list_users: ListUsersDe
     response_model=UserPublic,
     name="get",
     summary="Get a user",
-    responses=response_example(200, UserPublic)
-    | problem_responses(404, 422, 503, details={404: "User not found"}, instance="/users/1"),
+    responses=response_example(200, UserPublic, tagged=True)
+    | NOT_MODIFIED
+    | problem_responses(400, 404, 422, 503, details={404: "User not found"}, instance="/users/1"),
 )
-async def read_user(user_id: UserId, get_user: GetUserDep) -> JSONBytes:
-    """A public profile (no email); 404 for an unknown id."""
-    return JSONBytes(public_user_json(await get_user(user_id)))
+async def read_user(user_id: UserId, get_user: GetUserDep, if_none_match: IfNoneMatch = None) -> Response:
+    """A public profile (no email) and its `ETag`; 404 for an unknown id."""
+    user = await get_user(user_id)
+    return tagged_json(entity_tag(user_id, user.version), if_none_match, lambda: public_user_json(user))
 
 
 @router.get(

@@ -59,7 +59,7 @@ def user_reader(names: Sequence[str]) -> RowReader[User]:
     """Users from rows whose columns are called `names` (a user table's, in any order)."""
     at = {name: index for index, name in enumerate(names)}
     id_, name, email, password_hash = at["id"], at["name"], at["email"], at["password_hash"]
-    created_at, credentials_stamp = at["created_at"], at["credentials_stamp"]
+    created_at, credentials_stamp, version = at["created_at"], at["credentials_stamp"], at["version"]
     return lambda row: User(
         id=row[id_],
         name=row[name],
@@ -67,6 +67,7 @@ def user_reader(names: Sequence[str]) -> RowReader[User]:
         password_hash=row[password_hash],
         created_at=aware(row[created_at]),
         credentials_stamp=row[credentials_stamp],
+        version=row[version],
     )
 
 
@@ -75,7 +76,7 @@ def to_user(fields: Fields) -> User:
 
 
 def user_values(user: User) -> dict[str, Any]:
-    """The stored fields of a user, by column name (the id is the database's)."""
+    """The stored fields of a user, by column name (the id and the version are the database's)."""
     return {
         "name": user.name,
         "email": user.email.value,
@@ -89,7 +90,7 @@ def post_reader(names: Sequence[str]) -> RowReader[Post]:
     """Posts from rows whose columns are called `names` (a post table's, in any order)."""
     at = {name: index for index, name in enumerate(names)}
     id_, title, content, author_id = at["id"], at["title"], at["content"], at["author_id"]
-    created_at, updated_at = at["created_at"], at["updated_at"]
+    created_at, updated_at, version = at["created_at"], at["updated_at"], at["version"]
     return lambda row: Post(
         id=row[id_],
         title=row[title],
@@ -97,6 +98,7 @@ def post_reader(names: Sequence[str]) -> RowReader[Post]:
         author_id=row[author_id],
         created_at=aware(row[created_at]),
         updated_at=aware(row[updated_at]),
+        version=row[version],
     )
 
 
@@ -111,7 +113,7 @@ def to_post_with_author(row: PostRow) -> PostWithAuthor:
 
 
 def post_values(post: Post) -> dict[str, Any]:
-    """The stored fields of a post, by column name (the id is the database's)."""
+    """The stored fields of a post, by column name (the id and the version are the database's)."""
     return {
         "title": post.title,
         "content": post.content,

@@ -48,6 +48,8 @@ class UserRow(SQLModel, table=True):
         nullable=False,
         sa_column_kwargs={"server_default": "unset"},
     )
+    # Incremented by every UPDATE (`version = version + 1`); conditional writes compare it.
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
 
     # The database deletes a user's posts (ON DELETE CASCADE); the session need not load them first.
     posts: list["PostRow"] = Relationship(back_populates="author", cascade_delete=True, passive_deletes=True)
@@ -64,5 +66,7 @@ class PostRow(SQLModel, table=True):
     author_id: int = Field(foreign_key="user.id", ondelete="CASCADE", nullable=False)
     created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
     updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    # Incremented by every UPDATE of the post, and of its author's name; conditional writes compare it.
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
 
     author: UserRow = Relationship(back_populates="posts")
