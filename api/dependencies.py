@@ -13,6 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from api.observability import set_user_id
 from application.auth import Authenticate, SignOutEverywhere
+from application.idempotency import Idempotency
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
 from domain.users import User
@@ -50,6 +51,7 @@ ListPostsDep = Annotated[ListPosts, Depends(provide(Container.list_posts))]
 ListUserPostsDep = Annotated[ListUserPosts, Depends(provide(Container.list_user_posts))]
 UpdatePostDep = Annotated[UpdatePost, Depends(provide(Container.update_post))]
 DeletePostDep = Annotated[DeletePost, Depends(provide(Container.delete_post))]
+IdempotencyDep = Annotated[Idempotency, Depends(provide(Container.idempotency))]
 
 _resolve_current_user = provide(Container.current_user)
 

@@ -11,6 +11,7 @@ from starlette.routing import Match
 
 from api.problems import MAX_REPORTED_ERRORS, PROBLEM_TYPE, problem
 from application.errors import Overloaded, RateLimited, StorageUnavailable, TryLater
+from application.idempotency import IdempotencyKeyInUse
 from domain.errors import (
     AlreadyExists,
     DomainError,
@@ -28,6 +29,7 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
     (ValidationError, 422, "validation-error"),
     (NotFound, 404, "not-found"),
     (AlreadyExists, 409, "already-exists"),
+    (IdempotencyKeyInUse, 409, "idempotency-key-in-use"),
     (PermissionDenied, 403, "permission-denied"),
     (PreconditionFailed, 412, "precondition-failed"),
     (InvalidCredentials, 401, "invalid-credentials"),
@@ -52,7 +54,9 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     extra: dict[str, Any] = {}
     headers: dict[str, str] | None = None
     if isinstance(error, ValidationError):
-        extra["errors"] = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+        extra["errors"] = [
+            {"loc": [error.location, error.field], "msg": error.message, "type": "value_error"}
+        ]
     elif isinstance(error, TryLater):
         headers = {"Retry-After": str(error.retry_after)}
     elif status == 401:

@@ -7,6 +7,7 @@ from enum import Enum
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.idempotency import IdempotencyRecord, StoredResponse
 from application.pagination import Page, PageRequest
 from domain.posts import Post
 from domain.users import Email, User
@@ -135,6 +136,9 @@ class UnitOfWork(ReadUnitOfWork, Protocol):
     @property
     def posts(self) -> PostRepository: ...
 
+    @property
+    def idempotency(self) -> "IdempotencyRecords": ...
+
     async def commit(self) -> None: ...
 
 
@@ -221,3 +225,36 @@ class Unlimited:
 
 
 NO_RATE_LIMIT: RateLimiter = Unlimited()
+
+
+# --- Idempotent creates (issue 18): the records of Idempotency-Key requests -------------------------
+
+
+class IdempotencyRecords(Protocol):
+    """Records of idempotent requests, one per (caller, key): unique, whoever writes them concurrently.
+    Written in the unit of work of the create they guard. Adapters raise
+    application.errors.StorageUnavailable when the storage cannot be reached."""
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        """Store a new record unless one with its caller and key exists (the unique constraint decides,
+        waiting for a concurrent writer); False when one did, and nothing was written."""
+        ...
+
+    async def get(self, caller: str, key: str) -> IdempotencyRecord | None: ...
+
+    async def take_over(self, record: IdempotencyRecord, from_token: str) -> bool:
+        """Replace the running record of `record`'s caller and key held by `from_token` (its lease ran
+        out) with `record`, in one conditional statement; False if another got there first."""
+        ...
+
+    async def complete(self, caller: str, key: str, token: str, response: StoredResponse) -> bool:
+        """Store the answer in the record held by `token`; False (nothing written) if it is not held."""
+        ...
+
+    async def release(self, caller: str, key: str, token: str) -> None:
+        """Delete the record held by `token`, if it is."""
+        ...
+
+    async def delete_expired(self, now: datetime) -> None:
+        """Delete every record expired at `now`."""
+        ...

@@ -4,6 +4,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
+from application.idempotency import Completion
 from application.pagination import Page, PageRequest
 from application.ports import (
     NO_RATE_LIMIT,
@@ -20,19 +21,24 @@ from domain.posts import Post
 
 @dataclass(frozen=True, slots=True)
 class CreatePost:
-    """Write a post; each author has a budget of posts per window."""
+    """Write a post; each author has a budget of posts per window. With a `completion` (an
+    Idempotency-Key), its answer is stored in the same transaction as the post."""
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
     limiter: RateLimiter = NO_RATE_LIMIT
 
-    async def __call__(self, author_id: int, title: str, content: str) -> Post:
+    async def __call__(
+        self, author_id: int, title: str, content: str, completion: Completion[Post] | None = None
+    ) -> Post:
         post = Post.write(author_id, title, content, self.clock.now())
         await self.limiter.hit(Throttle.POST_PER_USER, str(author_id))
         async with self.new_uow() as uow:
             if await uow.users.get(author_id) is None:
                 raise NotFound("User", author_id)
             post = await uow.posts.add(post)
+            if completion is not None:
+                await completion(uow, post)
             await uow.commit()
         return post
 

@@ -4,6 +4,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 
 from application.auth import LOCAL_CLIENT, prove_password
+from application.idempotency import Completion
 from application.pagination import Page, PageRequest
 from application.ports import (
     NO_RATE_LIMIT,
@@ -21,14 +22,22 @@ from domain.users import Email, User, check_password, user_name
 @dataclass(frozen=True, slots=True)
 class RegisterUser:
     """Register a user with a unique email; the password is stored only as a hash. Each client
-    address has a budget of registrations, spent before any hashing."""
+    address has a budget of registrations, spent before any hashing. With a `completion` (an
+    Idempotency-Key), its answer is stored in the same transaction as the user."""
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     clock: Clock
     limiter: RateLimiter = NO_RATE_LIMIT
 
-    async def __call__(self, name: str, email: str, password: str, client: str = LOCAL_CLIENT) -> User:
+    async def __call__(
+        self,
+        name: str,
+        email: str,
+        password: str,
+        client: str = LOCAL_CLIENT,
+        completion: Completion[User] | None = None,
+    ) -> User:
         user_email = Email(email)
         user_name(name)
         check_password(password)
@@ -40,6 +49,8 @@ class RegisterUser:
         async with self.new_uow() as uow:
             # The unique index guards the race between the check above and this insert.
             user = await uow.users.add(User.register(name, user_email, password_hash, self.clock.now()))
+            if completion is not None:
+                await completion(uow, user)
             await uow.commit()
         return user
 

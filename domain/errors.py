@@ -12,6 +12,8 @@ class DomainError(Exception):
 class ValidationError(DomainError):
     """A value breaks a domain rule (bad email, empty name, password too short…)."""
 
+    location = "body"  # where the field is in a request
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field

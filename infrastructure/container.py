@@ -5,6 +5,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from application.auth import Authenticate, CurrentUser, SignOutEverywhere
+from application.idempotency import Idempotency
 from application.ports import PasswordHasher, Throttle
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
 from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, UpdateProfile
@@ -77,3 +78,5 @@ class Container(containers.DeclarativeContainer):
     list_user_posts = providers.Factory(ListUserPosts, new_read_uow=read_uow.provider)
     update_post = providers.Factory(UpdatePost, new_uow=uow.provider, clock=clock)
     delete_post = providers.Factory(DeletePost, new_uow=uow.provider)
+
+    idempotency = providers.Factory(Idempotency, new_uow=uow.provider, clock=clock)

@@ -5,9 +5,11 @@ import copy
 import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
+from application.idempotency import IdempotencyRecord, StoredResponse
 from application.pagination import Page, PageRequest
 from application.ports import AuthorSummary, PostWithAuthor
 from domain.errors import EmailAlreadyRegistered, NotFound
@@ -15,6 +17,8 @@ from domain.posts import Post
 from domain.users import Email, User
 
 T = TypeVar("T", User, Post)
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass
@@ -23,6 +27,7 @@ class MemoryStore:
 
     users: dict[int, User] = field(default_factory=dict)
     posts: dict[int, Post] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     user_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     post_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -139,7 +144,55 @@ class InMemoryPostRepository:
                 posts[post_id] = replace(post, version=post.version + 1)
 
 
-def _merge(committed: dict[int, T], snapshot: dict[int, T], staged: dict[int, T]) -> dict[int, T]:
+class InMemoryIdempotencyRecords:
+    """Each check compares with the last committed records (as a unique constraint does), and a claim's
+    unit of work commits with no pause in between: one claim per key, however units of work interleave."""
+
+    def __init__(self, uow: "InMemoryUnitOfWork") -> None:
+        self._uow = uow
+
+    def _latest(self, caller: str, key: str) -> IdempotencyRecord | None:
+        uow = self._uow
+        return uow.latest(
+            uow.staged_idempotency, uow.idempotency_snapshot, uow.store.idempotency, (caller, key)
+        )
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        if self._latest(record.request.caller, record.request.key) is not None:
+            return False
+        self._uow.staged_idempotency[record.request.caller, record.request.key] = record
+        return True
+
+    async def get(self, caller: str, key: str) -> IdempotencyRecord | None:
+        return self._latest(caller, key)
+
+    async def take_over(self, record: IdempotencyRecord, from_token: str) -> bool:
+        request = record.request
+        current = self._latest(request.caller, request.key)
+        if current is None or current.token != from_token or current.response is not None:
+            return False
+        self._uow.staged_idempotency[request.caller, request.key] = record
+        return True
+
+    async def complete(self, caller: str, key: str, token: str, response: StoredResponse) -> bool:
+        current = self._latest(caller, key)
+        if current is None or current.token != token:
+            return False
+        self._uow.staged_idempotency[caller, key] = replace(current, response=response)
+        return True
+
+    async def release(self, caller: str, key: str, token: str) -> None:
+        current = self._latest(caller, key)
+        if current is not None and current.token == token:
+            self._uow.staged_idempotency.pop((caller, key), None)
+
+    async def delete_expired(self, now: datetime) -> None:
+        staged = self._uow.staged_idempotency
+        for ids in [ids for ids, record in staged.items() if record.expires_at <= now]:
+            del staged[ids]
+
+
+def _merge(committed: dict[K, V], snapshot: dict[K, V], staged: dict[K, V]) -> dict[K, V]:
     """`committed` with what changed between `snapshot` and `staged` applied to it."""
     changed = {i: item for i, item in staged.items() if snapshot.get(i) is not item}
     removed = snapshot.keys() - staged.keys()
@@ -152,11 +205,13 @@ class InMemoryUnitOfWork:
 
     users: InMemoryUserRepository
     posts: InMemoryPostRepository
+    idempotency: InMemoryIdempotencyRecords
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
         self.users = InMemoryUserRepository(self)
         self.posts = InMemoryPostRepository(self)
+        self.idempotency = InMemoryIdempotencyRecords(self)
 
     async def __aenter__(self) -> Self:
         self._begin()
@@ -180,6 +235,9 @@ class InMemoryUnitOfWork:
         posts = _merge(self.store.posts, self.post_snapshot, self.staged_posts)
         self.store.posts = {i: p for i, p in posts.items() if p.author_id in users}  # cascade
         self.store.users = users
+        self.store.idempotency = _merge(
+            self.store.idempotency, self.idempotency_snapshot, self.staged_idempotency
+        )
         self._begin()
 
     def _begin(self) -> None:
@@ -187,9 +245,11 @@ class InMemoryUnitOfWork:
         self.post_snapshot = dict(self.store.posts)
         self.staged_users = dict(self.user_snapshot)
         self.staged_posts = dict(self.post_snapshot)
+        self.idempotency_snapshot = dict(self.store.idempotency)
+        self.staged_idempotency = dict(self.idempotency_snapshot)
 
     @staticmethod
-    def latest(staged: dict[int, T], snapshot: dict[int, T], committed: dict[int, T], key: int) -> T | None:
+    def latest(staged: dict[K, V], snapshot: dict[K, V], committed: dict[K, V], key: K) -> V | None:
         """The item as this unit of work changed it, or else as last committed (not as when this unit
         of work began): what a conditional write compares, as a database's writing statement would."""
         item = staged.get(key)

@@ -7,11 +7,13 @@ from api.dependencies import (
     CurrentUser,
     DeletePostDep,
     GetPostDep,
+    IdempotencyDep,
     ListPostsDep,
     UpdatePostDep,
     caller_id,
 )
 from api.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
+from api.idempotency import IdempotencyKey, at_most_once
 from api.pagination import PageParams, page_response
 from api.preconditions import IfMatchHeader, IfNoneMatch, entity_tag, expected_versions, tagged_json
 from api.problems import BODY_PROBLEMS, problem_responses
@@ -33,15 +35,39 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
     name="create",
     summary="Write a post",
     responses=response_example(201, PostRead, tagged=True)
-    | problem_responses(401, 429, *BODY_PROBLEMS, 503, instance="/posts/"),
+    | problem_responses(
+        401,
+        409,
+        429,
+        *BODY_PROBLEMS,
+        503,
+        details={409: "A request with this Idempotency-Key is still being processed; retry later"},
+        instance="/posts/",
+    ),
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(
-    request: Request, body: PostCreate, user: CurrentUser, create: CreatePostDep
-) -> JSONBytes:
-    """Write a post as the caller; each user may write a limited number per minute (429 beyond)."""
-    post = await create(caller_id(user), body.title, body.content)
-    return created(request, f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version))
+    request: Request,
+    body: PostCreate,
+    user: CurrentUser,
+    create: CreatePostDep,
+    idempotency: IdempotencyDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Write a post as the caller; each user may write a limited number per minute (429 beyond). With
+    `Idempotency-Key`, a retry gets the first answer and writes no second post."""
+    author = caller_id(user)
+    return await at_most_once(
+        request,
+        idempotency_key,
+        f"user:{author}",
+        body,
+        idempotency,
+        lambda completion: create(author, body.title, body.content, completion),
+        lambda post: created(
+            request, f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
+        ),
+    )
 
 
 @collection(

@@ -2,8 +2,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from api.dependencies import GetUserDep, ListUserPostsDep, ListUsersDep, RegisterUserDep, client_address
+from api.dependencies import (
+    GetUserDep,
+    IdempotencyDep,
+    ListUserPostsDep,
+    ListUsersDep,
+    RegisterUserDep,
+    client_address,
+)
 from api.examples import NOT_MODIFIED, USER_CREATE, request_example, response_example
+from api.idempotency import IdempotencyKey, at_most_once
 from api.pagination import PageParams, page_response
 from api.preconditions import IfNoneMatch, entity_tag, tagged_json
 from api.problems import BODY_PROBLEMS, problem_responses
@@ -28,12 +36,29 @@ UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
     | problem_responses(409, 429, *BODY_PROBLEMS, 503, instance="/users/"),
     openapi_extra=request_example(USER_CREATE),
 )
-async def create_user(request: Request, body: UserCreate, register: RegisterUserDep) -> JSONBytes:
+async def create_user(
+    request: Request,
+    body: UserCreate,
+    register: RegisterUserDep,
+    idempotency: IdempotencyDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Register a user. The email is unique in any spelling (letter case, Unicode form, IDNA domain).
     The answer is the owner's view, with the email; each client address may register a limited number
-    of users per hour (429 beyond)."""
-    user = await register(body.name, body.email, body.password, client_address(request))
-    return created(request, f"/users/{user.id}", user_json(user), entity_tag(user.id, user.version))
+    of users per hour (429 beyond). With `Idempotency-Key` (scoped to the client address), a retry gets
+    the first answer."""
+    client = client_address(request)
+    return await at_most_once(
+        request,
+        idempotency_key,
+        f"address:{client}",
+        body,
+        idempotency,
+        lambda completion: register(body.name, body.email, body.password, client, completion),
+        lambda user: created(
+            request, f"/users/{user.id}", user_json(user), entity_tag(user.id, user.version)
+        ),
+    )
 
 
 @collection(

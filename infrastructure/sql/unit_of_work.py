@@ -11,12 +11,14 @@ from typing import Self
 from application.errors import StorageUnavailable
 from infrastructure.sql.engine import Database, UnitSession
 from infrastructure.sql.errors import is_unavailable
+from infrastructure.sql.idempotency import SqlIdempotencyRecords
 from infrastructure.sql.repositories import SqlPostRepository, SqlUserRepository
 
 
 class SqlUnitOfWork:
     users: SqlUserRepository
     posts: SqlPostRepository
+    idempotency: SqlIdempotencyRecords
 
     def __init__(self, database: Database, *, read_only: bool = False) -> None:
         self._database = database
@@ -38,6 +40,7 @@ class SqlUnitOfWork:
             raise
         self.users = SqlUserRepository(self._session)
         self.posts = SqlPostRepository(self._session)
+        self.idempotency = SqlIdempotencyRecords(self._session, self._database.sync_engine.dialect.name)
         return self
 
     async def __aexit__(
