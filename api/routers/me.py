@@ -48,7 +48,10 @@ async def read_me(user: CurrentUser, if_none_match: IfNoneMatch = None) -> Respo
         *BODY_PROBLEMS,
         428,
         503,
-        details={403: "The current password is incorrect"},
+        details={
+            403: "The current password is incorrect",
+            412: "The user has changed since the version given",
+        },
         instance="/users/me",
     ),
     openapi_extra=request_example(USER_UPDATE),
