@@ -9,6 +9,7 @@ from fastapi import FastAPI, Response
 from fastapi_offline import FastAPIOffline
 
 from api.middleware.body_limit import BodySizeLimit
+from api.middleware.cors import Cors, CorsPolicy
 from api.middleware.host_guard import HostGuard
 from api.middleware.read_your_writes import ReadYourWritesCaller
 from api.middleware.security_headers import SecurityHeaders
@@ -81,6 +82,12 @@ def _lifespan(
 def _add_middleware(app: FastAPI, container: Container, observing: Observing) -> None:
     """Innermost first: the last added runs first."""
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(  # preflights answered before any route, database or rate limit
+        Cors,
+        policy=lambda: CorsPolicy.of(
+            container.settings().cors_origin_list, container.settings().cors_max_age_seconds
+        ),
+    )
     app.add_middleware(HostGuard, allowed_hosts=lambda: container.settings().allowed_host_list)
     app.add_middleware(
         ReadYourWritesCaller,

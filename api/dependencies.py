@@ -93,6 +93,22 @@ async def _public_url(request: Request) -> str:
 PublicUrl = Annotated[str, Depends(_public_url)]
 """APP_PUBLIC_URL, or "" (links are then relative)."""
 
+
+async def _require_if_match(request: Request) -> bool:
+    return (await _settings(request)).require_if_match
+
+
+RequireIfMatch = Annotated[bool, Depends(_require_if_match)]
+"""APP_REQUIRE_IF_MATCH: whether a change without If-Match is refused (428)."""
+
+
+async def _fingerprint_secret(request: Request) -> str:
+    return (await _settings(request)).jwt_secret
+
+
+FingerprintSecret = Annotated[str, Depends(_fingerprint_secret)]
+"""The server's secret keying the fingerprints of Idempotency-Key requests."""
+
 _current_user = use_case(CurrentUser)
 
 

@@ -14,3 +14,9 @@ class JSONBytes(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_UTC_Z)  # 'Z' for UTC, as pydantic writes it
+
+
+def created(public_url: str, path: str, content: Any, etag: str) -> JSONBytes:
+    """A 201 with the created resource's `Location` (relative, or under `public_url`, APP_PUBLIC_URL;
+    never from the request's Host) and `ETag`."""
+    return JSONBytes(content, status_code=201, headers={"Location": public_url + path, "ETag": etag})

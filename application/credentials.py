@@ -1,31 +1,28 @@
-"""The one path by which a new password is stored.
+"""What every new password ends, in one place.
 
-Every password change (the owner's, with the current password; a reset, with a mailed token) goes
-through `store_new_password`: every session of the user ends (its refresh tokens, and by the rotated
-credentials stamp every access token issued before) and every outstanding password-reset token ends.
-Whatever else must end with the old password belongs here too."""
+A new password — the owner's (`PATCH /users/me`, with the current password) or a reset's (with a mailed
+token) — ends every session of the user (its refresh tokens, and by the rotated credentials stamp every
+access token issued before) and every outstanding password-reset token: `end_old_credentials`, called in
+the unit of work that stores the password. Whatever else must end with the old password belongs here."""
 
+from application.lookups import existing_user
 from application.ports import SessionUnitOfWork, TokenPurpose
 from application.sessions import end_every_session
-from domain.users import Email, User
+from domain.users import User
 
 
-async def store_new_password(
-    uow: SessionUnitOfWork,
-    user: User,
-    password_hash: str,
-    *,
-    if_password_hash: str | None = None,
-    name: str | None = None,
-    email: Email | None = None,
-) -> User | None:
-    """Store `user` with `password_hash` (and a new `name` or `email` changed with it) in `uow`,
-    ending every session and every reset token. With `if_password_hash`, only if the stored
-    hash is still that one. The user as stored, or None when nothing was written."""
+async def end_old_credentials(uow: SessionUnitOfWork, user_id: int) -> User:
+    """End every session and reset token of the user whose new password `uow` just stored; the user as
+    stored now (with the rotated stamp)."""
+    await uow.tokens.revoke(user_id, TokenPurpose.PASSWORD_RESET)
+    await end_every_session(uow, user_id)
+    return await existing_user(uow.users, user_id)
+
+
+async def store_new_password(uow: SessionUnitOfWork, user: User, password_hash: str) -> User | None:
+    """Store `user` with `password_hash` in `uow` and end its old credentials; the user as stored, or
+    None when the user is gone."""
     assert user.id is not None
-    updated = user.changed(name=name, email=email, password_hash=password_hash)
-    if not await uow.users.update(updated, if_password_hash=if_password_hash):
+    if await uow.users.update(user.changed(password_hash=password_hash)) is None:
         return None
-    await uow.tokens.revoke(user.id, TokenPurpose.PASSWORD_RESET)
-    await end_every_session(uow, user.id)
-    return await uow.users.get(user.id) or updated  # with the stamp just rotated
+    return await end_old_credentials(uow, user.id)

@@ -1,11 +1,13 @@
 """Ports: what the use cases need from the outside world, as Protocols the adapters implement."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.idempotency import IdempotencyRecord, StoredResponse
 from application.pagination import Page, PageRequest
 from domain.posts import Post
 from domain.roles import Role
@@ -49,9 +51,17 @@ class UserRepository(UserReader, Protocol):
         """Store a new user and return it with its assigned id."""
         ...
 
-    async def update(self, user: User, *, if_password_hash: str | None = None) -> bool:
-        """Store the user's fields. With `if_password_hash`, a conditional write: only if the stored
-        hash is still that one. False when nothing was written (no such user, or the hash changed)."""
+    async def update(
+        self,
+        user: User,
+        *,
+        if_password_hash: str | None = None,
+        if_version_in: Collection[int] | None = None,
+    ) -> int | None:
+        """Store the user's fields and increment their version; return the new version (≥ 2, so true).
+        With `if_password_hash` and/or `if_version_in`, a conditional write: only if the stored hash is
+        still that one and the stored version one of those, checked in the writing statement. None when
+        nothing was written (no such user, or a condition failed)."""
         ...
 
     async def delete(self, user_id: int, *, if_password_hash: str | None = None) -> bool:
@@ -79,9 +89,19 @@ class PostRepository(PostReader, Protocol):
         """Store a new post and return it with its assigned id; NotFound("User") without its author."""
         ...
 
-    async def update(self, post: Post) -> None: ...
+    async def update(self, post: Post, *, if_version_in: Collection[int] | None = None) -> int | None:
+        """Store its title, content and update time and increment its version; return the new version.
+        With `if_version_in`, only if the stored version is one of those, checked in the writing
+        statement. None when nothing was written (no such post, or another version)."""
+        ...
 
-    async def delete(self, post_id: int) -> None: ...
+    async def delete(self, post_id: int, *, if_version_in: Collection[int] | None = None) -> bool:
+        """Remove the post (with `if_version_in`: only at one of those versions); False if nothing was."""
+        ...
+
+    async def renew_versions_of_author(self, author_id: int) -> None:
+        """Increment the version of every post of the author: a post is shown with its author's name."""
+        ...
 
 
 class ReadUnitOfWork(Protocol):
@@ -124,6 +144,9 @@ class UnitOfWork(ReadUnitOfWork, Protocol):
 
     @property
     def outbox(self) -> "Outbox": ...
+
+    @property
+    def idempotency(self) -> "IdempotencyRecords": ...
 
     async def commit(self) -> None: ...
 
@@ -434,3 +457,36 @@ class SessionReadUnitOfWork(ReadUnitOfWork, Protocol):
 
     @property
     def audit(self) -> AuditReader: ...
+
+
+# --- Idempotent creates (issue 18): the records of Idempotency-Key requests -------------------------
+
+
+class IdempotencyRecords(Protocol):
+    """Records of idempotent requests, one per (caller, key): unique, whoever writes them concurrently.
+    Written in the unit of work of the create they guard. Adapters raise
+    application.errors.StorageUnavailable when the storage cannot be reached."""
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        """Store a new record unless one with its caller and key exists (the unique constraint decides,
+        waiting for a concurrent writer); False when one did, and nothing was written."""
+        ...
+
+    async def get(self, caller: str, key: str) -> IdempotencyRecord | None: ...
+
+    async def take_over(self, record: IdempotencyRecord, from_token: str) -> bool:
+        """Replace the running record of `record`'s caller and key held by `from_token` (its lease ran
+        out) with `record`, in one conditional statement; False if another got there first."""
+        ...
+
+    async def complete(self, caller: str, key: str, token: str, response: StoredResponse) -> bool:
+        """Store the answer in the record held by `token`; False (nothing written) if it is not held."""
+        ...
+
+    async def release(self, caller: str, key: str, token: str) -> None:
+        """Delete the record held by `token`, if it is."""
+        ...
+
+    async def delete_expired(self, now: datetime) -> None:
+        """Delete every record expired at `now`."""
+        ...

@@ -1,8 +1,10 @@
 """Post use cases: write, read, list, edit and delete posts. Only a post's author may change it."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from typing import NoReturn
 
+from application.idempotency import Completion
 from application.lookups import existing_user
 from application.pagination import Page, PageRequest
 from application.ports import (
@@ -17,7 +19,7 @@ from application.ports import (
     Throttle,
     UnitOfWork,
 )
-from domain.errors import InvalidCredentials, NotFound, PermissionDenied
+from domain.errors import InvalidCredentials, NotFound, PermissionDenied, PreconditionFailed
 from domain.moderation import check_may_delete_post
 from domain.posts import Post
 
@@ -30,14 +32,17 @@ class EmailNotVerified(PermissionDenied):
 @dataclass(frozen=True, slots=True)
 class CreatePost:
     """Write a post; each author has a budget of posts per window. With `require_verified_email`
-    (APP_REQUIRE_VERIFIED_EMAIL), only an author whose email is verified may."""
+    (APP_REQUIRE_VERIFIED_EMAIL), only an author whose email is verified may. With a `completion` (an
+    Idempotency-Key), its answer is stored in the same transaction as the post."""
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
     limiter: RateLimiter = NO_RATE_LIMIT
     require_verified_email: bool = False
 
-    async def __call__(self, author_id: int, title: str, content: str) -> Post:
+    async def __call__(
+        self, author_id: int, title: str, content: str, completion: Completion[Post] | None = None
+    ) -> Post:
         post = Post.write(author_id, title, content, self.clock.now())
         await self.limiter.hit(Throttle.POST_PER_USER, str(author_id))
         async with self.new_uow() as uow:
@@ -45,6 +50,8 @@ class CreatePost:
             if self.require_verified_email and not author.email_verified:
                 raise EmailNotVerified()
             post = await uow.posts.add(post)
+            if completion is not None:
+                await completion(uow, post)
             await uow.commit()
         return post
 
@@ -96,34 +103,49 @@ class PostEdit:
 
 @dataclass(frozen=True, slots=True)
 class UpdatePost:
+    """Edit a post as its author. With `expected_versions`, only if the post is still at one of them
+    (checked by the writing statement): PreconditionFailed otherwise, and nothing is written. The
+    returned post carries its new version."""
+
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
-    async def __call__(self, editor_id: int, post_id: int, edit: PostEdit) -> Post:
+    async def __call__(
+        self, editor_id: int, post_id: int, edit: PostEdit, expected_versions: Collection[int] | None = None
+    ) -> Post:
         async with self.new_uow() as uow:
             post = await _existing(uow, post_id)
             edited = post.edited(editor_id, self.clock.now(), edit.title, edit.content)
-            await uow.posts.update(edited)
+            version = await uow.posts.update(edited, if_version_in=expected_versions)
+            if version is None:
+                await _lost_to_another_write(uow, post_id)
             await uow.commit()
-        return edited
+        return replace(edited, version=version)
 
 
 @dataclass(frozen=True, slots=True)
 class DeletePost:
     """Delete a post: its author may, and so may moderators and admins, whose deletion of another's
-    post is written to the audit log in the same transaction."""
+    post is written to the audit log in the same transaction. With `expected_versions`, as UpdatePost."""
 
     new_uow: Callable[[], SessionUnitOfWork]
     clock: Clock
 
-    async def __call__(self, caller_id: int, post_id: int, request_id: str | None = None) -> None:
+    async def __call__(
+        self,
+        caller_id: int,
+        post_id: int,
+        request_id: str | None = None,
+        expected_versions: Collection[int] | None = None,
+    ) -> None:
         async with self.new_uow() as uow:
             post = await _existing(uow, post_id)
             caller = await uow.users.get(caller_id)
             if caller is None:
                 raise InvalidCredentials("Could not validate credentials")
             check_may_delete_post(caller, post)
-            await uow.posts.delete(post_id)
+            if not await uow.posts.delete(post_id, if_version_in=expected_versions):
+                await _lost_to_another_write(uow, post_id)
             if post.author_id != caller_id:
                 entry = AuditEntry(
                     AuditAction.POST_DELETED,
@@ -142,3 +164,9 @@ async def _existing(uow: UnitOfWork, post_id: int) -> Post:
     if post is None:
         raise NotFound("Post", post_id)
     return post
+
+
+async def _lost_to_another_write(uow: UnitOfWork, post_id: int) -> NoReturn:
+    """A conditional write wrote nothing: the post was deleted meanwhile, or is at another version."""
+    await _existing(uow, post_id)
+    raise PreconditionFailed("The post has changed since the version given")

@@ -1,10 +1,11 @@
 """User use cases: register, look up, list, change and delete users."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 
 from application.auth import LOCAL_CLIENT, prove_password
-from application.credentials import store_new_password
+from application.credentials import end_old_credentials
+from application.idempotency import Completion
 from application.lookups import existing_user
 from application.mail import NO_MAIL, Mailing, email_changed_mail
 from application.pagination import Page, PageRequest
@@ -19,7 +20,7 @@ from application.ports import (
     UnitOfWork,
 )
 from application.sessions import end_every_session
-from domain.errors import EmailAlreadyRegistered, PermissionDenied
+from domain.errors import EmailAlreadyRegistered, PermissionDenied, PreconditionFailed
 from domain.users import Email, User, check_password, user_name
 
 
@@ -27,7 +28,8 @@ from domain.users import Email, User, check_password, user_name
 class RegisterUser:
     """Register a user with a unique email; the password is stored only as a hash. Each client
     address has a budget of registrations, spent before any hashing. A verification link is mailed
-    (through the outbox, in the registration's transaction)."""
+    (through the outbox, in the registration's transaction). With a `completion` (an
+    Idempotency-Key), its answer is stored in the same transaction as the user."""
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
@@ -35,7 +37,14 @@ class RegisterUser:
     limiter: RateLimiter = NO_RATE_LIMIT
     mailing: Mailing = NO_MAIL
 
-    async def __call__(self, name: str, email: str, password: str, client: str = LOCAL_CLIENT) -> User:
+    async def __call__(
+        self,
+        name: str,
+        email: str,
+        password: str,
+        client: str = LOCAL_CLIENT,
+        completion: Completion[User] | None = None,
+    ) -> User:
         user_email = Email(email)
         user_name(name)
         check_password(password)
@@ -48,6 +57,8 @@ class RegisterUser:
             # The unique index guards the race between the check above and this insert.
             user = await uow.users.add(User.register(name, user_email, password_hash, self.clock.now()))
             await self.mailing.send_verification(uow, user)
+            if completion is not None:
+                await completion(uow, user)
             await uow.commit()
         return user
 
@@ -90,14 +101,18 @@ class UpdateProfile:
     """Change one's name, email (unique) or password. A new email or password needs the current
     password: a wrong one counts as a failed login of the account. A new email is unverified: a
     verification link goes to it and a notice to the old one. A new password ends every session
-    (application.credentials)."""
+    (application.credentials). With `expected_versions`, only if the user is still at one of them
+    (checked by the writing statement): PreconditionFailed otherwise, and nothing is written. A new
+    name gives the user's posts a new version (they show it)."""
 
     new_uow: Callable[[], SessionUnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
     mailing: Mailing = NO_MAIL
 
-    async def __call__(self, user_id: int, changes: ProfileChanges) -> User:
+    async def __call__(
+        self, user_id: int, changes: ProfileChanges, expected_versions: Collection[int] | None = None
+    ) -> User:
         new_email = Email(changes.email) if changes.email is not None else None
         if changes.name is not None:
             user_name(changes.name)
@@ -114,21 +129,27 @@ class UpdateProfile:
             new_hash = await self.hasher.hash(changes.password)
         async with self.new_uow() as uow:
             user = await existing_user(uow.users, user_id)
+            if expected_versions is not None and user.version not in expected_versions:
+                raise PreconditionFailed("The user has changed since the version given")
             if new_email is not None and new_email != user.email and await uow.users.get_by_email(new_email):
                 raise EmailAlreadyRegistered(new_email.value)
-            # Written only if the password is still the one verified above: of two changes proving the
-            # same current password, one wins and the other is refused.
-            stored: User | None
-            if new_hash is not None:
-                stored = await store_new_password(
-                    uow, user, new_hash, if_password_hash=checked_hash, name=changes.name, email=new_email
-                )
-            else:
-                stored = user.changed(name=changes.name, email=new_email)
-                if not await uow.users.update(stored, if_password_hash=checked_hash):
-                    stored = None
-            if stored is None:
+            updated = user.changed(name=changes.name, email=new_email, password_hash=new_hash)
+            # Written only if the password is still the one verified above (of two changes proving the
+            # same current password, one wins and the other is refused) and, with `expected_versions`,
+            # if no other change came in between.
+            version = await uow.users.update(
+                updated, if_password_hash=checked_hash, if_version_in=expected_versions
+            )
+            if version is None:
+                current = await existing_user(uow.users, user_id)
+                if expected_versions is not None and current.version not in expected_versions:
+                    raise PreconditionFailed("The user has changed since the version given")
                 raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+            if updated.name != user.name:  # posts are shown with their author's name
+                await uow.posts.renew_versions_of_author(user_id)
+            stored = replace(updated, version=version)
+            if new_hash is not None:
+                stored = await end_old_credentials(uow, user_id)
             if stored.email != user.email:
                 await self.mailing.send_verification(uow, stored)
                 await self.mailing.send(uow, email_changed_mail(stored, user.email.value, stored.email.value))

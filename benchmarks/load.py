@@ -144,10 +144,14 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk(base_url: str, path: str, seconds: float, connections: int, threads: int) -> WrkRun:
-    """Run wrk for `seconds` against `path` ("{id}" becomes a random user id)."""
+def wrk(
+    base_url: str, path: str, seconds: float, connections: int, threads: int, *, if_none_match: bool = False
+) -> WrkRun:
+    """Run wrk for `seconds` against `path` ("{id}" becomes a random user id); with `if_none_match`, each
+    request names the user's version-1 ETag (a 304 from ours on seeded data)."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
     command += ["-s", str(WRK_SCRIPT), base_url, "--", path]
+    command += ["1000", "etag"] if if_none_match else []
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if done.returncode != 0 or line is None:

@@ -234,6 +234,25 @@ def _observability_rows(cells: dict[str, dict[str, Any]] | None, max_cost: float
     return rows
 
 
+def _conditional_rows(cells: dict[str, dict[str, Any]] | None) -> list[str]:
+    rows = ["| answer | req/s | p50 ms | p99 ms | 304 / 200 | target |", "|---|--:|--:|--:|--:|---|"]
+    if not cells:
+        return [*rows, "| n/a | | | | | |"]
+    full, not_modified = _throughput(cells.get("200")), _throughput(cells.get("304"))
+    ratio = (
+        f"**{not_modified / full:.2f}{X}** {'✓' if not_modified > full else '✗'}"
+        if full and not_modified
+        else "n/a"
+    )
+    rows.append("| 200 with the body | " + " | ".join(_app_cells(cells.get("200"))) + " | | |")
+    rows.append(
+        "| 304 (`If-None-Match` names the current `ETag`) | "
+        + " | ".join(_app_cells(cells.get("304")))
+        + f" | {ratio} | > 1{X} |"
+    )
+    return rows
+
+
 def _abuse_rows(result: dict[str, Any], targets: dict[str, Any]) -> list[str]:
     """The security middleware's cost to the reads, and the login flood (issue 10)."""
     if not result or "failed" in result:
@@ -338,6 +357,8 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         lines += _observability_rows(
             result.get("observability"), results["targets"]["observability_max_cost"]
         )
+        lines += ["", f"### {title}: `GET /users/{{id}}` of ours, 200 vs 304", ""]
+        lines += _conditional_rows(result.get("conditional"))
         lines += ["", f"### {title}: abuse resistance (issue 10)", ""]
         lines += _abuse_rows(result.get("abuse", {}), results["targets"])
     return "\n".join(lines) + "\n"

@@ -151,14 +151,26 @@ def summarize(runs: list[WrkRun]) -> dict[str, Any]:
 
 
 def measure(
-    bases: dict[str, str], path: str, settings: Settings, during: Callable[[str], Any] | None = None
+    bases: dict[str, str],
+    path: str,
+    settings: Settings,
+    during: Callable[[str], Any] | None = None,
+    conditional: frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, Any]]:
-    """Warm-up, then `settings.runs` wrk runs per app, interleaved; `during(app)` wraps each run."""
+    """Warm-up, then `settings.runs` wrk runs per app, interleaved; `during(app)` wraps each run; the apps
+    in `conditional` are sent `If-None-Match` with the current ETag."""
 
     def one(app: str, seconds: float) -> WrkRun:
         context = during(app) if during else contextlib.nullcontext()
         with context:
-            return wrk(bases[app], path, seconds, settings.connections, settings.threads)
+            return wrk(
+                bases[app],
+                path,
+                seconds,
+                settings.connections,
+                settings.threads,
+                if_none_match=app in conditional,
+            )
 
     runs: dict[str, list[WrkRun]] = {app: [] for app in bases}
     try:
@@ -208,6 +220,7 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
             if "ours" in bases
             else None
         )
+        conditional = measure_conditional(database, bases["ours"], settings) if "ours" in bases else None
 
         print(f"  {database}: GET /users/{{id}} during registrations", flush=True)
         live = {app: url for app, url in bases.items() if "requests_per_s" in cells[app]["get_user"]}
@@ -228,7 +241,7 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
             if failed and "error" not in cell:
                 cell["error"] = f"error: {failed} registrations failed {statuses}"
             cells[app][MIXED] = cell
-    return {"apps": cells, "observability": observability}
+    return {"apps": cells, "observability": observability, "conditional": conditional}
 
 
 def measure_observability(
@@ -245,6 +258,14 @@ def measure_observability(
     except RuntimeError as error:
         return {"on": {"error": f"error: {error}"}, "off": {"error": f"error: {error}"}}
     return cells
+
+
+def measure_conditional(database: str, ours_base: str, settings: Settings) -> dict[str, dict[str, Any]]:
+    """GET /users/{id} on ours, plain (200 with the body) and with `If-None-Match` naming the current
+    ETag (304 without one), interleaved: {"200": cell, "304": cell}."""
+    print(f"  {database}: GET /users/{{id}}, 200 vs 304 (If-None-Match)", flush=True)
+    bases = {"200": ours_base, "304": ours_base}
+    return measure(bases, "/users/{id}", settings, conditional=frozenset({"304"}))
 
 
 WORKER_COUNTS = (1, 2)

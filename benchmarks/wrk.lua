@@ -1,6 +1,7 @@
--- wrk script for benchmarks/run.py: `wrk -s benchmarks/wrk.lua URL -- PATH [MAX_ID]`.
+-- wrk script for benchmarks/run.py: `wrk -s benchmarks/wrk.lua URL -- PATH [MAX_ID [etag]]`.
 -- "{id}" in PATH becomes a random user id in 1..MAX_ID (default 1000) on every request; each wrk
--- thread gets a fixed seed, so every app receives the same sequence of ids.
+-- thread gets a fixed seed, so every app receives the same sequence of ids. With "etag", each request
+-- carries `If-None-Match: "<id>.1"`: the ETag of a seeded user (version 1), so ours answers 304.
 -- At the end, one line `WRK_JSON {...}` summarises the run (latencies in microseconds).
 
 local threads = 0
@@ -13,6 +14,7 @@ end
 function init(args)
   template = args[1] or "/"
   max_id = tonumber(args[2] or "1000")
+  etag = args[3] == "etag"
   math.randomseed(seed or 1)
   if not template:find("{id}", 1, true) then
     fixed = wrk.format("GET", template)
@@ -27,7 +29,12 @@ function request()
   if fixed then
     return fixed
   end
-  return wrk.format("GET", (template:gsub("{id}", random_id)))
+  local id = random_id()
+  local path = template:gsub("{id}", id)
+  if etag then
+    return wrk.format("GET", path, {["If-None-Match"] = '"' .. id .. '.1"'})
+  end
+  return wrk.format("GET", path)
 end
 
 function done(summary, latency, requests)

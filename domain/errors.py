@@ -12,6 +12,8 @@ class DomainError(Exception):
 class ValidationError(DomainError):
     """A value breaks a domain rule (bad email, empty name, password too short…)."""
 
+    location = "body"  # where the field is in a request
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
@@ -34,6 +36,10 @@ class EmailAlreadyRegistered(AlreadyExists):
     def __init__(self, email: str) -> None:
         super().__init__("A user with this email is already registered")
         self.email = email
+
+
+class PreconditionFailed(DomainError):
+    """The entity changed since the version the caller based its change on: nothing was written."""
 
 
 class PermissionDenied(DomainError):

@@ -30,6 +30,9 @@ class Post:
     author_id: int
     created_at: datetime
     updated_at: datetime
+    # Grows with every write of the post, its author's name included (a post is shown with it): what
+    # its entity tag says, and what a conditional write compares.
+    version: int = 1
 
     @classmethod
     def write(cls, author_id: int, title: str, content: str, now: datetime) -> "Post":

@@ -114,6 +114,8 @@ class User:
     # Every access token carries the stamp current when it was issued; rotating the stamp (on a
     # password change, or signing out everywhere) revokes every token issued before.
     credentials_stamp: str = field(default_factory=new_credentials_stamp)
+    # Grows with every write of the user: what its entity tag says, and what a conditional write compares.
+    version: int = 1
     # When the owner proved they read mail at `email`; None until then, and again after a new email.
     email_verified_at: datetime | None = None
     # Sessions and roles (issue 17): what the user may do, and whether an admin suspended them.

@@ -6,6 +6,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from application.auth import Authenticate, CurrentUser, SignOutEverywhere
+from application.idempotency import Idempotency
 from application.mail import Links, Mailing
 from application.moderation import (
     ChangeRole,
@@ -183,3 +184,5 @@ class Container(containers.DeclarativeContainer):
     suspend_user = providers.Factory(SuspendUser, new_uow=uow.provider, clock=clock)
     reinstate_user = providers.Factory(ReinstateUser, new_uow=uow.provider, clock=clock)
     grant_role = providers.Factory(GrantRole, new_uow=uow.provider, clock=clock)
+
+    idempotency = providers.Factory(Idempotency, new_uow=uow.provider, clock=clock)

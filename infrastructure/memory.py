@@ -3,12 +3,13 @@ use-case unit tests run on. A unit of work stages changes on copies and applies 
 
 import copy
 import itertools
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self, TypeVar
 
+from application.idempotency import IdempotencyRecord, StoredResponse
 from application.pagination import Page, PageRequest
 from application.ports import (
     AuditEntry,
@@ -36,6 +37,7 @@ class MemoryStore:
 
     users: dict[int, User] = field(default_factory=dict)
     posts: dict[int, Post] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     user_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     post_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     tokens: dict[str, OneTimeToken] = field(default_factory=dict)
@@ -65,7 +67,7 @@ class InMemoryUserRepository:
     async def add(self, user: User) -> User:
         if _email_taken(self._uow.staged_users.values(), user):
             raise EmailAlreadyRegistered(user.email.value)
-        stored = user.with_id(next(self._uow.store.user_ids))
+        stored = replace(user.with_id(next(self._uow.store.user_ids)), version=1)
         self._uow.staged_users[stored.id] = stored  # type: ignore[index]
         return copy.copy(stored)
 
@@ -80,16 +82,29 @@ class InMemoryUserRepository:
     async def list(self, page: PageRequest) -> Page[User]:
         return _page(self._uow.staged_users, page)
 
-    async def update(self, user: User, *, if_password_hash: str | None = None) -> bool:
+    async def update(
+        self,
+        user: User,
+        *,
+        if_password_hash: str | None = None,
+        if_version_in: Collection[int] | None = None,
+    ) -> int | None:
         assert user.id is not None
-        stored = self._uow.staged_users.get(user.id)
-        if stored is None or (if_password_hash is not None and stored.password_hash != if_password_hash):
-            return False
+        stored = self._uow.latest_user(user.id)
+        if (
+            stored is None
+            or (if_password_hash is not None and stored.password_hash != if_password_hash)
+            or (if_version_in is not None and stored.version not in if_version_in)
+        ):
+            return None
         if _email_taken(self._uow.staged_users.values(), user):
             raise EmailAlreadyRegistered(user.email.value)
         # As in SQL, the role and the suspension have writes of their own.
-        self._uow.staged_users[user.id] = replace(user, role=stored.role, suspension=stored.suspension)
-        return True
+        version = stored.version + 1
+        self._uow.staged_users[user.id] = replace(
+            user, role=stored.role, suspension=stored.suspension, version=version
+        )
+        return version
 
     async def lock(self, *user_ids: int) -> dict[int, User]:
         return {
@@ -97,18 +112,22 @@ class InMemoryUserRepository:
         }
 
     async def set_role(self, user_id: int, role: Role, *, if_role: Role) -> bool:
-        return self._replace(user_id, lambda user: user.role is if_role, role=role)
+        return self._replace(user_id, lambda user: user.role is if_role, role=role, new_version=True)
 
     async def set_suspension(self, user_id: int, suspension: Suspension | None) -> bool:
-        return self._replace(user_id, lambda _: True, suspension=suspension)
+        return self._replace(user_id, lambda _: True, suspension=suspension, new_version=True)
 
     async def rotate_credentials_stamp(self, user_id: int, stamp: str) -> bool:
         return self._replace(user_id, lambda _: True, credentials_stamp=stamp)
 
-    def _replace(self, user_id: int, expected: Callable[[User], bool], **changes: object) -> bool:
+    def _replace(
+        self, user_id: int, expected: Callable[[User], bool], *, new_version: bool = False, **changes: object
+    ) -> bool:
         stored = self._uow.staged_users.get(user_id)
         if stored is None or not expected(stored):
             return False
+        if new_version:  # as the SQL statement does: the user's entity tag changes
+            changes["version"] = stored.version + 1
         self._uow.staged_users[user_id] = replace(stored, **changes)  # type: ignore[arg-type]
         return True
 
@@ -130,7 +149,7 @@ class InMemoryPostRepository:
     async def add(self, post: Post) -> Post:
         if post.author_id not in self._uow.staged_users:  # as the SQL foreign key does
             raise NotFound("User", post.author_id)
-        stored = post.with_id(next(self._uow.store.post_ids))
+        stored = replace(post.with_id(next(self._uow.store.post_ids)), version=1)
         self._uow.staged_posts[stored.id] = stored  # type: ignore[index]
         return copy.copy(stored)
 
@@ -148,17 +167,33 @@ class InMemoryPostRepository:
     async def list(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
         return _page(self._uow.staged_posts, page, lambda p: author_id is None or p.author_id == author_id)
 
-    async def update(self, post: Post) -> None:
+    async def update(self, post: Post, *, if_version_in: Collection[int] | None = None) -> int | None:
         """Title, content and update time change; author and creation time never do."""
         assert post.id is not None
-        stored = self._uow.staged_posts.get(post.id)
-        if stored is not None:
-            self._uow.staged_posts[post.id] = replace(
-                stored, title=post.title, content=post.content, updated_at=post.updated_at
-            )
+        stored = self._uow.latest_post(post.id)
+        if stored is None or (if_version_in is not None and stored.version not in if_version_in):
+            return None
+        self._uow.staged_posts[post.id] = replace(
+            stored,
+            title=post.title,
+            content=post.content,
+            updated_at=post.updated_at,
+            version=stored.version + 1,
+        )
+        return stored.version + 1
 
-    async def delete(self, post_id: int) -> None:
-        self._uow.staged_posts.pop(post_id, None)
+    async def delete(self, post_id: int, *, if_version_in: Collection[int] | None = None) -> bool:
+        stored = self._uow.latest_post(post_id)
+        if stored is None or (if_version_in is not None and stored.version not in if_version_in):
+            return False
+        del self._uow.staged_posts[post_id]
+        return True
+
+    async def renew_versions_of_author(self, author_id: int) -> None:
+        posts = self._uow.staged_posts
+        for post_id, post in list(posts.items()):
+            if post.author_id == author_id:
+                posts[post_id] = replace(post, version=post.version + 1)
 
 
 class InMemorySessionStore:
@@ -237,6 +272,54 @@ class InMemoryAuditLog:
         return Page.from_overfetch(entries, page, lambda entry: entry.id or 0)
 
 
+class InMemoryIdempotencyRecords:
+    """Each check compares with the last committed records (as a unique constraint does), and a claim's
+    unit of work commits with no pause in between: one claim per key, however units of work interleave."""
+
+    def __init__(self, uow: "InMemoryUnitOfWork") -> None:
+        self._uow = uow
+
+    def _latest(self, caller: str, key: str) -> IdempotencyRecord | None:
+        uow = self._uow
+        return uow.latest(
+            uow.staged_idempotency, uow.idempotency_snapshot, uow.store.idempotency, (caller, key)
+        )
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        if self._latest(record.request.caller, record.request.key) is not None:
+            return False
+        self._uow.staged_idempotency[record.request.caller, record.request.key] = record
+        return True
+
+    async def get(self, caller: str, key: str) -> IdempotencyRecord | None:
+        return self._latest(caller, key)
+
+    async def take_over(self, record: IdempotencyRecord, from_token: str) -> bool:
+        request = record.request
+        current = self._latest(request.caller, request.key)
+        if current is None or current.token != from_token or current.response is not None:
+            return False
+        self._uow.staged_idempotency[request.caller, request.key] = record
+        return True
+
+    async def complete(self, caller: str, key: str, token: str, response: StoredResponse) -> bool:
+        current = self._latest(caller, key)
+        if current is None or current.token != token:
+            return False
+        self._uow.staged_idempotency[caller, key] = replace(current, response=response)
+        return True
+
+    async def release(self, caller: str, key: str, token: str) -> None:
+        current = self._latest(caller, key)
+        if current is not None and current.token == token:
+            self._uow.staged_idempotency.pop((caller, key), None)
+
+    async def delete_expired(self, now: datetime) -> None:
+        staged = self._uow.staged_idempotency
+        for ids in [ids for ids, record in staged.items() if record.expires_at <= now]:
+            del staged[ids]
+
+
 def _merge(committed: dict[K, V], snapshot: dict[K, V], staged: dict[K, V]) -> dict[K, V]:
     """`committed` with what changed between `snapshot` and `staged` applied to it."""
     changed = {i: item for i, item in staged.items() if snapshot.get(i) is not item}
@@ -254,6 +337,7 @@ class InMemoryUnitOfWork:
     audit: InMemoryAuditLog
     tokens: "InMemoryOneTimeTokenStore"
     outbox: "InMemoryOutbox"
+    idempotency: InMemoryIdempotencyRecords
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
@@ -264,6 +348,7 @@ class InMemoryUnitOfWork:
         self.tokens = InMemoryOneTimeTokenStore(self)
         self.outbox = InMemoryOutbox(self)
         self.consumed_tokens: set[str] = set()  # reserved in the store until this unit of work ends
+        self.idempotency = InMemoryIdempotencyRecords(self)
 
     async def __aenter__(self) -> Self:
         self._begin()
@@ -278,7 +363,7 @@ class InMemoryUnitOfWork:
         self._begin()
 
     async def commit(self) -> None:
-        users = _merge(self.store.users, self._user_snapshot, self.staged_users)
+        users = _merge(self.store.users, self.user_snapshot, self.staged_users)
         seen: set[Email] = set()
         for user in users.values():  # checked before anything is applied: all or nothing
             if user.email in seen:
@@ -288,7 +373,7 @@ class InMemoryUnitOfWork:
             committed = self.store.refresh_tokens.get(token_hash)
             if committed is None or committed.rotated_at is not None:
                 raise Conflict("The refresh token was rotated by another unit of work")
-        posts = _merge(self.store.posts, self._post_snapshot, self.staged_posts)
+        posts = _merge(self.store.posts, self.post_snapshot, self.staged_posts)
         sessions = _merge(self.store.sessions, self._session_snapshot, self.staged_sessions)
         sessions = {i: s for i, s in sessions.items() if s.user_id in users}  # cascade
         tokens = _merge(self.store.refresh_tokens, self._token_snapshot, self.staged_tokens)
@@ -301,17 +386,20 @@ class InMemoryUnitOfWork:
         self.store.refresh_tokens = {h: t for h, t in tokens.items() if t.session_id in sessions}
         for entry in self.staged_audit:
             self.store.audit.append(replace(entry, id=len(self.store.audit) + 1))
+        self.store.idempotency = _merge(
+            self.store.idempotency, self.idempotency_snapshot, self.staged_idempotency
+        )
         self._begin()
 
     def _begin(self) -> None:
         self.store.consumed_tokens -= self.consumed_tokens
         self.consumed_tokens = set()
-        self._user_snapshot = dict(self.store.users)
-        self._post_snapshot = dict(self.store.posts)
+        self.user_snapshot = dict(self.store.users)
+        self.post_snapshot = dict(self.store.posts)
         self._session_snapshot = dict(self.store.sessions)
         self._token_snapshot = dict(self.store.refresh_tokens)
-        self.staged_users = dict(self._user_snapshot)
-        self.staged_posts = dict(self._post_snapshot)
+        self.staged_users = dict(self.user_snapshot)
+        self.staged_posts = dict(self.post_snapshot)
         self.staged_sessions = dict(self._session_snapshot)
         self.staged_tokens = dict(self._token_snapshot)
         self.staged_audit: list[AuditEntry] = []
@@ -320,6 +408,21 @@ class InMemoryUnitOfWork:
         self._outbox_snapshot = dict(self.store.outbox)
         self.staged_one_time_tokens = dict(self._one_time_snapshot)
         self.staged_outbox = dict(self._outbox_snapshot)
+        self.idempotency_snapshot = dict(self.store.idempotency)
+        self.staged_idempotency = dict(self.idempotency_snapshot)
+
+    @staticmethod
+    def latest(staged: dict[K, V], snapshot: dict[K, V], committed: dict[K, V], key: K) -> V | None:
+        """The item as this unit of work changed it, or else as last committed (not as when this unit
+        of work began): what a conditional write compares, as a database's writing statement would."""
+        item = staged.get(key)
+        return item if item is not snapshot.get(key) else committed.get(key)
+
+    def latest_user(self, user_id: int) -> User | None:
+        return self.latest(self.staged_users, self.user_snapshot, self.store.users, user_id)
+
+    def latest_post(self, post_id: int) -> Post | None:
+        return self.latest(self.staged_posts, self.post_snapshot, self.store.posts, post_id)
 
 
 # --- Account recovery (issue 16): one-time tokens and the mail outbox ---------------------------------

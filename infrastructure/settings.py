@@ -1,6 +1,7 @@
 """Runtime settings from the environment (prefix APP_) or a .env file."""
 
 import os
+import re
 import secrets
 from typing import Literal, Self
 
@@ -16,6 +17,8 @@ DEFAULT_DATABASE_URL = "sqlite:///./app.db"
 POSTGRES_URL_EXAMPLE = "postgresql+asyncpg://user:password@host:5432/db"
 JWT_SECRET_MIN_BYTES = 32
 JWT_SECRET_MIN_DISTINCT_CHARACTERS = 8
+# An origin as browsers send it (RFC 6454): scheme, host, optional port; no path, no trailing slash.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 def database_url_problem(database_url: str) -> str | None:
@@ -107,6 +110,12 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # Host header values served, comma-separated ("*": any; refused in production).
     allowed_hosts: str = "*"
+    # Browser apps on other origins (CORS): exact origins, comma-separated; "*" any (refused in
+    # production); empty (the default): none.
+    cors_origins: str = ""
+    cors_max_age_seconds: int = Field(default=600, ge=0, le=86_400)
+    # A PATCH or DELETE of a post or of /users/me without If-Match is a 428 (lost updates impossible).
+    require_if_match: bool = False
 
     # --- Mail and account recovery (issue 16) ---
     # smtp | console (a log event per message) | off; unset: smtp when APP_SMTP_HOST is set, else console.
@@ -170,7 +179,22 @@ class Settings(BaseSettings):
 
     @property
     def allowed_host_list(self) -> list[str]:
-        return [host.strip() for host in self.allowed_hosts.split(",") if host.strip()]
+        return _listed(self.allowed_hosts)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: str) -> str:
+        for origin in _listed(value):
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path or trailing slash "
+                    "(e.g. https://app.example.com)"
+                )
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return _listed(self.cors_origins)
 
     @field_validator("database_url", "database_migration_url")
     @classmethod
@@ -222,6 +246,11 @@ class Settings(BaseSettings):
                 "refusing to run in production answering any Host: set APP_ALLOWED_HOSTS to the "
                 "host names served, comma-separated"
             )
+        if "*" in self.cors_origin_list:
+            raise ValueError(
+                "refusing to run in production letting any origin call the API: set APP_CORS_ORIGINS "
+                "to the exact origins of the browser apps, comma-separated"
+            )
         return self
 
     @model_validator(mode="after")
@@ -243,6 +272,10 @@ class Settings(BaseSettings):
                 "(or APP_PUBLIC_URL)"
             )
         return self
+
+
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class InvalidSettings(Exception):

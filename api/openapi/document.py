@@ -29,6 +29,19 @@ def with_problem_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
         if app.openapi_schema is None:
             schema = build()
             schema.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
+            _strings_for_optional_headers(schema)
         return app.openapi_schema or {}
 
     return openapi
+
+
+def _strings_for_optional_headers(schema: dict[str, Any]) -> None:
+    """An optional header (`str | None = None`) is documented as a string, not "a string or null": a
+    header is either sent, as text, or not sent at all."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                kinds = parameter["schema"].get("anyOf")
+                if parameter["in"] == "header" and kinds and {"type": "null"} in kinds and len(kinds) == 2:
+                    del parameter["schema"]["anyOf"]
+                    parameter["schema"].update(next(kind for kind in kinds if kind != {"type": "null"}))

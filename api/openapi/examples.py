@@ -69,6 +69,25 @@ _LINK = {
 }
 
 
+ETAG_HEADER = {
+    "description": 'The version of the resource, `"<id>.<version>"`: for `If-None-Match` and `If-Match`',
+    "required": True,
+    "schema": {"type": "string"},
+    "example": '"7.3"',
+}
+_LOCATION = {
+    "description": "Where the created resource is: `/posts/7` (under `APP_PUBLIC_URL` when set)",
+    "required": True,
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED: dict[int | str, Any] = {
+    304: {
+        "description": "Not modified: `If-None-Match` names the current version; no body",
+        "headers": {"ETag": ETAG_HEADER},
+    }
+}
+
+
 def _shaped(model: type[BaseModel], sample: dict[str, Any]) -> dict[str, Any]:
     shaped = {}
     for name, field in model.model_fields.items():
@@ -97,12 +116,18 @@ def example_of(model: type[BaseModel]) -> dict[str, Any]:
     return _shaped(model, sample)
 
 
-def response_example(status: int, model: type[BaseModel], *, many: bool = False) -> dict[int | str, Any]:
+def response_example(
+    status: int, model: type[BaseModel], *, many: bool = False, tagged: bool = False
+) -> dict[int | str, Any]:
     """`responses=` entry giving the success response (`status`) an example of `model`; with `many`, a
-    page of two and the `Link` header that leads to the next page."""
+    page of two and the `Link` header that leads to the next page; `tagged`: with its `ETag` (and its
+    `Location` for a 201)."""
     one = example_of(model)
     if not many:
-        return {status: {"content": {"application/json": {"example": one}}}}
+        response: dict[str, Any] = {"content": {"application/json": {"example": one}}}
+        if tagged:
+            response["headers"] = {"ETag": ETAG_HEADER} | ({"Location": _LOCATION} if status == 201 else {})
+        return {status: response}
     page = [one, {**one, "id": one["id"] + 1}]
     return {status: {"content": {"application/json": {"example": page}}, "headers": {"Link": _LINK}}}
 

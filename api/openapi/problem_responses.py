@@ -15,15 +15,19 @@ SCHEMA_REF = "#/components/schemas/"
 BODY_PROBLEMS = (400, 413, 422)
 
 _DESCRIPTIONS = {
-    400: "The body cannot be parsed; where a token is sent, the token is not valid (on `POST /auth/token`, "
+    400: "The body cannot be parsed, or a header (`If-Match`, `If-None-Match`, `Idempotency-Key`) is "
+    "malformed; where a token is sent, the token is not valid (on `POST /auth/token`, "
     "a refresh token that is invalid, expired, revoked or already used: `error: invalid_grant`)",
     401: "No valid bearer token (missing, malformed, expired or revoked)",
     403: "Not allowed: not the author, not the role the operation needs, a suspended account, a wrong "
     "`current_password`, or an unverified email",
     404: "Not found",
-    409: "Conflict with the current state: the email is taken, or a concurrent change won",
+    409: "Conflict with the current state: the email is taken, a concurrent change won, or a request with "
+    "this `Idempotency-Key` is still running",
+    412: "Precondition failed: the resource changed since the version `If-Match` names; nothing was written",
     413: "The request body is too large",
     422: "The request is not valid; `errors` says where",
+    428: "Precondition required: this server needs `If-Match` on changes (`APP_REQUIRE_IF_MATCH`)",
     429: "Too many requests; retry after `Retry-After` seconds",
     503: "Temporarily unavailable (database unreachable, password hashing saturated, or mail off); "
     "retry after `Retry-After` seconds",

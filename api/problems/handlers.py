@@ -13,6 +13,7 @@ from api.problems import types
 from api.problems.response import MAX_REPORTED_ERRORS, problem
 from api.problems.types import ProblemType
 from application.errors import MailUnavailable, Overloaded, RateLimited, StorageUnavailable, TryLater
+from application.idempotency import IdempotencyKeyInUse
 from application.one_time_tokens import InvalidToken
 from application.posts import EmailNotVerified
 from domain.errors import (
@@ -24,6 +25,7 @@ from domain.errors import (
     InvalidGrant,
     NotFound,
     PermissionDenied,
+    PreconditionFailed,
     ValidationError,
 )
 
@@ -37,9 +39,11 @@ DOMAIN_PROBLEMS: tuple[tuple[type[DomainError], ProblemType], ...] = (
     (ValidationError, types.VALIDATION_ERROR),
     (NotFound, types.NOT_FOUND),
     (AlreadyExists, types.ALREADY_EXISTS),
+    (IdempotencyKeyInUse, types.IDEMPOTENCY_KEY_IN_USE),
     (Conflict, types.CONFLICT),
     (AccountSuspended, types.ACCOUNT_SUSPENDED),
     (PermissionDenied, types.PERMISSION_DENIED),
+    (PreconditionFailed, types.PRECONDITION_FAILED),
     (InvalidGrant, types.INVALID_GRANT),
     (InvalidCredentials, types.INVALID_CREDENTIALS),
     (RateLimited, types.RATE_LIMITED),
@@ -63,7 +67,9 @@ async def _domain_error(request: Request, error: Exception) -> Response:
     extra: dict[str, Any] = {}
     headers: dict[str, str] | None = None
     if isinstance(error, ValidationError):
-        extra["errors"] = [{"loc": ["body", error.field], "msg": error.message, "type": "value_error"}]
+        extra["errors"] = [
+            {"loc": [error.location, error.field], "msg": error.message, "type": "value_error"}
+        ]
     elif isinstance(error, TryLater):
         headers = {"Retry-After": str(error.retry_after)}
     elif isinstance(error, InvalidGrant):

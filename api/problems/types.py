@@ -29,10 +29,20 @@ INVALID_CREDENTIALS = ProblemType(401, "Could not validate credentials", "invali
 PERMISSION_DENIED = ProblemType(403, "Only the author of a post may change or delete it", "permission-denied")
 EMAIL_NOT_VERIFIED = ProblemType(403, "Verify your email address before writing posts", "email-not-verified")
 ACCOUNT_SUSPENDED = ProblemType(403, "The account is suspended", "account-suspended")
+ORIGIN_NOT_ALLOWED = ProblemType(403, "This origin may not call the API from a browser", "origin-not-allowed")
 NOT_FOUND = ProblemType(404, "Not found", "not-found")
 ALREADY_EXISTS = ProblemType(409, "A user with this email is already registered", "already-exists")
 CONFLICT = ProblemType(409, "A concurrent change won; read again and retry", "conflict")
+IDEMPOTENCY_KEY_IN_USE = ProblemType(
+    409, "A request with this Idempotency-Key is still being processed; retry later", "idempotency-key-in-use"
+)
+PRECONDITION_FAILED = ProblemType(
+    412, "The resource has changed since the version given", "precondition-failed"
+)
 BODY_TOO_LARGE = ProblemType(413, "The request body is too large")
+PRECONDITION_REQUIRED = ProblemType(
+    428, "This change must be conditional: send If-Match with the ETag of the version it is based on"
+)
 VALIDATION_ERROR = ProblemType(422, "The request is not valid; see errors", "validation-error")
 RATE_LIMITED = ProblemType(429, "Too many requests; try again later", "rate-limited")
 STORAGE_UNAVAILABLE = ProblemType(
@@ -50,8 +60,10 @@ DOCUMENTED: tuple[ProblemType, ...] = (
     PERMISSION_DENIED,
     NOT_FOUND,
     ALREADY_EXISTS,
+    PRECONDITION_FAILED,
     BODY_TOO_LARGE,
     VALIDATION_ERROR,
+    PRECONDITION_REQUIRED,
     RATE_LIMITED,
     STORAGE_UNAVAILABLE,
     OVERLOADED,

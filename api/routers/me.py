@@ -2,9 +2,20 @@
 
 from fastapi import APIRouter, Response
 
-from api.dependencies import Caller, UseCase, caller_id
-from api.openapi.examples import ACCOUNT_DELETION, USER_UPDATE, request_example, response_example
+from api.dependencies import (
+    Caller,
+    UseCase,
+    caller_id,
+)
+from api.openapi.examples import (
+    ACCOUNT_DELETION,
+    NOT_MODIFIED,
+    USER_UPDATE,
+    request_example,
+    response_example,
+)
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
+from api.preconditions import IfMatchHeader, IfNoneMatch, entity_tag, expected_versions, tagged_json
 from api.responses import JSONBytes
 from api.schemas.users import AccountDeletion, UserRead, UserUpdate, user_json
 from application.auth import SignOutEverywhere
@@ -18,11 +29,13 @@ router = APIRouter(prefix="/users/me", tags=["me"])
     response_model=UserRead,
     name="get",
     summary="Get my profile",
-    responses=response_example(200, UserRead) | problem_responses(401, 503, instance="/users/me"),
+    responses=response_example(200, UserRead, tagged=True)
+    | NOT_MODIFIED
+    | problem_responses(400, 401, 422, 503, instance="/users/me"),
 )
-async def read_me(user: Caller) -> JSONBytes:
-    """The caller's own profile, email included."""
-    return JSONBytes(user_json(user))
+async def read_me(user: Caller, if_none_match: IfNoneMatch = None) -> Response:
+    """The caller's own profile, email included, and its `ETag`."""
+    return tagged_json(entity_tag(user.id, user.version), if_none_match, lambda: user_json(user))
 
 
 @router.patch(
@@ -30,27 +43,37 @@ async def read_me(user: Caller) -> JSONBytes:
     response_model=UserRead,
     name="update",
     summary="Change my profile",
-    responses=response_example(200, UserRead)
+    responses=response_example(200, UserRead, tagged=True)
     | problem_responses(
         401,
         403,
         409,
+        412,
         429,
         *BODY_PROBLEMS,
+        428,
         503,
-        details={403: "The current password is incorrect"},
+        details={
+            403: "The current password is incorrect",
+            412: "The user has changed since the version given",
+        },
         instance="/users/me",
     ),
     openapi_extra=request_example(USER_UPDATE),
 )
-async def update_me(body: UserUpdate, user: Caller, update: UseCase[UpdateProfile]) -> JSONBytes:
+async def update_me(
+    body: UserUpdate, user: Caller, update: UseCase[UpdateProfile], if_match: IfMatchHeader
+) -> JSONBytes:
     """Change name, email or password. A new email or password needs `current_password`: a wrong one is
     a 403 (the token is fine, the proof is not) and counts as a failed login; an email another user
-    has is a 409. A new password signs out every other token."""
+    has is a 409. A new password signs out every other token. With `If-Match`, only if the profile is
+    still at that version (412 otherwise, nothing written)."""
     changes = ProfileChanges(
         name=body.name, email=body.email, password=body.password, current_password=body.current_password
     )
-    return JSONBytes(user_json(await update(caller_id(user), changes)))
+    me = caller_id(user)
+    updated = await update(me, changes, expected_versions(if_match, me))
+    return JSONBytes(user_json(updated), headers={"ETag": entity_tag(me, updated.version)})
 
 
 @router.delete(

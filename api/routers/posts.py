@@ -2,14 +2,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.dependencies import Caller, PublicUrl, UseCase, caller_id, request_id
-from api.openapi.examples import POST_CREATE, POST_UPDATE, request_example, response_example
+from api.dependencies import (
+    Caller,
+    FingerprintSecret,
+    PublicUrl,
+    UseCase,
+    caller_id,
+    request_id,
+)
+from api.idempotency import IdempotencyKey, at_most_once
+from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
+from api.preconditions import IfMatchHeader, IfNoneMatch, entity_tag, expected_versions, tagged_json
 from api.problems.types import EMAIL_NOT_VERIFIED
-from api.responses import JSONBytes
+from api.responses import JSONBytes, created
 from api.routes import collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
+from application.idempotency import Idempotency
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, PostEdit, UpdatePost
 from domain.ids import ID_MAX
 
@@ -24,23 +34,46 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
     response_model=PostRead,
     name="create",
     summary="Write a post",
-    responses=response_example(201, PostRead)
+    responses=response_example(201, PostRead, tagged=True)
     | problem_responses(
         401,
         403,
+        409,
         429,
         *BODY_PROBLEMS,
         503,
+        details={409: "A request with this Idempotency-Key is still being processed; retry later"},
         instance="/posts/",
         also=(EMAIL_NOT_VERIFIED,),
     ),
     openapi_extra=request_example(POST_CREATE),
 )
-async def create_post(body: PostCreate, user: Caller, create: UseCase[CreatePost]) -> JSONBytes:
+async def create_post(
+    request: Request,
+    body: PostCreate,
+    user: Caller,
+    create: UseCase[CreatePost],
+    idempotency: UseCase[Idempotency],
+    public_url: PublicUrl,
+    secret: FingerprintSecret,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Write a post as the caller; each user may write a limited number per minute (429 beyond). With
-    APP_REQUIRE_VERIFIED_EMAIL, only a caller whose email is verified may (403 otherwise)."""
-    post = await create(caller_id(user), body.title, body.content)
-    return JSONBytes(post_json(post), status_code=201)
+    APP_REQUIRE_VERIFIED_EMAIL, only a caller whose email is verified may (403 otherwise). With
+    `Idempotency-Key`, a retry gets the first answer and writes no second post."""
+    author = caller_id(user)
+    return await at_most_once(
+        request,
+        secret,
+        idempotency_key,
+        f"user:{author}",
+        body,
+        idempotency,
+        lambda completion: create(author, body.title, body.content, completion),
+        lambda post: created(
+            public_url, f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
+        ),
+    )
 
 
 @collection(
@@ -58,9 +91,9 @@ async def list_posts(
     author_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="Only this author's posts")] = None,
 ) -> JSONBytes:
     """Posts in id order, paged with `Link: <…>; rel="next"`."""
-    posts = await list_posts(page, author_id)
+    found = await list_posts(page, author_id)
     return page_response(
-        posts, page.limit, post_json, path=request.url.path, public_url=public_url, author_id=author_id
+        found, page.limit, post_json, path=request.url.path, public_url=public_url, author_id=author_id
     )
 
 
@@ -69,12 +102,18 @@ async def list_posts(
     response_model=PostDetail,
     name="get",
     summary="Get a post with its author",
-    responses=response_example(200, PostDetail)
-    | problem_responses(404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
+    responses=response_example(200, PostDetail, tagged=True)
+    | NOT_MODIFIED
+    | problem_responses(400, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
 )
-async def read_post(post_id: PostId, get_post: UseCase[GetPost]) -> JSONBytes:
-    """One post with its author's id and name."""
-    return JSONBytes(post_detail_json(await get_post(post_id)))
+async def read_post(
+    post_id: PostId, get_post: UseCase[GetPost], if_none_match: IfNoneMatch = None
+) -> Response:
+    """One post with its author's id and name, and its `ETag`: with `If-None-Match` naming it, a 304."""
+    found = await get_post(post_id)
+    return tagged_json(
+        entity_tag(post_id, found.post.version), if_none_match, lambda: post_detail_json(found)
+    )
 
 
 @router.patch(
@@ -82,9 +121,9 @@ async def read_post(post_id: PostId, get_post: UseCase[GetPost]) -> JSONBytes:
     response_model=PostRead,
     name="update",
     summary="Edit a post",
-    responses=response_example(200, PostRead)
+    responses=response_example(200, PostRead, tagged=True)
     | problem_responses(
-        401, 403, 404, *BODY_PROBLEMS, 503, details={404: "Post not found"}, instance="/posts/7"
+        401, 403, 404, 412, *BODY_PROBLEMS, 428, 503, details={404: "Post not found"}, instance="/posts/7"
     ),
     openapi_extra=request_example(POST_UPDATE),
 )
@@ -93,10 +132,13 @@ async def update_post(
     body: PostUpdate,
     user: Caller,
     update: UseCase[UpdatePost],
+    if_match: IfMatchHeader,
 ) -> JSONBytes:
-    """Change title and/or content; only the author may."""
-    edited = await update(caller_id(user), post_id, PostEdit(title=body.title, content=body.content))
-    return JSONBytes(post_json(edited))
+    """Change title and/or content; only the author may. With `If-Match`, only if the post is still at
+    that version (412 otherwise, nothing written)."""
+    edit = PostEdit(title=body.title, content=body.content)
+    edited = await update(caller_id(user), post_id, edit, expected_versions(if_match, post_id))
+    return JSONBytes(post_json(edited), headers={"ETag": entity_tag(post_id, edited.version)})
 
 
 @router.delete(
@@ -105,10 +147,13 @@ async def update_post(
     name="delete",
     summary="Delete a post",
     responses=problem_responses(
+        400,
         401,
         403,
         404,
+        412,
         422,
+        428,
         503,
         details={
             403: "Only the author of a post, a moderator or an admin may delete it",
@@ -118,8 +163,10 @@ async def update_post(
     ),
     openapi_extra={"x-required-role": "the post's author, or moderator, or admin"},
 )
-async def delete_post(post_id: PostId, user: Caller, delete: UseCase[DeletePost]) -> Response:
+async def delete_post(
+    post_id: PostId, user: Caller, delete: UseCase[DeletePost], if_match: IfMatchHeader
+) -> Response:
     """Delete a post: its author may, and so may moderators and admins (whose deletions of others'
-    posts are written to the audit log)."""
-    await delete(caller_id(user), post_id, request_id())
+    posts are written to the audit log). With `If-Match`, only if it is still at that version."""
+    await delete(caller_id(user), post_id, request_id(), expected_versions(if_match, post_id))
     return Response(status_code=204)

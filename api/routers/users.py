@@ -1,15 +1,23 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 
-from api.dependencies import PublicUrl, UseCase, client_address
-from api.openapi.examples import USER_CREATE, request_example, response_example
+from api.dependencies import (
+    FingerprintSecret,
+    PublicUrl,
+    UseCase,
+    client_address,
+)
+from api.idempotency import IdempotencyKey, at_most_once
+from api.openapi.examples import NOT_MODIFIED, USER_CREATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
-from api.responses import JSONBytes
+from api.preconditions import IfNoneMatch, entity_tag, tagged_json
+from api.responses import JSONBytes, created
 from api.routes import collection
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserPublic, UserRead, public_user_json, user_json
+from application.idempotency import Idempotency
 from application.posts import ListUserPosts
 from application.users import GetUser, ListUsers, RegisterUser
 from domain.ids import ID_MAX
@@ -25,16 +33,36 @@ UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
     response_model=UserRead,
     name="create",
     summary="Register a user",
-    responses=response_example(201, UserRead)
+    responses=response_example(201, UserRead, tagged=True)
     | problem_responses(409, 429, *BODY_PROBLEMS, 503, instance="/users/"),
     openapi_extra=request_example(USER_CREATE),
 )
-async def create_user(request: Request, body: UserCreate, register: UseCase[RegisterUser]) -> JSONBytes:
+async def create_user(
+    request: Request,
+    body: UserCreate,
+    register: UseCase[RegisterUser],
+    idempotency: UseCase[Idempotency],
+    public_url: PublicUrl,
+    secret: FingerprintSecret,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Register a user. The email is unique in any spelling (letter case, Unicode form, IDNA domain).
     The answer is the owner's view, with the email; each client address may register a limited number
-    of users per hour (429 beyond)."""
-    user = await register(body.name, body.email, body.password, client_address(request))
-    return JSONBytes(user_json(user), status_code=201)
+    of users per hour (429 beyond). With `Idempotency-Key` (scoped to the client address), a retry gets
+    the first answer."""
+    client = client_address(request)
+    return await at_most_once(
+        request,
+        secret,
+        idempotency_key,
+        f"address:{client}",
+        body,
+        idempotency,
+        lambda completion: register(body.name, body.email, body.password, client, completion),
+        lambda user: created(
+            public_url, f"/users/{user.id}", user_json(user), entity_tag(user.id, user.version)
+        ),
+    )
 
 
 @collection(
@@ -49,8 +77,8 @@ async def list_users(
 ) -> JSONBytes:
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
     page."""
-    users = await list_users(page)
-    return page_response(users, page.limit, public_user_json, path=request.url.path, public_url=public_url)
+    found = await list_users(page)
+    return page_response(found, page.limit, public_user_json, path=request.url.path, public_url=public_url)
 
 
 @router.get(
@@ -58,12 +86,16 @@ async def list_users(
     response_model=UserPublic,
     name="get",
     summary="Get a user",
-    responses=response_example(200, UserPublic)
-    | problem_responses(404, 422, 503, details={404: "User not found"}, instance="/users/1"),
+    responses=response_example(200, UserPublic, tagged=True)
+    | NOT_MODIFIED
+    | problem_responses(400, 404, 422, 503, details={404: "User not found"}, instance="/users/1"),
 )
-async def read_user(user_id: UserId, get_user: UseCase[GetUser]) -> JSONBytes:
-    """A public profile (no email); 404 for an unknown id."""
-    return JSONBytes(public_user_json(await get_user(user_id)))
+async def read_user(
+    user_id: UserId, get_user: UseCase[GetUser], if_none_match: IfNoneMatch = None
+) -> Response:
+    """A public profile (no email) and its `ETag`; 404 for an unknown id."""
+    user = await get_user(user_id)
+    return tagged_json(entity_tag(user_id, user.version), if_none_match, lambda: public_user_json(user))
 
 
 @router.get(
@@ -82,5 +114,5 @@ async def list_user_posts(
     list_user_posts: UseCase[ListUserPosts],
 ) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
-    posts = await list_user_posts(user_id, page)
-    return page_response(posts, page.limit, post_json, path=request.url.path, public_url=public_url)
+    found = await list_user_posts(user_id, page)
+    return page_response(found, page.limit, post_json, path=request.url.path, public_url=public_url)

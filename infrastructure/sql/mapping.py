@@ -65,7 +65,7 @@ def user_reader(names: Sequence[str]) -> RowReader[User]:
     """Users from rows whose columns are called `names` (a user table's, in any order)."""
     at = {name: index for index, name in enumerate(names)}
     id_, name, email, password_hash = at["id"], at["name"], at["email"], at["password_hash"]
-    created_at, credentials_stamp = at["created_at"], at["credentials_stamp"]
+    created_at, credentials_stamp, version = at["created_at"], at["credentials_stamp"], at["version"]
     email_verified_at = at["email_verified_at"]
     role, suspended_at, suspension_reason = at["role"], at["suspended_at"], at["suspension_reason"]
     return lambda row: User(
@@ -82,6 +82,7 @@ def user_reader(names: Sequence[str]) -> RowReader[User]:
             if row[suspended_at] is None
             else Suspension(since=aware(row[suspended_at]), reason=row[suspension_reason] or "")
         ),
+        version=row[version],
     )
 
 
@@ -90,7 +91,7 @@ def to_user(fields: Fields) -> User:
 
 
 def user_values(user: User) -> dict[str, Any]:
-    """The stored fields of a user, by column name (the id is the database's)."""
+    """The stored fields of a user, by column name (the id and the version are the database's)."""
     return user_profile_values(user) | user_admin_values(user)
 
 
@@ -120,7 +121,7 @@ def post_reader(names: Sequence[str]) -> RowReader[Post]:
     """Posts from rows whose columns are called `names` (a post table's, in any order)."""
     at = {name: index for index, name in enumerate(names)}
     id_, title, content, author_id = at["id"], at["title"], at["content"], at["author_id"]
-    created_at, updated_at = at["created_at"], at["updated_at"]
+    created_at, updated_at, version = at["created_at"], at["updated_at"], at["version"]
     return lambda row: Post(
         id=row[id_],
         title=row[title],
@@ -128,6 +129,7 @@ def post_reader(names: Sequence[str]) -> RowReader[Post]:
         author_id=row[author_id],
         created_at=aware(row[created_at]),
         updated_at=aware(row[updated_at]),
+        version=row[version],
     )
 
 
@@ -142,7 +144,7 @@ def to_post_with_author(row: PostRow) -> PostWithAuthor:
 
 
 def post_values(post: Post) -> dict[str, Any]:
-    """The stored fields of a post, by column name (the id is the database's)."""
+    """The stored fields of a post, by column name (the id and the version are the database's)."""
     return {
         "title": post.title,
         "content": post.content,

@@ -7,7 +7,7 @@ nothing can lazy-load later. A post read with its author loads both in one state
 columns costs a fraction of a tracked, identity-mapped object (see README "How it stays fast"). Read
 statements are built once with bound parameters, so a call only binds values."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -126,14 +126,28 @@ class SqlUserRepository:
     async def list(self, page: PageRequest) -> Page[User]:
         return await _page(self._session, _USERS_PAGE, page, user_reader)
 
-    async def update(self, user: User, *, if_password_hash: str | None = None) -> bool:
-        # The profile's columns only: role and suspension have writes of their own (below).
-        statement = update(UserRow).where(col(UserRow.id) == user.id).values(**user_profile_values(user))
-        if if_password_hash is not None:  # a conditional write: the check and the write are one statement
+    async def update(
+        self,
+        user: User,
+        *,
+        if_password_hash: str | None = None,
+        if_version_in: Collection[int] | None = None,
+    ) -> int | None:
+        statement = (
+            update(UserRow)
+            .where(col(UserRow.id) == user.id)
+            .values(**user_profile_values(user), version=col(UserRow.version) + 1)
+            .returning(col(UserRow.version))
+        )
+        # The profile's columns only: role and suspension have writes of their own (below). Conditional
+        # writes: the check and the write are one statement.
+        if if_password_hash is not None:
             statement = statement.where(col(UserRow.password_hash) == if_password_hash)
+        if if_version_in is not None:
+            statement = statement.where(col(UserRow.version).in_(if_version_in))
         with _unique_email(user.email):
-            result = await self._session.exec(statement)
-        return bool(result.rowcount)
+            version: int | None = (await self._session.exec(statement)).scalar()
+        return version
 
     async def delete(self, user_id: int, *, if_password_hash: str | None = None) -> bool:
         # Posts go with their author by the foreign key's ON DELETE CASCADE.
@@ -156,7 +170,7 @@ class SqlUserRepository:
         statement = (
             update(UserRow)
             .where(col(UserRow.id) == user_id, col(UserRow.role) == if_role.value)
-            .values(role=role.value)
+            .values(role=role.value, version=col(UserRow.version) + 1)
         )
         return bool((await self._session.exec(statement)).rowcount)
 
@@ -165,7 +179,11 @@ class SqlUserRepository:
             "suspended_at": suspension.since if suspension else None,
             "suspension_reason": suspension.reason if suspension else None,
         }
-        statement = update(UserRow).where(col(UserRow.id) == user_id).values(**values)
+        statement = (
+            update(UserRow)
+            .where(col(UserRow.id) == user_id)
+            .values(**values, version=col(UserRow.version) + 1)
+        )
         return bool((await self._session.exec(statement)).rowcount)
 
     async def rotate_credentials_stamp(self, user_id: int, stamp: str) -> bool:
@@ -201,12 +219,28 @@ class SqlPostRepository:
             return await _page(self._session, _POSTS_PAGE, page, post_reader)
         return await _page(self._session, _AUTHOR_POSTS_PAGE, page, post_reader, author_id=author_id)
 
-    async def update(self, post: Post) -> None:
+    async def update(self, post: Post, *, if_version_in: Collection[int] | None = None) -> int | None:
         values = {"title": post.title, "content": post.content, "updated_at": post.updated_at}
-        await self._session.exec(update(PostRow).where(col(PostRow.id) == post.id).values(values))
+        statement = (
+            update(PostRow)
+            .where(col(PostRow.id) == post.id)
+            .values(**values, version=col(PostRow.version) + 1)
+            .returning(col(PostRow.version))
+        )
+        if if_version_in is not None:  # a conditional write: the check and the write are one statement
+            statement = statement.where(col(PostRow.version).in_(if_version_in))
+        version: int | None = (await self._session.exec(statement)).scalar()
+        return version
 
-    async def delete(self, post_id: int) -> None:
-        await self._session.exec(delete(PostRow).where(col(PostRow.id) == post_id))
+    async def delete(self, post_id: int, *, if_version_in: Collection[int] | None = None) -> bool:
+        statement = delete(PostRow).where(col(PostRow.id) == post_id)
+        if if_version_in is not None:
+            statement = statement.where(col(PostRow.version).in_(if_version_in))
+        return bool((await self._session.exec(statement)).rowcount)
+
+    async def renew_versions_of_author(self, author_id: int) -> None:
+        statement = update(PostRow).where(col(PostRow.author_id) == author_id)
+        await self._session.exec(statement.values(version=col(PostRow.version) + 1))
 
 
 _sessions = table_of(SessionRow)

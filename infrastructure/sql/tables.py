@@ -3,9 +3,10 @@ infrastructure.sql package: repositories map them (or rows of their columns) to 
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, MetaData, String, Text
+from sqlalchemy import JSON, DateTime, Index, LargeBinary, MetaData, String, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+from application.idempotency import CALLER_MAX_LENGTH, FINGERPRINT_LENGTH, KEY_MAX_LENGTH, TOKEN_LENGTH
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.roles import ROLE_MAX_LENGTH
 from domain.sessions import (
@@ -60,6 +61,8 @@ class UserRow(SQLModel, table=True):
         nullable=False,
         sa_column_kwargs={"server_default": "unset"},
     )
+    # Incremented by every UPDATE (`version = version + 1`); conditional writes compare it.
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
     # Sessions and roles (issue 17). Written only by their own targeted statements (role changes,
     # suspensions), never by a profile update, so neither undoes the other.
     role: str = Field(
@@ -88,6 +91,8 @@ class PostRow(SQLModel, table=True):
     author_id: int = Field(foreign_key="user.id", ondelete="CASCADE", nullable=False)
     created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
     updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    # Incremented by every UPDATE of the post, and of its author's name; conditional writes compare it.
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
 
     author: UserRow = Relationship(back_populates="posts")
 
@@ -189,3 +194,27 @@ class AuditRow(SQLModel, table=True):
     target: str = Field(sa_type=String(AUDIT_TARGET_MAX_LENGTH), nullable=False)
     reason: str | None = Field(default=None, sa_type=String(AUDIT_REASON_MAX_LENGTH), nullable=True)
     request_id: str | None = Field(default=None, sa_type=String(REQUEST_ID_MAX_LENGTH), nullable=True)
+
+
+# --- Idempotent creates (issue 18) ------------------------------------------------------------------------
+
+
+class IdempotencyRecordRow(SQLModel, table=True):
+    """A request sent with an Idempotency-Key, and its answer once it has one (application.idempotency)."""
+
+    __tablename__ = "idempotency_record"
+    # Decides between concurrent requests with one key, on every instance.
+    __table_args__ = (UniqueConstraint("caller", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    caller: str = Field(sa_type=String(CALLER_MAX_LENGTH), nullable=False)
+    key: str = Field(sa_type=String(KEY_MAX_LENGTH), nullable=False)
+    fingerprint: str = Field(sa_type=String(FINGERPRINT_LENGTH), nullable=False)
+    token: str = Field(sa_type=String(TOKEN_LENGTH), nullable=False)
+    locked_until: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    # Expired records are deleted by the claims that follow: indexed for that.
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False, index=True)
+    # The answer: all null while the first request runs.
+    status: int | None = Field(default=None, nullable=True)
+    headers: list[list[str]] | None = Field(default=None, sa_type=JSON, nullable=True)
+    body: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)

@@ -12,6 +12,7 @@ from application.errors import StorageUnavailable
 from infrastructure.mail.signal import MailSignal
 from infrastructure.sql.driver_errors import is_unavailable
 from infrastructure.sql.engine import Database, UnitSession
+from infrastructure.sql.idempotency import SqlIdempotencyRecords
 from infrastructure.sql.recovery import SqlOneTimeTokenStore, SqlOutbox
 from infrastructure.sql.repositories import (
     SqlAuditLog,
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     sessions: SqlSessionStore
     audit: SqlAuditLog
+    idempotency: SqlIdempotencyRecords
 
     def __init__(
         self, database: Database, *, read_only: bool = False, mail_signal: MailSignal | None = None
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
         if not self._read_only:  # reads never touch tokens or mail: nothing more to make for them
             self.tokens = SqlOneTimeTokenStore(self._session)
             self.outbox = SqlOutbox(self._session)
+            self.idempotency = SqlIdempotencyRecords(self._session, self._database.sync_engine.dialect.name)
         return self
 
     async def __aexit__(

@@ -51,6 +51,7 @@ async def test_the_generated_client_reads_successes_and_problems(generated: Modu
     users_create, users_get = module("api.users.users_create"), module("api.users.users_get")
     auth_token = module("api.auth.auth_token")
     posts_create, posts_get = module("api.posts.posts_create"), module("api.posts.posts_get")
+    posts_update = module("api.posts.posts_update")
     transport = {"transport": httpx.ASGITransport(app=app)}
     client = generated.Client(base_url="http://testserver", httpx_args=transport)
     ada = models.UserCreate(name="Ada", email="ada@example.com", password=PASSWORD)
@@ -64,9 +65,20 @@ async def test_the_generated_client_reads_successes_and_problems(generated: Modu
         base_url="http://testserver", token=token.access_token, httpx_args=transport
     )
     post = models.PostCreate(title="Hi", content="x")
-    created = await posts_create.asyncio(client=authenticated, body=post)
+    key = "5f1c2e0a-retry-safe"
+    first = await posts_create.asyncio_detailed(client=authenticated, body=post, idempotency_key=key)
+    retried = await posts_create.asyncio_detailed(client=authenticated, body=post, idempotency_key=key)
+    created = first.parsed
     assert isinstance(created, models.PostRead)
     read = await posts_get.asyncio(client=client, post_id=created.id)
+    etag = first.headers["ETag"]
+    edit = models.PostUpdate(title="Edited")
+    edited = await posts_update.asyncio_detailed(
+        client=authenticated, post_id=created.id, body=edit, if_match=etag
+    )
+    stale = await posts_update.asyncio_detailed(
+        client=authenticated, post_id=created.id, body=edit, if_match=etag
+    )
     unknown = await users_get.asyncio_detailed(client=client, user_id=999)
     short_password = models.UserCreate(name="Bob", email="bob@example.com", password="short")
     invalid = await users_create.asyncio_detailed(client=client, body=short_password)
@@ -79,6 +91,15 @@ async def test_the_generated_client_reads_successes_and_problems(generated: Modu
     assert duplicate.parsed.instance == "/users/"
     assert isinstance(read, models.PostDetail)
     assert (read.title, read.author.id, read.author.name) == ("Hi", registered.id, "Ada")
+    assert isinstance(retried.parsed, models.PostRead)
+    assert (retried.status_code, retried.parsed.id) == (201, created.id)  # one post, the first answer
+    assert retried.headers["Location"] == first.headers["Location"] == f"/posts/{created.id}"
+    assert edited.status_code == 200
+    assert isinstance(edited.parsed, models.PostRead)
+    assert edited.headers["ETag"] != etag
+    assert stale.status_code == 412  # the tag it names is no longer current
+    assert isinstance(stale.parsed, models.Problem)
+    assert stale.parsed.detail == "The post has changed since the version given"
     assert unknown.status_code == 404
     assert isinstance(unknown.parsed, models.Problem)
     assert unknown.parsed.detail == "User not found"

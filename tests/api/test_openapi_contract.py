@@ -195,3 +195,28 @@ async def test_the_user_update_schema_refuses_what_the_service_refuses(spec: dic
     assert not conforms(spec, schema, {"password": password})  # needs current_password: a 422
     assert not conforms(spec, schema, {"current_password": "the old one"})  # changes nothing: a 422
     assert not conforms(spec, schema, {"name": None})
+
+
+async def test_conditional_and_idempotent_requests_are_documented(spec: dict[str, Any]) -> None:
+    ops = operations(spec)
+
+    def headers_in(name: str) -> set[str]:
+        return {p["name"] for p in ops[name].get("parameters", ()) if p["in"] == "header"}
+
+    for name in ("posts-get", "users-get", "me-get"):
+        assert "If-None-Match" in headers_in(name), name
+        assert "ETag" in ops[name]["responses"]["200"]["headers"], name
+        assert "ETag" in ops[name]["responses"]["304"]["headers"], name
+        assert "content" not in ops[name]["responses"]["304"], name
+    for name in ("posts-update", "posts-delete", "me-update"):
+        assert "If-Match" in headers_in(name), name
+        assert {"400", "412", "428"} <= set(ops[name]["responses"]), name
+    for name in ("posts-update", "me-update"):
+        assert "ETag" in ops[name]["responses"]["200"]["headers"], name
+    for name in ("posts-create", "users-create"):
+        assert "Idempotency-Key" in headers_in(name), name
+        assert {"Location", "ETag"} <= set(ops[name]["responses"]["201"]["headers"]), name
+        assert {"400", "409", "422"} <= set(ops[name]["responses"]), name
+    for parameter in (p for op in ops.values() for p in op.get("parameters", ()) if p["in"] == "header"):
+        assert parameter["schema"]["type"] == "string"  # sent as text, or not at all: never null
+        assert "pattern" in parameter["schema"]

@@ -1,5 +1,7 @@
 """What every UserRepository / UnitOfWork adapter does, whatever stores it."""
 
+from dataclasses import replace
+
 import pytest
 
 from application.pagination import PageRequest
@@ -112,15 +114,15 @@ async def test_update_writes_only_while_the_password_hash_is_the_expected_one(
     second = user.changed(password_hash="second new hash")
 
     async with uow_factory() as uow:
-        assert await uow.users.update(first, if_password_hash=user.password_hash) is True
+        assert await uow.users.update(first, if_password_hash=user.password_hash) == 2
         await uow.commit()
     async with uow_factory() as uow:  # the hash it expects is gone: nothing written
-        assert await uow.users.update(second, if_password_hash=user.password_hash) is False
+        assert await uow.users.update(second, if_password_hash=user.password_hash) is None
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.users.get(id_of(user)) == first
-        assert await uow.users.update(second.with_id(123_456)) is False  # no such user
+        assert await uow.users.get(id_of(user)) == replace(first, version=2)
+        assert await uow.users.update(second.with_id(123_456)) is None  # no such user
 
 
 async def test_a_conditional_delete_removes_the_user_only_while_the_hash_is_the_expected_one(

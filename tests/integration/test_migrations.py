@@ -122,7 +122,7 @@ def test_migrated_post_table_carries_the_domain_limits_and_the_cascade(empty_dat
 
     columns, foreign_keys, indexes = inspected(empty_database, read)
 
-    assert set(columns) == {"id", "title", "content", "author_id", "created_at", "updated_at"}
+    assert set(columns) == {"id", "title", "content", "author_id", "created_at", "updated_at", "version"}
     assert not any(column["nullable"] for column in columns.values())
     assert columns["title"]["type"].length == TITLE_MAX_LENGTH
     assert columns["content"]["type"].length == CONTENT_MAX_LENGTH
