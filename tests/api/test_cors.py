@@ -231,7 +231,7 @@ def test_an_origin_must_be_exact(origins: str) -> None:
 
 def test_any_origin_is_refused_in_production() -> None:
     strong = "k3Y-9vQ_xZ7wP2mL5nR8tB4cF6hJ1dS0gAeU"
-    production = {
+    production: dict[str, Any] = {
         "env": "production",
         "jwt_secret": strong,
         "allowed_hosts": "api.example.com",
