@@ -8,12 +8,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI, Response
 from fastapi_offline import FastAPIOffline
 
-from api.middleware.body_limit import BodySizeLimit
-from api.middleware.host_guard import HostGuard
-from api.middleware.security_headers import SecurityHeaders
+from api.middleware.edge import Edge
 from api.observability.logs import configure_logging
 from api.observability.metrics_endpoint import metrics_endpoint
-from api.observability.requests import Observing, install_observability
+from api.observability.requests import Observing, RequestObserver
 from api.openapi.document import with_problem_schemas
 from api.openapi.tags import TAGS, operation_id
 from api.problems.handlers import install_error_handlers
@@ -69,11 +67,15 @@ def _lifespan(
 
 
 def _add_middleware(app: FastAPI, container: Container, observing: Observing) -> None:
-    """Innermost first: the last added runs first."""
-    app.add_middleware(BodySizeLimit)
-    app.add_middleware(HostGuard, allowed_hosts=lambda: container.settings().allowed_host_list)
-    app.add_middleware(SecurityHeaders)
-    install_observability(app, observing)
+    """Innermost first: the last added runs first. The edge is outermost, so that even a refused
+    request or a 500 carries its X-Request-ID, security headers, access event and metrics."""
+    app.state.observing = observing
+    app.add_middleware(
+        Edge,
+        reporter=RequestObserver(observing),
+        allowed_hosts=lambda: container.settings().allowed_host_list,
+    )
+    # CORS (issue 18) goes here, added after the edge: outermost, it answers preflights before anything.
 
 
 def _include_routes(app: FastAPI) -> None:
