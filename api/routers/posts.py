@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.dependencies import Caller, PublicUrl, UseCase, caller_id
+from api.dependencies import Caller, UseCase, caller_id, public_url
 from api.openapi.examples import POST_CREATE, POST_UPDATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
@@ -43,14 +43,14 @@ async def create_post(body: PostCreate, user: Caller, create: UseCase[CreatePost
 async def list_posts(
     request: Request,
     page: PageParams,
-    public_url: PublicUrl,
     list_posts: UseCase[ListPosts],
     author_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="Only this author's posts")] = None,
 ) -> JSONBytes:
     """Posts in id order, paged with `Link: <…>; rel="next"`."""
     posts = await list_posts(page, author_id)
+    link_base = public_url(request)
     return page_response(
-        posts, page.limit, post_json, path=request.url.path, public_url=public_url, author_id=author_id
+        posts, page.limit, post_json, path=request.url.path, public_url=link_base, author_id=author_id
     )
 
 

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from api.dependencies import PublicUrl, UseCase, client_address
+from api.dependencies import UseCase, client_address, public_url
 from api.openapi.examples import USER_CREATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
@@ -44,13 +44,13 @@ async def create_user(request: Request, body: UserCreate, register: UseCase[Regi
     summary="List users",
     responses=response_example(200, UserPublic, many=True) | problem_responses(422, 503, instance="/users/"),
 )
-async def list_users(
-    request: Request, page: PageParams, public_url: PublicUrl, list_users: UseCase[ListUsers]
-) -> JSONBytes:
+async def list_users(request: Request, page: PageParams, list_users: UseCase[ListUsers]) -> JSONBytes:
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
     page."""
     users = await list_users(page)
-    return page_response(users, page.limit, public_user_json, path=request.url.path, public_url=public_url)
+    return page_response(
+        users, page.limit, public_user_json, path=request.url.path, public_url=public_url(request)
+    )
 
 
 @router.get(
@@ -78,9 +78,8 @@ async def list_user_posts(
     user_id: UserId,
     request: Request,
     page: PageParams,
-    public_url: PublicUrl,
     list_user_posts: UseCase[ListUserPosts],
 ) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
     posts = await list_user_posts(user_id, page)
-    return page_response(posts, page.limit, post_json, path=request.url.path, public_url=public_url)
+    return page_response(posts, page.limit, post_json, path=request.url.path, public_url=public_url(request))
