@@ -79,10 +79,15 @@ def _add_middleware(app: FastAPI, container: Container, observing: Observing) ->
 
 
 def _include_routes(app: FastAPI) -> None:
+    documentation = list(app.router.routes)  # /openapi.json, /docs, /redoc and their assets
     # `me` before `users`: /users/me must not be taken for the user id "me".
     for router in (auth.router, me.router, users.router, posts.router, health.router):
         app.include_router(router)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False, response_class=Response)
+    # Routes are tried in order for every request: the documentation's, which FastAPI adds first, go
+    # last. No path is served by both, and none of them is in the OpenAPI document, whose order stays.
+    ours = [route for route in app.router.routes if route not in documentation]
+    app.router.routes[:] = ours + documentation
 
 
 app = create_app(configure_logs=True)
