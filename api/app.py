@@ -8,14 +8,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI, Response
 from fastapi_offline import FastAPIOffline
 
-from api.middleware.body_limit import BodySizeLimit
 from api.middleware.cors import Cors, CorsPolicy
-from api.middleware.host_guard import HostGuard
+from api.middleware.edge import Edge
 from api.middleware.read_your_writes import ReadYourWritesCaller
-from api.middleware.security_headers import SecurityHeaders
 from api.observability.logs import configure_logging
 from api.observability.metrics_endpoint import metrics_endpoint
-from api.observability.requests import Observing, install_observability
+from api.observability.requests import Observing, RequestObserver
 from api.openapi.document import with_problem_schemas
 from api.openapi.tags import TAGS, operation_id
 from api.problems.handlers import install_error_handlers
@@ -80,25 +78,30 @@ def _lifespan(
 
 
 def _add_middleware(app: FastAPI, container: Container, observing: Observing) -> None:
-    """Innermost first: the last added runs first."""
-    app.add_middleware(BodySizeLimit)
-    app.add_middleware(  # preflights answered before any route, database or rate limit
-        Cors,
-        policy=lambda: CorsPolicy.of(
-            container.settings().cors_origin_list, container.settings().cors_max_age_seconds
-        ),
-    )
-    app.add_middleware(HostGuard, allowed_hosts=lambda: container.settings().allowed_host_list)
+    """Innermost first: the last added runs first. The edge is outermost, so that even a refused
+    request or a 500 carries its X-Request-ID, security headers, access event and metrics; inside it,
+    CORS answers preflights before any route, database or rate limit."""
     app.add_middleware(
         ReadYourWritesCaller,
         enabled=lambda: bool(container.settings().replica_url_list),
         caller_keys=caller_keys,
     )
-    app.add_middleware(SecurityHeaders)
-    install_observability(app, observing)
+    app.add_middleware(
+        Cors,
+        policy=lambda: CorsPolicy.of(
+            container.settings().cors_origin_list, container.settings().cors_max_age_seconds
+        ),
+    )
+    app.state.observing = observing
+    app.add_middleware(
+        Edge,
+        reporter=RequestObserver(observing),
+        allowed_hosts=lambda: container.settings().allowed_host_list,
+    )
 
 
 def _include_routes(app: FastAPI) -> None:
+    documentation = list(app.router.routes)  # /openapi.json, /docs, /redoc and their assets
     # `me` before `users`: /users/me must not be taken for the user id "me".
     for router in (
         auth.router,
@@ -112,6 +115,10 @@ def _include_routes(app: FastAPI) -> None:
     ):
         app.include_router(router)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False, response_class=Response)
+    # Routes are tried in order for every request: the documentation's, which FastAPI adds first, go
+    # last. No path is served by both, and none of them is in the OpenAPI document, whose order stays.
+    ours = [route for route in app.router.routes if route not in documentation]
+    app.router.routes[:] = ours + documentation
 
 
 app = create_app(configure_logs=True)

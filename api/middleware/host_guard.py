@@ -1,25 +1,58 @@
-"""The Host guard: Starlette's TrustedHostMiddleware on the allowed hosts of the settings."""
+"""The Host guard: requests whose Host header is not one of the allowed hosts are refused, as Starlette's
+TrustedHostMiddleware refuses them (same patterns, same answers), as a step of the edge."""
 
 from collections.abc import Callable, Sequence
 
+from starlette._utils import parse_host_header  # what TrustedHostMiddleware parses the header with
+from starlette.datastructures import URL
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import Scope
+
+# Host header values found allowed, kept to answer the next request with one lookup; refused values are
+# not kept (a client may send any number of them).
+_KNOWN_GOOD_MAX = 64
 
 
 class HostGuard:
-    """TrustedHostMiddleware with `allowed_hosts()` (APP_ALLOWED_HOSTS), asked at the first request: settings
-    are not loaded when the app is built. "*" lets every Host through without a check."""
+    """The allowed hosts (APP_ALLOWED_HOSTS) are asked with `allowed_hosts()` at the first request:
+    settings are not loaded when the app is built. "*" lets every Host through without a check."""
 
-    def __init__(self, app: ASGIApp, allowed_hosts: Callable[[], Sequence[str]]) -> None:
-        self.app = app
+    __slots__ = ("_allowed_hosts", "_known_good", "_patterns", "_www_redirect")
+
+    def __init__(self, allowed_hosts: Callable[[], Sequence[str]]) -> None:
         self._allowed_hosts = allowed_hosts
-        self._guarded: ASGIApp | None = None
+        self._patterns: list[str] | None = None  # None until the first request; [] lets every host in
+        self._www_redirect = True
+        self._known_good: set[str] = set()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":  # settings may be invalid: the lifespan must report it
-            await self.app(scope, receive, send)
-            return
-        if self._guarded is None:
+    def refusal(self, scope: Scope, host_header: str | None) -> Response | None:
+        """None when the request may go on; else the answer refusing it (a 400, or a redirect to the
+        www. host when only that one is allowed)."""
+        if self._patterns is None:
             hosts = list(self._allowed_hosts())
-            self._guarded = self.app if "*" in hosts else TrustedHostMiddleware(self.app, hosts)
-        await self._guarded(scope, receive, send)
+            # Its constructor checks the patterns (and lower-cases them); its defaults are ours.
+            trusted = TrustedHostMiddleware(lambda *_: None, hosts)  # type: ignore[arg-type]
+            self._www_redirect = trusted.www_redirect
+            self._patterns = [] if trusted.allow_any else trusted.allowed_hosts
+        if not self._patterns or host_header in self._known_good:
+            return None
+        return self._check(scope, host_header, self._patterns)
+
+    def _check(self, scope: Scope, host_header: str | None, patterns: list[str]) -> Response | None:
+        parsed = parse_host_header(host_header)
+        if parsed is None:
+            return PlainTextResponse("Invalid host header", status_code=400)
+        host = parsed.host.lower()
+        www_redirect = False
+        for pattern in patterns:
+            if host == pattern or (pattern.startswith("*") and host.endswith(pattern[1:])):
+                if host_header is not None and len(self._known_good) < _KNOWN_GOOD_MAX:
+                    self._known_good.add(host_header)
+                return None
+            if "www." + host == pattern:
+                www_redirect = True
+        if www_redirect and self._www_redirect:
+            url = URL(scope=scope)
+            return RedirectResponse(url=str(url.replace(netloc="www." + url.netloc)))
+        return PlainTextResponse("Invalid host header", status_code=400)

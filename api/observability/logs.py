@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import orjson
 import structlog
-from asgi_correlation_id import correlation_id
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from api.observability.request_ids import REQUEST_ID
 from infrastructure.settings import Settings
 
 # The fields of the app's events (passed as `extra`); anything else a record carries stays out.
@@ -41,7 +41,7 @@ class AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _add_request_id(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    request_id = correlation_id.get()
+    request_id = REQUEST_ID.get()
     if request_id is not None:
         event_dict.setdefault("request_id", request_id)
     return event_dict

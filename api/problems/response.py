@@ -3,9 +3,9 @@
 from collections.abc import Mapping
 from typing import Any
 
-from asgi_correlation_id import correlation_id
 from fastapi.responses import JSONResponse
 
+from api.observability.request_ids import REQUEST_ID
 from api.problems.types import ProblemType
 
 PROBLEM_JSON = "application/problem+json"
@@ -32,6 +32,6 @@ def problem(
         "detail": detail or kind.detail,
         "instance": instance,
         **extra,
-        "request_id": correlation_id.get(),  # to quote when reporting the error
+        "request_id": REQUEST_ID.get(),  # to quote when reporting the error
     }
     return ProblemResponse(body, status_code=kind.status, headers=headers)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
-from api.dependencies import Caller, PublicUrl, UseCase, caller_id, request_id
+from api.dependencies import Caller, UseCase, caller_id, public_url, request_id
 from api.openapi.examples import ROLE_CHANGE, SUSPENSION, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
@@ -48,12 +48,13 @@ async def list_users(
     page: PageParams,
     user: Caller,
     list_users: UseCase[ListUsersAsAdmin],
-    public_url: PublicUrl,
 ) -> JSONBytes:
     """Every user in id order, paged like `GET /users/` (`Link: <…>; rel="next"`), with what only admins
     see: email, role and suspension."""
     users = await list_users(user, page)
-    return page_response(users, page.limit, admin_user_json, path=request.url.path, public_url=public_url)
+    return page_response(
+        users, page.limit, admin_user_json, path=request.url.path, public_url=public_url(request)
+    )
 
 
 @router.patch(
@@ -151,9 +152,10 @@ async def audit(
     page: PageParams,
     user: Caller,
     read_audit: UseCase[ReadAuditLog],
-    public_url: PublicUrl,
 ) -> JSONBytes:
     """Every moderation and admin action, and every detected refresh-token reuse, oldest first, paged
     like the other lists: who, what, to whom, when, why, and the request's id."""
     entries = await read_audit(user, page)
-    return page_response(entries, page.limit, audit_entry_json, path=request.url.path, public_url=public_url)
+    return page_response(
+        entries, page.limit, audit_entry_json, path=request.url.path, public_url=public_url(request)
+    )

@@ -2,14 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.dependencies import (
-    Caller,
-    FingerprintSecret,
-    PublicUrl,
-    UseCase,
-    caller_id,
-    request_id,
-)
+from api.dependencies import Caller, FingerprintSecret, UseCase, caller_id, public_url, request_id
 from api.idempotency import IdempotencyKey, at_most_once
 from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
@@ -54,7 +47,6 @@ async def create_post(
     user: Caller,
     create: UseCase[CreatePost],
     idempotency: UseCase[Idempotency],
-    public_url: PublicUrl,
     secret: FingerprintSecret,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -71,7 +63,7 @@ async def create_post(
         idempotency,
         lambda completion: create(author, body.title, body.content, completion),
         lambda post: created(
-            public_url, f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
+            public_url(request), f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
         ),
     )
 
@@ -86,14 +78,14 @@ async def create_post(
 async def list_posts(
     request: Request,
     page: PageParams,
-    public_url: PublicUrl,
     list_posts: UseCase[ListPosts],
     author_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="Only this author's posts")] = None,
 ) -> JSONBytes:
     """Posts in id order, paged with `Link: <…>; rel="next"`."""
-    found = await list_posts(page, author_id)
+    posts = await list_posts(page, author_id)
+    link_base = public_url(request)
     return page_response(
-        found, page.limit, post_json, path=request.url.path, public_url=public_url, author_id=author_id
+        posts, page.limit, post_json, path=request.url.path, public_url=link_base, author_id=author_id
     )
 
 

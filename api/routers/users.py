@@ -2,12 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from api.dependencies import (
-    FingerprintSecret,
-    PublicUrl,
-    UseCase,
-    client_address,
-)
+from api.dependencies import FingerprintSecret, UseCase, client_address, public_url
 from api.idempotency import IdempotencyKey, at_most_once
 from api.openapi.examples import NOT_MODIFIED, USER_CREATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
@@ -42,7 +37,6 @@ async def create_user(
     body: UserCreate,
     register: UseCase[RegisterUser],
     idempotency: UseCase[Idempotency],
-    public_url: PublicUrl,
     secret: FingerprintSecret,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -60,7 +54,7 @@ async def create_user(
         idempotency,
         lambda completion: register(body.name, body.email, body.password, client, completion),
         lambda user: created(
-            public_url, f"/users/{user.id}", user_json(user), entity_tag(user.id, user.version)
+            public_url(request), f"/users/{user.id}", user_json(user), entity_tag(user.id, user.version)
         ),
     )
 
@@ -72,13 +66,13 @@ async def create_user(
     summary="List users",
     responses=response_example(200, UserPublic, many=True) | problem_responses(422, 503, instance="/users/"),
 )
-async def list_users(
-    request: Request, page: PageParams, public_url: PublicUrl, list_users: UseCase[ListUsers]
-) -> JSONBytes:
+async def list_users(request: Request, page: PageParams, list_users: UseCase[ListUsers]) -> JSONBytes:
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
     page."""
-    found = await list_users(page)
-    return page_response(found, page.limit, public_user_json, path=request.url.path, public_url=public_url)
+    users = await list_users(page)
+    return page_response(
+        users, page.limit, public_user_json, path=request.url.path, public_url=public_url(request)
+    )
 
 
 @router.get(
@@ -110,9 +104,8 @@ async def list_user_posts(
     user_id: UserId,
     request: Request,
     page: PageParams,
-    public_url: PublicUrl,
     list_user_posts: UseCase[ListUserPosts],
 ) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
-    found = await list_user_posts(user_id, page)
-    return page_response(found, page.limit, post_json, path=request.url.path, public_url=public_url)
+    posts = await list_user_posts(user_id, page)
+    return page_response(posts, page.limit, post_json, path=request.url.path, public_url=public_url(request))

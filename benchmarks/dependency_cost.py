@@ -1,0 +1,124 @@
+"""What FastAPI charges per dependency: one route per shape, called through the ASGI interface in
+process (no server, no database), the shapes interleaved; medians of µs per request.
+
+    python -m benchmarks.dependency_cost
+
+Shapes: no dependency; one async dependency taking the Request (as `UseCase[X]` does); one taking
+nothing; the Request as an endpoint parameter; one sync dependency (run in the threadpool)."""
+
+import asyncio
+import statistics
+import time
+from collections.abc import MutableMapping
+from typing import Annotated, Any
+
+import uvloop
+from fastapi import Depends, FastAPI, Path, Request
+from fastapi.responses import Response
+
+app = FastAPI()
+
+
+class UseCaseStub:
+    pass
+
+
+STUB = UseCaseStub()
+
+
+async def with_request(request: Request) -> UseCaseStub:
+    return STUB
+
+
+async def without_parameters() -> UseCaseStub:
+    return STUB
+
+
+def sync_dependency() -> UseCaseStub:
+    return STUB
+
+
+UserId = Annotated[int, Path(ge=1, le=10**9)]
+WithRequest = Annotated[UseCaseStub, Depends(with_request)]
+WithoutParameters = Annotated[UseCaseStub, Depends(without_parameters)]
+Sync = Annotated[UseCaseStub, Depends(sync_dependency)]
+EMPTY = b"{}"
+
+
+@app.get("/none/{user_id}")
+async def no_dependency(user_id: UserId) -> Response:
+    return Response(EMPTY)
+
+
+@app.get("/request-dependency/{user_id}")
+async def request_dependency(user_id: UserId, _: WithRequest) -> Response:
+    return Response(EMPTY)
+
+
+@app.get("/bare-dependency/{user_id}")
+async def bare_dependency(user_id: UserId, _: WithoutParameters) -> Response:
+    return Response(EMPTY)
+
+
+@app.get("/request-parameter/{user_id}")
+async def request_parameter(request: Request, user_id: UserId) -> Response:
+    return Response(EMPTY)
+
+
+@app.get("/sync-dependency/{user_id}")
+async def sync_dependency_route(user_id: UserId, _: Sync) -> Response:
+    return Response(EMPTY)
+
+
+SHAPES = ("none", "request-dependency", "bare-dependency", "request-parameter", "sync-dependency")
+
+
+def _scope(path: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "root_path": "",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1")],
+        "state": {},
+    }
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _send(message: MutableMapping[str, Any]) -> None:
+    return None
+
+
+async def _per_request(shape: str, requests: int) -> float:
+    started = time.perf_counter()
+    for _ in range(requests):
+        await app(_scope(f"/{shape}/5"), _receive, _send)
+    return (time.perf_counter() - started) / requests * 1e6
+
+
+async def main(runs: int = 7, requests: int = 5000) -> None:
+    for shape in SHAPES:
+        await _per_request(shape, requests // 5)
+    timings: dict[str, list[float]] = {shape: [] for shape in SHAPES}
+    for _ in range(runs):
+        for shape in SHAPES:
+            timings[shape].append(await _per_request(shape, requests))
+    base = statistics.median(timings["none"])
+    for shape in SHAPES:
+        median = statistics.median(timings[shape])
+        print(f"{shape:<20} {median:7.1f} µs per request ({median - base:+.1f})")
+
+
+if __name__ == "__main__":
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
