@@ -1,0 +1,36 @@
+"""Idempotent creates: the records of Idempotency-Key requests."""
+
+from datetime import datetime
+from typing import Protocol
+
+from application.idempotency import IdempotencyRecord, StoredResponse
+
+
+class IdempotencyRecords(Protocol):
+    """Records of idempotent requests, one per (caller, key): unique, whoever writes them concurrently.
+    Written in the unit of work of the create they guard. Adapters raise
+    application.errors.StorageUnavailable when the storage cannot be reached."""
+
+    async def add(self, record: IdempotencyRecord) -> bool:
+        """Store a new record unless one with its caller and key exists (the unique constraint decides,
+        waiting for a concurrent writer); False when one did, and nothing was written."""
+        ...
+
+    async def get(self, caller: str, key: str) -> IdempotencyRecord | None: ...
+
+    async def take_over(self, record: IdempotencyRecord, from_token: str) -> bool:
+        """Replace the running record of `record`'s caller and key held by `from_token` (its lease ran
+        out) with `record`, in one conditional statement; False if another got there first."""
+        ...
+
+    async def complete(self, caller: str, key: str, token: str, response: StoredResponse) -> bool:
+        """Store the answer in the record held by `token`; False (nothing written) if it is not held."""
+        ...
+
+    async def release(self, caller: str, key: str, token: str) -> None:
+        """Delete the record held by `token`, if it is."""
+        ...
+
+    async def delete_expired(self, now: datetime) -> None:
+        """Delete every record expired at `now`."""
+        ...
