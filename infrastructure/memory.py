@@ -451,6 +451,13 @@ class InMemoryOneTimeTokenStore:
             self._uow.consumed_tokens.add(token_hash)
         return token
 
+    async def delete_expired(self, now: datetime) -> int:
+        tokens = self._uow.staged_one_time_tokens
+        expired = [token_hash for token_hash, token in tokens.items() if token.expires_at <= now]
+        for token_hash in expired:
+            del tokens[token_hash]
+        return len(expired)
+
     async def revoke(self, user_id: int, purpose: TokenPurpose) -> None:
         tokens = self._uow.staged_one_time_tokens
         for token_hash in [h for h, t in tokens.items() if t.user_id == user_id and t.purpose is purpose]:
@@ -520,6 +527,17 @@ class InMemoryOutbox:
         record = self._uow.staged_outbox.get(mail_id)
         if record is not None:
             self._set(mail_id, status=MailStatus.FAILED, last_error=error, mail=replace(record.mail, body=""))
+
+    async def prune(self, written_before: datetime) -> int:
+        staged = self._uow.staged_outbox
+        done = [
+            i
+            for i, r in staged.items()
+            if r.status is not MailStatus.PENDING and r.created_at < written_before
+        ]
+        for mail_id in done:
+            del staged[mail_id]
+        return len(done)
 
     async def status(self, mail_id: int) -> tuple[MailStatus, int] | None:
         record = self._uow.staged_outbox.get(mail_id)

@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -23,7 +23,7 @@ from prometheus_client import Counter
 
 from application.errors import MailNotSent, StorageUnavailable
 from application.ports import Clock, Mailer, MailMessage
-from infrastructure.mail.queue import MailQueue, QueuedMail
+from infrastructure.mail.queue import ExpiringTokens, MailQueue, QueuedMail
 from infrastructure.mail.signal import MailSignal
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ MAIL_GIVEN_UP = Counter("mail_given_up", "Messages of the outbox given up: refus
 class DeliveryUnitOfWork(Protocol):
     @property
     def outbox(self) -> MailQueue: ...
+
+    @property
+    def tokens(self) -> ExpiringTokens: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -56,6 +59,10 @@ class DeliveryPolicy:
     # Longer than any send takes (a few SMTP exchanges, each within the timeout): a claim is not taken
     # over while it is being sent, and is once its process has died.
     lease_seconds: float = 60.0
+    # Sent and failed messages are kept this long for operators, then deleted with the expired tokens,
+    # at most once per `housekeeping_seconds` per process: no job for the operator to schedule.
+    keep_days: float = 30.0
+    housekeeping_seconds: float = 3600.0
 
     def backoff(self, attempts: int) -> timedelta:
         """How long after the `attempts`-th failed attempt to try again."""
@@ -83,6 +90,7 @@ class MailDelivery:
         self._policy = policy
         self._sender_domain = sender_domain
         self._task: asyncio.Task[None] | None = None
+        self._next_housekeeping: datetime | None = None
 
     async def deliver_due(self) -> int:
         """Claim and send one batch of due messages; how many were claimed."""
@@ -94,6 +102,24 @@ class MailDelivery:
         for mail in batch:
             await self._deliver(mail)
         return len(batch)
+
+    async def keep_house(self) -> tuple[int, int]:
+        """Delete the one-time tokens that expired and the sent or failed messages older than
+        `keep_days`; how many of each."""
+        now = self._clock.now()
+        async with self._new_uow() as uow:
+            tokens = await uow.tokens.delete_expired(now)
+            mails = await uow.outbox.prune(now - timedelta(days=self._policy.keep_days))
+            await uow.commit()
+        if tokens or mails:
+            logger.info("housekeeping: %d expired token(s) and %d old message(s) deleted", tokens, mails)
+        return tokens, mails
+
+    async def _keep_house_when_due(self) -> None:
+        now = self._clock.now()
+        if self._next_housekeeping is None or now >= self._next_housekeeping:
+            self._next_housekeeping = now + timedelta(seconds=self._policy.housekeeping_seconds)
+            await self.keep_house()
 
     async def _deliver(self, mail: QueuedMail) -> None:
         message = MailMessage(message_id(mail.key, self._sender_domain), mail.to, mail.subject, mail.body)
@@ -140,6 +166,7 @@ class MailDelivery:
         a wake-up or the poll interval."""
         while True:
             try:
+                await self._keep_house_when_due()
                 claimed = await self.deliver_due()
             except StorageUnavailable as error:
                 logger.warning("mail delivery: the database cannot be reached (%r)", error.__cause__)

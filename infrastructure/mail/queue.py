@@ -56,3 +56,14 @@ class MailQueue(Protocol):
     async def status(self, mail_id: int) -> tuple[MailStatus, int] | None:
         """The row's status and attempts so far (for operators and tests)."""
         ...
+
+    async def prune(self, written_before: datetime) -> int:
+        """Delete the sent and failed rows written before `written_before`; how many. Pending rows stay,
+        however old."""
+        ...
+
+
+class ExpiringTokens(Protocol):
+    async def delete_expired(self, now: datetime) -> int:
+        """Delete every one-time token expired at `now`; how many."""
+        ...

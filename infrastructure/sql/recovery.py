@@ -63,6 +63,12 @@ class SqlOneTimeTokenStore:
         row = result.first()
         return _token(row) if row is not None else None
 
+    async def delete_expired(self, now: datetime) -> int:
+        result = await self._session.exec(
+            delete(OneTimeTokenRow).where(col(OneTimeTokenRow.expires_at) <= now)
+        )
+        return int(result.rowcount)
+
     async def revoke(self, user_id: int, purpose: TokenPurpose) -> None:
         await self._session.exec(
             delete(OneTimeTokenRow).where(
@@ -155,6 +161,15 @@ class SqlOutbox:
         await self._set(
             mail_id, status=MailStatus.FAILED.value, body="", last_error=error[:MAIL_ERROR_MAX_LENGTH]
         )
+
+    async def prune(self, written_before: datetime) -> int:
+        done = (MailStatus.SENT.value, MailStatus.FAILED.value)
+        result = await self._session.exec(
+            delete(MailOutboxRow).where(
+                col(MailOutboxRow.status).in_(done), col(MailOutboxRow.created_at) < written_before
+            )
+        )
+        return int(result.rowcount)
 
     async def status(self, mail_id: int) -> tuple[MailStatus, int] | None:
         result: Any = await self._session.exec(

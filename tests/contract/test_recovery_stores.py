@@ -222,3 +222,33 @@ async def test_a_decoy_leaves_nothing_to_claim(uow_factory: UowFactory) -> None:
         await uow.outbox.add_decoy(NOW)
         await uow.commit()
     assert await claim(uow_factory, NOW + timedelta(days=1)) == []
+
+
+async def test_housekeeping_deletes_expired_tokens_and_old_finished_mail(uow_factory: UowFactory) -> None:
+    (user,) = await add_users(uow_factory, 1)
+    live, expired = token(id_of(user), "a", minutes=30), token(id_of(user), "b", VERIFY, minutes=-1)
+    await add_tokens(uow_factory, live, expired)
+    old = NOW - timedelta(days=31)
+    await add_mail(uow_factory, 3, old)  # sent, given up, still pending: all written a month ago
+    sent, failed, pending = await claim(uow_factory, old)
+    async with uow_factory() as uow:
+        await queue(uow).mark_sent(sent.id, old)
+        await queue(uow).give_up(failed.id, "550 no such mailbox")
+        await uow.commit()
+    await add_mail(uow_factory, 1)  # a recent message, sent: kept for operators
+    recent = max(await claim(uow_factory, NOW + timedelta(minutes=5)), key=lambda mail: mail.id)
+    async with uow_factory() as uow:
+        await queue(uow).mark_sent(recent.id, NOW)
+        await uow.commit()
+    delivery = MailDelivery(
+        cast(Any, uow_factory), InMemoryMailer(), FixedClock(NOW), MailSignal(), DeliveryPolicy(), "x.example"
+    )
+
+    assert await delivery.keep_house() == (1, 2)
+
+    async with uow_factory() as uow:
+        assert await uow.tokens.find(live.token_hash, RESET, NOW) == live
+        assert await queue(uow).status(sent.id) is None
+        assert await queue(uow).status(failed.id) is None
+        assert await queue(uow).status(recent.id) == (MailStatus.SENT, 1)
+        assert (await queue(uow).status(pending.id) or (None,))[0] is MailStatus.PENDING
