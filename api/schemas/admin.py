@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.text import SINGLE_LINE
+from api.schemas.users import user_json
 from application.ports import AuditEntry
 from domain.roles import Role
 from domain.users import SUSPENSION_REASON_MAX_LENGTH, User
@@ -27,12 +28,7 @@ class AdminUserRead(BaseModel):
 
 def admin_user_json(user: User) -> dict[str, Any]:
     suspension = user.suspension
-    return {
-        "id": user.id,
-        "name": user.name,
-        "email": user.email.value,
-        "email_verified": user.email_verified,
-        "created_at": user.created_at,
+    return user_json(user) | {
         "role": user.role.value,
         "suspended": suspension is not None,
         "suspended_at": suspension.since if suspension else None,
