@@ -88,18 +88,10 @@ ReadinessProbe = Annotated[Callable[[], Awaitable[Sequence[ReplicaState]]], Depe
 
 def public_url(request: Request) -> str:
     """APP_PUBLIC_URL, or "" (links are then relative). A plain call for endpoints that take the Request
-    anyway: as a dependency (PublicUrl) it costs FastAPI's solving of one more dependency per request,
-    ~10 µs, several times what it does (README "How it stays fast")."""
+    anyway: as a dependency it would cost FastAPI's solving of one more dependency per request, several
+    times what it does (README "How it stays fast")."""
     container: Container = request.app.state.container
     return container.settings().public_url or ""
-
-
-async def _public_url(request: Request) -> str:
-    return public_url(request)
-
-
-PublicUrl = Annotated[str, Depends(_public_url)]
-"""APP_PUBLIC_URL, or "" (links are then relative)."""
 
 
 async def _require_if_match(request: Request) -> bool:
