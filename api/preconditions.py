@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Header, HTTPException
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.responses import Response
 
 from api.dependencies import RequireIfMatch
@@ -124,12 +124,29 @@ async def _if_match(required: RequireIfMatch, if_match: IfMatch = None) -> str |
 IfMatchHeader = Annotated[str | None, Depends(_if_match)]
 """The If-Match header of a write (a 428 problem without one when APP_REQUIRE_IF_MATCH is set)."""
 
-IfNoneMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-None-Match",
-        description="The `ETag`(s) of the version(s) the caller has: a 304 without a body if still current",
-        examples=[_TAGS_EXAMPLE],
-        json_schema_extra={"pattern": TAG_LIST_PATTERN},
-    ),
-]
+_IF_NONE_MATCH = "The `ETag`(s) of the version(s) the caller has: a 304 without a body if still current"
+IF_NONE_MATCH_DOCUMENTED: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "description": _IF_NONE_MATCH,
+            "schema": {
+                "type": "string",
+                "title": "If-None-Match",
+                "description": _IF_NONE_MATCH,
+                "examples": [_TAGS_EXAMPLE],
+                "pattern": TAG_LIST_PATTERN,
+            },
+        }
+    ]
+}
+"""`openapi_extra` of a conditional read: the If-None-Match header it honours (`if_none_match`)."""
+
+
+def if_none_match(request: Request) -> str | None:
+    """The If-None-Match header of a read. Read from the request rather than declared as a header
+    parameter: FastAPI's parsing of one optional header costs ~15 µs a request, a plain lookup ~0
+    (`python -m benchmarks.dependency_cost`); the header is documented by IF_NONE_MATCH_DOCUMENTED."""
+    return request.headers.get("if-none-match")

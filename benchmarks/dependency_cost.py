@@ -4,7 +4,8 @@ process (no server, no database), the shapes interleaved; medians of µs per req
     python -m benchmarks.dependency_cost
 
 Shapes: no dependency; one async dependency taking the Request (as `UseCase[X]` does); one taking
-nothing; the Request as an endpoint parameter; one sync dependency (run in the threadpool)."""
+nothing; the Request as an endpoint parameter; an optional header parameter (as `If-None-Match` is);
+one sync dependency (run in the threadpool)."""
 
 import asyncio
 import statistics
@@ -13,7 +14,7 @@ from collections.abc import MutableMapping
 from typing import Annotated, Any
 
 import uvloop
-from fastapi import Depends, FastAPI, Path, Request
+from fastapi import Depends, FastAPI, Header, Path, Request
 from fastapi.responses import Response
 
 app = FastAPI()
@@ -70,7 +71,21 @@ async def sync_dependency_route(user_id: UserId, _: Sync) -> Response:
     return Response(EMPTY)
 
 
-SHAPES = ("none", "request-dependency", "bare-dependency", "request-parameter", "sync-dependency")
+@app.get("/header-parameter/{user_id}")
+async def header_parameter(
+    user_id: UserId, if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None
+) -> Response:
+    return Response(EMPTY)
+
+
+SHAPES = (
+    "none",
+    "request-dependency",
+    "bare-dependency",
+    "request-parameter",
+    "header-parameter",
+    "sync-dependency",
+)
 
 
 def _scope(path: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The caller's own account. Included before the users router: `/users/me` is not a user id."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from api.dependencies import (
     Caller,
@@ -15,7 +15,14 @@ from api.openapi.examples import (
     response_example,
 )
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.preconditions import IfMatchHeader, IfNoneMatch, entity_tag, expected_versions, tagged_json
+from api.preconditions import (
+    IF_NONE_MATCH_DOCUMENTED,
+    IfMatchHeader,
+    entity_tag,
+    expected_versions,
+    if_none_match,
+    tagged_json,
+)
 from api.responses import JSONBytes
 from api.schemas.users import AccountDeletion, UserRead, UserUpdate, user_json
 from application.auth import SignOutEverywhere
@@ -32,10 +39,11 @@ router = APIRouter(prefix="/users/me", tags=["me"])
     responses=response_example(200, UserRead, tagged=True)
     | NOT_MODIFIED
     | problem_responses(400, 401, 422, 503, instance="/users/me"),
+    openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
-async def read_me(user: Caller, if_none_match: IfNoneMatch = None) -> Response:
+async def read_me(request: Request, user: Caller) -> Response:
     """The caller's own profile, email included, and its `ETag`."""
-    return tagged_json(entity_tag(user.id, user.version), if_none_match, lambda: user_json(user))
+    return tagged_json(entity_tag(user.id, user.version), if_none_match(request), lambda: user_json(user))
 
 
 @router.patch(

@@ -7,7 +7,14 @@ from api.idempotency import IdempotencyKey, at_most_once
 from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
-from api.preconditions import IfMatchHeader, IfNoneMatch, entity_tag, expected_versions, tagged_json
+from api.preconditions import (
+    IF_NONE_MATCH_DOCUMENTED,
+    IfMatchHeader,
+    entity_tag,
+    expected_versions,
+    if_none_match,
+    tagged_json,
+)
 from api.problems.types import EMAIL_NOT_VERIFIED
 from api.responses import JSONBytes, created
 from api.routes import collection
@@ -97,14 +104,13 @@ async def list_posts(
     responses=response_example(200, PostDetail, tagged=True)
     | NOT_MODIFIED
     | problem_responses(400, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
+    openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
-async def read_post(
-    post_id: PostId, get_post: UseCase[GetPost], if_none_match: IfNoneMatch = None
-) -> Response:
+async def read_post(request: Request, post_id: PostId, get_post: UseCase[GetPost]) -> Response:
     """One post with its author's id and name, and its `ETag`: with `If-None-Match` naming it, a 304."""
     found = await get_post(post_id)
     return tagged_json(
-        entity_tag(post_id, found.post.version), if_none_match, lambda: post_detail_json(found)
+        entity_tag(post_id, found.post.version), if_none_match(request), lambda: post_detail_json(found)
     )
 
 

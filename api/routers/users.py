@@ -7,7 +7,7 @@ from api.idempotency import IdempotencyKey, at_most_once
 from api.openapi.examples import NOT_MODIFIED, USER_CREATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
-from api.preconditions import IfNoneMatch, entity_tag, tagged_json
+from api.preconditions import IF_NONE_MATCH_DOCUMENTED, entity_tag, if_none_match, tagged_json
 from api.responses import JSONBytes, created
 from api.routes import collection
 from api.schemas.posts import PostRead, post_json
@@ -83,13 +83,14 @@ async def list_users(request: Request, page: PageParams, list_users: UseCase[Lis
     responses=response_example(200, UserPublic, tagged=True)
     | NOT_MODIFIED
     | problem_responses(400, 404, 422, 503, details={404: "User not found"}, instance="/users/1"),
+    openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
-async def read_user(
-    user_id: UserId, get_user: UseCase[GetUser], if_none_match: IfNoneMatch = None
-) -> Response:
+async def read_user(request: Request, user_id: UserId, get_user: UseCase[GetUser]) -> Response:
     """A public profile (no email) and its `ETag`; 404 for an unknown id."""
     user = await get_user(user_id)
-    return tagged_json(entity_tag(user_id, user.version), if_none_match, lambda: public_user_json(user))
+    return tagged_json(
+        entity_tag(user_id, user.version), if_none_match(request), lambda: public_user_json(user)
+    )
 
 
 @router.get(
