@@ -18,10 +18,9 @@ import shutil
 import statistics
 import sys
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from benchmarks import seed
 from benchmarks.load import HERE, ROOT, WrkRun, serve, wrk
@@ -118,11 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             seeded = directory / "seed.db"
             seed.seed_sqlite(seeded)
         else:
-            name = f"bench_ab_{uuid.uuid4().hex[:10]}"
-            seed.create_postgres_database(args.postgres_url, name)
-            stack.callback(seed.drop_postgres_database, args.postgres_url, name)
-            url = urlunsplit(urlsplit(args.postgres_url)._replace(path=f"/{name}"))
-            seed.seed_postgres(url)
+            url = stack.enter_context(seed.seeded_postgres(args.postgres_url))
         trees = {ref: stack.enter_context(worktree(ref)) for ref in {v.ref for v in args.variants if v.ref}}
         bases = {}
         for variant in args.variants:
@@ -131,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copyfile(seeded, copy)
                 database_url = f"sqlite:///{copy}"
             else:
-                database_url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+                database_url = seed.asyncpg_url(url)
             env = {**OURS_ENV, "APP_DATABASE_URL": database_url, **variant.env}
             log = HERE / "results" / f"ab-{variant.name}.log"
             cwd = trees[variant.ref] if variant.ref else ROOT

@@ -16,11 +16,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from benchmarks import seed
 from benchmarks.abuse import RAISED_LIMITS
@@ -80,14 +79,8 @@ def databases(kind: str, apps: tuple[str, ...], admin_url: str) -> Iterator[dict
                 urls[app] = f"sqlite:///{copy}"
             yield urls
         return
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    plain = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    seed.create_postgres_database(admin_url, name)
-    try:
-        seed.seed_postgres(plain)
-        yield dict.fromkeys(apps, plain.replace("postgresql://", "postgresql+asyncpg://", 1))
-    finally:
-        seed.drop_postgres_database(admin_url, name)
+    with seed.seeded_postgres(admin_url) as plain:
+        yield dict.fromkeys(apps, seed.asyncpg_url(plain))
 
 
 def in_process(kind: str, trees: dict[str, Path], args: argparse.Namespace) -> None:

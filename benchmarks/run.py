@@ -20,12 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -345,11 +344,7 @@ def postgres_unavailable(admin_url: str) -> str | None:
 def bench_postgres(admin_url: str, settings: Settings) -> dict[str, Any]:
     """One database for the run (created, seeded, dropped), shared by the apps: the users the mixed run
     registers get ids above the seeded ones, which the measured reads never touch."""
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    seed.create_postgres_database(admin_url, name)
-    try:
-        seed.seed_postgres(url)
+    with seed.seeded_postgres(admin_url) as url:
         rest = url.split("://", 1)[1]
         urls = {app: f"{SCHEMES['postgresql'][app]}://{rest}" for app in settings.apps}
         result = bench_database("postgresql", urls, settings)
@@ -359,8 +354,6 @@ def bench_postgres(admin_url: str, settings: Settings) -> dict[str, Any]:
             result["scale_out"] = scale_out.bench(url, lambda bases, path: measure(bases, path, settings))
             result["abuse"] = bench_abuse("postgresql", lambda _name: urls["ours"], settings)
         return result
-    finally:
-        seed.drop_postgres_database(admin_url, name)
 
 
 def _guarded(bench: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -15,10 +15,8 @@ import argparse
 import contextlib
 import re
 import sys
-import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -167,14 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args(argv)
     settings = run.Settings(args.warmup, args.duration, args.runs, args.connections, 2, 1.0, 0)
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    url = urlunsplit(urlsplit(args.postgres_url)._replace(path=f"/{name}"))
-    seed.create_postgres_database(args.postgres_url, name)
-    try:
-        seed.seed_postgres(url)
+    with seed.seeded_postgres(args.postgres_url) as url:
         result = bench(url, lambda bases, path: run.measure(bases, path, settings))
-    finally:
-        seed.drop_postgres_database(args.postgres_url, name)
     print("\n".join(rows(result)))
     return 0
 

@@ -4,14 +4,17 @@
 user, interleaved in id order as if written over time (~50-character titles, ~500-character contents).
 """
 
+import contextlib
 import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 1_000
@@ -77,6 +80,25 @@ def seed_sqlite(path: Path) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
     finally:
         connection.close()
+
+
+@contextlib.contextmanager
+def seeded_postgres(admin_url: str) -> Iterator[str]:
+    """A database beside `admin_url`'s, created and seeded for the block and dropped after it; yields
+    its URL (`postgresql://…`, no driver named: see `asyncpg_url`)."""
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    create_postgres_database(admin_url, name)
+    try:
+        seed_postgres(url)
+        yield url
+    finally:
+        drop_postgres_database(admin_url, name)
+
+
+def asyncpg_url(url: str) -> str:
+    """`url` naming the asyncpg driver, as our app's settings require."""
+    return "postgresql+asyncpg://" + url.split("://", 1)[1]
 
 
 def create_postgres_database(admin_url: str, name: str) -> None:

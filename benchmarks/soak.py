@@ -13,9 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from benchmarks import seed
 from benchmarks.ab import server_pids
@@ -52,12 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             seed.seed_sqlite(database)
             database_url = f"sqlite:///{database}"
         else:
-            name = f"bench_soak_{uuid.uuid4().hex[:10]}"
-            seed.create_postgres_database(args.postgres_url, name)
-            stack.callback(seed.drop_postgres_database, args.postgres_url, name)
-            url = urlunsplit(urlsplit(args.postgres_url)._replace(path=f"/{name}"))
-            seed.seed_postgres(url)
-            database_url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+            database_url = seed.asyncpg_url(stack.enter_context(seed.seeded_postgres(args.postgres_url)))
         env = {**OURS_ENV, "APP_DATABASE_URL": database_url}
         base = stack.enter_context(serve("api.app:app", env, HERE / "results" / "soak.log", workers=1))
         pids = server_pids(base)
