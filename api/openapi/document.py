@@ -1,6 +1,6 @@
 """The OpenAPI document: FastAPI's, with the problem schemas every error response refers to."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,14 +20,17 @@ def problem_schemas() -> dict[str, Any]:
     return defs
 
 
-def with_problem_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
+def with_problem_schemas(app: FastAPI, *, paths: Sequence[str]) -> Callable[[], dict[str, Any]]:
     """`app.openapi` whose components also hold the problem schemas (the error responses refer to them
-    by `$ref` under `application/problem+json`, which FastAPI's `model=` cannot do)."""
+    by `$ref` under `application/problem+json`, which FastAPI's `model=` cannot do), its paths in the
+    order of `paths` (the routers' declaration order, not the order the app tries its routes in)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
+            documented = schema.get("paths", {})
+            schema["paths"] = {path: documented[path] for path in dict.fromkeys(paths) if path in documented}
             schema.setdefault("components", {}).setdefault("schemas", {}).update(problem_schemas())
             _strings_for_optional_headers(schema)
         return app.openapi_schema or {}

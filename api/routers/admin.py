@@ -4,13 +4,14 @@ reinstatement; the audit log. Every operation needs the admin role (a 403 proble
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 
 from api.dependencies import Caller, UseCase, caller_id, public_url, request_id
 from api.openapi.examples import ROLE_CHANGE, SUSPENSION, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
 from api.responses import JSONBytes
+from api.routes import api_router
 from api.schemas.admin import (
     AdminUserRead,
     AuditEntryRead,
@@ -22,7 +23,7 @@ from api.schemas.admin import (
 from application.moderation import ChangeRole, ListUsersAsAdmin, ReadAuditLog, ReinstateUser, SuspendUser
 from domain.ids import ID_MAX
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = api_router(prefix="/admin", tags=["admin"])
 
 UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
 ADMIN_ONLY: dict[str, Any] = {"x-required-role": "admin"}

@@ -1,6 +1,6 @@
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import Form, Request, Response
 
 from api.dependencies import UseCase, client_info, request_id
 from api.observability.logins import count_login
@@ -9,6 +9,7 @@ from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.paths import TOKEN_PATH
 from api.problems.types import ACCOUNT_SUSPENDED, INVALID_GRANT
 from api.responses import JSONBytes
+from api.routes import api_router
 from api.schemas.sessions import Token, grant_json
 from application.auth import Authenticate
 from application.errors import RateLimited
@@ -16,7 +17,7 @@ from application.sessions import RefreshSession, RevokeToken
 from domain.errors import InvalidCredentials, PermissionDenied, ValidationError
 from domain.sessions import REFRESH_TOKEN_MAX_LENGTH
 
-router = APIRouter(tags=["auth"])
+router = api_router(tags=["auth"])
 
 # Long enough for any token this service issues (a refresh token, or an access token to revoke).
 TOKEN_FORM_MAX_LENGTH = 4096

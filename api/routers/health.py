@@ -1,13 +1,13 @@
 from typing import Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.dependencies import ReadinessProbe
 from api.openapi.problem_responses import problem_responses
+from api.routes import api_router
 from application.errors import StorageUnavailable
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = api_router(prefix="/health", tags=["health"])
 
 
 class Health(BaseModel):

@@ -1,6 +1,6 @@
 """The caller's own account. Included before the users router: `/users/me` is not a user id."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from api.dependencies import (
     Caller,
@@ -24,11 +24,12 @@ from api.preconditions import (
     tagged_json,
 )
 from api.responses import JSONBytes
+from api.routes import api_router
 from api.schemas.users import AccountDeletion, UserRead, UserUpdate, user_json
 from application.auth import SignOutEverywhere
 from application.users import DeleteAccount, ProfileChanges, UpdateProfile
 
-router = APIRouter(prefix="/users/me", tags=["me"])
+router = api_router(prefix="/users/me", tags=["me"])
 
 
 @router.get(

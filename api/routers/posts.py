@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from api.dependencies import Caller, FingerprintSecret, UseCase, caller_id, public_url, request_id
 from api.idempotency import IdempotencyKey, at_most_once
@@ -17,13 +17,13 @@ from api.preconditions import (
 )
 from api.problems.types import EMAIL_NOT_VERIFIED
 from api.responses import JSONBytes, created
-from api.routes import collection
+from api.routes import api_router, collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
 from application.idempotency import Idempotency
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, PostEdit, UpdatePost
 from domain.ids import ID_MAX
 
-router = APIRouter(prefix="/posts", tags=["posts"])
+router = api_router(prefix="/posts", tags=["posts"])
 
 PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
 

@@ -3,13 +3,14 @@ redeem it."""
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from api.dependencies import Caller, UseCase, caller_id, client_address
 from api.openapi.examples import request_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.problems.types import INVALID_TOKEN, MAIL_UNAVAILABLE
 from api.responses import JSONBytes
+from api.routes import api_router
 from api.schemas.recovery import (
     Accepted,
     EmailVerification,
@@ -19,7 +20,7 @@ from api.schemas.recovery import (
 from application.recovery import RequestPasswordReset, ResetPassword
 from application.verification import SendVerificationEmail, VerifyEmail
 
-router = APIRouter()
+router = api_router()
 
 RESET_ACCEPTED = {"detail": "If an account has this email, a link to reset its password is on its way"}
 VERIFICATION_ACCEPTED = {"detail": "A link to verify your email address is on its way"}

@@ -2,17 +2,18 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
 from api.dependencies import CallerSession, UseCase, caller_id
 from api.openapi.examples import example_of
 from api.openapi.problem_responses import problem_responses
 from api.responses import JSONBytes
+from api.routes import api_router
 from api.schemas.sessions import SessionRead, session_json
 from application.sessions import EndSession, ListSessions
 from domain.sessions import SESSION_ID_PATTERN
 
-router = APIRouter(prefix="/users/me/sessions", tags=["me"])
+router = api_router(prefix="/users/me/sessions", tags=["me"])
 
 _EXAMPLE: dict[int | str, Any] = {
     200: {"content": {"application/json": {"example": [example_of(SessionRead)]}}}

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import Path, Request, Response
 
 from api.dependencies import FingerprintSecret, UseCase, client_address, public_url
 from api.idempotency import IdempotencyKey, at_most_once
@@ -9,7 +9,7 @@ from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import PageParams, page_response
 from api.preconditions import IF_NONE_MATCH_DOCUMENTED, entity_tag, if_none_match, tagged_json
 from api.responses import JSONBytes, created
-from api.routes import collection
+from api.routes import api_router, collection
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserPublic, UserRead, public_user_json, user_json
 from application.idempotency import Idempotency
@@ -17,7 +17,7 @@ from application.posts import ListUserPosts
 from application.users import GetUser, ListUsers, RegisterUser
 from domain.ids import ID_MAX
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = api_router(prefix="/users", tags=["users"])
 
 UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
 
