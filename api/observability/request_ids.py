@@ -3,7 +3,7 @@ being answered is in REQUEST_ID, which every log event and problem body reads.""
 
 import re
 from contextvars import ContextVar
-from uuid import uuid4
+from secrets import token_hex
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -18,5 +18,5 @@ def is_sane_request_id(value: str) -> bool:
 
 
 def new_request_id() -> str:
-    """A fresh id: 32 hexadecimal digits (a random UUID's)."""
-    return uuid4().hex
+    """A fresh id: 32 random hexadecimal digits (as many as a random UUID's, without building one)."""
+    return token_hex(16)

@@ -2,7 +2,15 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request, Response
 
-from api.dependencies import Caller, FingerprintSecret, UseCase, caller_id, public_url, request_id
+from api.dependencies import (
+    Caller,
+    FingerprintSecret,
+    UseCase,
+    caller_id,
+    public_url,
+    request_id,
+    use_case_of,
+)
 from api.idempotency import IdempotencyKey, at_most_once
 from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
@@ -26,6 +34,9 @@ from domain.ids import ID_MAX
 router = api_router(prefix="/posts", tags=["posts"])
 
 PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
+
+_get_post = use_case_of(GetPost)
+_list_posts = use_case_of(ListPosts)
 
 
 @collection(
@@ -85,11 +96,10 @@ async def create_post(
 async def list_posts(
     request: Request,
     page: PageParams,
-    list_posts: UseCase[ListPosts],
     author_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="Only this author's posts")] = None,
 ) -> JSONBytes:
     """Posts in id order, paged with `Link: <…>; rel="next"`."""
-    posts = await list_posts(page, author_id)
+    posts = await _list_posts(request)(page, author_id)
     link_base = public_url(request)
     return page_response(
         posts, page.limit, post_json, path=request.url.path, public_url=link_base, author_id=author_id
@@ -106,9 +116,9 @@ async def list_posts(
     | problem_responses(400, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
     openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
-async def read_post(request: Request, post_id: PostId, get_post: UseCase[GetPost]) -> Response:
+async def read_post(request: Request, post_id: PostId) -> Response:
     """One post with its author's id and name, and its `ETag`: with `If-None-Match` naming it, a 304."""
-    found = await get_post(post_id)
+    found = await _get_post(request)(post_id)
     return tagged_json(
         entity_tag(post_id, found.post.version), if_none_match(request), lambda: post_detail_json(found)
     )

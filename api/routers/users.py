@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import Path, Request, Response
 
-from api.dependencies import FingerprintSecret, UseCase, client_address, public_url
+from api.dependencies import FingerprintSecret, UseCase, client_address, public_url, use_case_of
 from api.idempotency import IdempotencyKey, at_most_once
 from api.openapi.examples import NOT_MODIFIED, USER_CREATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
@@ -20,6 +20,10 @@ from domain.ids import ID_MAX
 router = api_router(prefix="/users", tags=["users"])
 
 UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
+
+_get_user = use_case_of(GetUser)
+_list_users = use_case_of(ListUsers)
+_list_user_posts = use_case_of(ListUserPosts)
 
 
 @collection(
@@ -66,10 +70,10 @@ async def create_user(
     summary="List users",
     responses=response_example(200, UserPublic, many=True) | problem_responses(422, 503, instance="/users/"),
 )
-async def list_users(request: Request, page: PageParams, list_users: UseCase[ListUsers]) -> JSONBytes:
+async def list_users(request: Request, page: PageParams) -> JSONBytes:
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
     page."""
-    users = await list_users(page)
+    users = await _list_users(request)(page)
     return page_response(
         users, page.limit, public_user_json, path=request.url.path, public_url=public_url(request)
     )
@@ -85,9 +89,9 @@ async def list_users(request: Request, page: PageParams, list_users: UseCase[Lis
     | problem_responses(400, 404, 422, 503, details={404: "User not found"}, instance="/users/1"),
     openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
-async def read_user(request: Request, user_id: UserId, get_user: UseCase[GetUser]) -> Response:
+async def read_user(request: Request, user_id: UserId) -> Response:
     """A public profile (no email) and its `ETag`; 404 for an unknown id."""
-    user = await get_user(user_id)
+    user = await _get_user(request)(user_id)
     return tagged_json(
         entity_tag(user_id, user.version), if_none_match(request), lambda: public_user_json(user)
     )
@@ -105,8 +109,7 @@ async def list_user_posts(
     user_id: UserId,
     request: Request,
     page: PageParams,
-    list_user_posts: UseCase[ListUserPosts],
 ) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
-    posts = await list_user_posts(user_id, page)
+    posts = await _list_user_posts(request)(user_id, page)
     return page_response(posts, page.limit, post_json, path=request.url.path, public_url=public_url(request))

@@ -26,6 +26,18 @@ async def test_alias_resolves_to_its_declared_type(name: str, app: FastAPI) -> N
     assert isinstance(await dependencies.use_case(declared)(request), declared)
 
 
+@pytest.mark.parametrize("name", sorted(USE_CASES))
+def test_a_plain_resolver_builds_its_declared_type(name: str, app: FastAPI) -> None:
+    declared = USE_CASES[name]
+    request = Request({"type": "http", "app": app})
+    assert isinstance(dependencies.use_case_of(declared)(request), declared)
+
+
+def test_a_type_the_container_does_not_build_has_no_plain_resolver() -> None:
+    with pytest.raises(LookupError):
+        dependencies.use_case_of(Request)
+
+
 def test_a_provider_foreign_to_the_container_is_refused_at_import() -> None:
     with pytest.raises(LookupError):
         dependencies.provide(providers.Factory(object))

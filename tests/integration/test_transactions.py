@@ -146,3 +146,64 @@ async def test_sqlite_commits_reach_the_file_while_its_one_connection_stays_held
             assert (await uow.users.get(committed)) is not None
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+async def sqlite(sqlite_database: str) -> AsyncIterator[tuple[Database, str]]:
+    database = make_database(Settings(database_url=sqlite_database))
+    path = make_url(sqlite_database).database
+    assert path is not None
+    try:
+        yield database, path
+    finally:
+        await database.dispose()
+
+
+async def test_sqlite_read_only_units_of_work_keep_one_session_and_see_what_others_commit(
+    sqlite: tuple[Database, str],
+) -> None:
+    """Reads keep their session between units of work, yet hold no transaction: another connection
+    writes at once (no waiting: timeout 0), and the next read sees its commit."""
+    database, path = sqlite
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        kept = uow.session
+        assert await uow.users.get(1) is None
+    with sqlite3.connect(path, timeout=0) as other:
+        other.execute(
+            'INSERT INTO "user" (name, email, password_hash, created_at) VALUES (?, ?, ?, ?)',
+            ("Other", "other@example.com", "x", "2026-01-01 00:00:00"),
+        )
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        assert uow.session.sync_session is kept.sync_session
+        found = await uow.users.get(1)
+    assert found is not None
+    assert found.name == "Other"
+
+
+async def test_sqlite_a_writing_unit_of_work_ends_the_kept_read_session(sqlite: tuple[Database, str]) -> None:
+    database, _ = sqlite
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        before = uow.session.sync_session
+    await add_user(database)
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        assert uow.session.sync_session is not before
+        assert await uow.users.get(1) is not None
+
+
+async def test_sqlite_a_read_that_failed_or_loaded_table_objects_leaves_nothing_to_the_next(
+    sqlite: tuple[Database, str],
+) -> None:
+    database, _ = sqlite
+    user_id = await add_user(database)
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        kept = uow.session.sync_session
+        assert await uow.users.get_by_email(UserFactory.build(name="Ada").email) is None
+        row = (await uow.session.exec(select(UserRow).where(UserRow.id == user_id))).one()  # tracked
+        assert len(kept.identity_map) == 1
+    assert len(kept.identity_map) == 0
+    assert row not in kept
+    with pytest.raises(StorageUnavailable):  # as SQLAlchemy's OperationalError is classified
+        async with SqlUnitOfWork(database, read_only=True) as uow:
+            await uow.session.exec(select(UserRow).where(text("no_such_column = 1")))
+    async with SqlUnitOfWork(database, read_only=True) as uow:
+        assert uow.session.sync_session is not kept
