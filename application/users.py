@@ -20,8 +20,8 @@ from application.ports import (
     UnitOfWork,
 )
 from application.sessions import end_every_session
-from domain.errors import EmailAlreadyRegistered, PermissionDenied, PreconditionFailed
-from domain.users import Email, User, check_password, user_name
+from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied, PreconditionFailed
+from domain.users import Email, PublicProfile, User, check_password, user_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,24 +65,27 @@ class RegisterUser:
 
 @dataclass(frozen=True, slots=True)
 class GetUser:
-    """One user by id; NotFound("User") when there is none."""
+    """One user's public profile by id; NotFound("User") when there is none."""
 
     new_read_uow: Callable[[], ReadUnitOfWork]
 
-    async def __call__(self, user_id: int) -> User:
+    async def __call__(self, user_id: int) -> PublicProfile:
         async with self.new_read_uow() as uow:
-            return await existing_user(uow.users, user_id)
+            profile = await uow.users.get_profile(user_id)
+        if profile is None:
+            raise NotFound("User", user_id)
+        return profile
 
 
 @dataclass(frozen=True, slots=True)
 class ListUsers:
-    """Users in id order, one keyset page at a time."""
+    """Users' public profiles in id order, one keyset page at a time."""
 
     new_read_uow: Callable[[], ReadUnitOfWork]
 
-    async def __call__(self, page: PageRequest) -> Page[User]:
+    async def __call__(self, page: PageRequest) -> Page[PublicProfile]:
         async with self.new_read_uow() as uow:
-            return await uow.users.list(page)
+            return await uow.users.list_profiles(page)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ from collections.abc import MutableMapping
 from typing import Annotated, Any
 
 import uvloop
-from fastapi import Depends, FastAPI, Header, Path, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 app = FastAPI()
 
@@ -78,6 +79,36 @@ async def header_parameter(
     return Response(EMPTY)
 
 
+Limit = Annotated[int, Query(ge=1, le=100)]
+After = Annotated[int, Query(ge=0, le=10**9)]
+
+
+async def page_dependency(limit: Limit = 20, after: After = 0) -> tuple[int, int]:
+    return limit, after
+
+
+class PageQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=100)
+    after: int = Field(0, ge=0, le=10**9)
+
+
+@app.get("/paging-dependency/{user_id}")
+async def paging_dependency(
+    user_id: UserId, page: Annotated[tuple[int, int], Depends(page_dependency)]
+) -> Response:
+    return Response(EMPTY)
+
+
+@app.get("/paging-parameters/{user_id}")
+async def paging_parameters(user_id: UserId, limit: Limit = 20, after: After = 0) -> Response:
+    return Response(EMPTY)
+
+
+@app.get("/paging-model/{user_id}")
+async def paging_model(user_id: UserId, page: Annotated[PageQuery, Query()]) -> Response:
+    return Response(EMPTY)
+
+
 SHAPES = (
     "none",
     "request-dependency",
@@ -85,6 +116,9 @@ SHAPES = (
     "request-parameter",
     "header-parameter",
     "sync-dependency",
+    "paging-dependency",
+    "paging-parameters",
+    "paging-model",
 )
 
 
@@ -100,7 +134,7 @@ def _scope(path: str) -> dict[str, Any]:
         "root_path": "",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": b"limit=100&after=7",
         "headers": [(b"host", b"127.0.0.1")],
         "state": {},
     }

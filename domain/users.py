@@ -102,6 +102,17 @@ def suspension_reason(value: str) -> str:
     return single_line("reason", value, SUSPENSION_REASON_MAX_LENGTH)
 
 
+@dataclass(frozen=True, slots=True)
+class PublicProfile:
+    """What anyone may see of a user (no email, no role), with the version its entity tag names: what
+    the public reads load, a third of a user's columns."""
+
+    id: int
+    name: str
+    created_at: datetime
+    version: int
+
+
 @dataclass(slots=True, kw_only=True)
 class User:
     """A registered user. `id` is None until a repository stores it."""
@@ -121,6 +132,10 @@ class User:
     # Sessions and roles (issue 17): what the user may do, and whether an admin suspended them.
     role: Role = Role.MEMBER
     suspension: Suspension | None = None
+
+    def public_profile(self) -> PublicProfile:
+        assert self.id is not None, "a stored user has a public profile"
+        return PublicProfile(self.id, self.name, self.created_at, self.version)
 
     @property
     def suspended(self) -> bool:

@@ -23,7 +23,7 @@ from domain.errors import Conflict, EmailAlreadyRegistered, NotFound
 from domain.posts import Post
 from domain.roles import Role
 from domain.sessions import CLIENT_ADDRESS_MAX_LENGTH, RefreshToken, Session
-from domain.users import Email, Suspension, User
+from domain.users import Email, PublicProfile, Suspension, User
 from infrastructure.mail.queue import MailStatus, QueuedMail, new_mail_key
 
 T = TypeVar("T", User, Post)
@@ -81,6 +81,14 @@ class InMemoryUserRepository:
 
     async def list(self, page: PageRequest) -> Page[User]:
         return _page(self._uow.staged_users, page)
+
+    async def get_profile(self, user_id: int) -> PublicProfile | None:
+        user = self._uow.staged_users.get(user_id)
+        return user.public_profile() if user else None
+
+    async def list_profiles(self, page: PageRequest) -> Page[PublicProfile]:
+        users = _page(self._uow.staged_users, page)
+        return Page([user.public_profile() for user in users.items], users.next_cursor)
 
     async def update(
         self,

@@ -11,6 +11,7 @@ from domain.users import (
     NAME_MAX_LENGTH,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
+    PublicProfile,
     User,
 )
 
@@ -97,6 +98,6 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def public_user_json(user: User) -> dict[str, Any]:
+def public_user_json(profile: PublicProfile) -> dict[str, Any]:
     """A UserPublic as JSON-ready data."""
-    return {"id": user.id, "name": user.name, "created_at": user.created_at}
+    return {"id": profile.id, "name": profile.name, "created_at": profile.created_at}

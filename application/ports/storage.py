@@ -10,7 +10,7 @@ from application.pagination import Page, PageRequest
 from application.ports.idempotency import IdempotencyRecords
 from application.ports.recovery import OneTimeTokenStore, Outbox
 from domain.posts import Post
-from domain.users import Email, User
+from domain.users import Email, PublicProfile, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,14 @@ class UserReader(Protocol):
 
     async def list(self, page: PageRequest) -> Page[User]:
         """Users in id order, keyset-paged."""
+        ...
+
+    async def get_profile(self, user_id: int) -> PublicProfile | None:
+        """The user's public profile alone, loaded without the rest of the user."""
+        ...
+
+    async def list_profiles(self, page: PageRequest) -> Page[PublicProfile]:
+        """Public profiles in id order, keyset-paged like `list`."""
         ...
 
 

@@ -14,7 +14,7 @@ from application.ports import AuditAction, AuditEntry, AuthorSummary, PostWithAu
 from domain.posts import Post
 from domain.roles import Role
 from domain.sessions import RefreshToken, Session
-from domain.users import Email, Suspension, User
+from domain.users import Email, PublicProfile, Suspension, User
 from infrastructure.sql.tables import PostRow
 
 Fields = Mapping[str, Any]
@@ -84,6 +84,14 @@ def user_reader(names: Sequence[str]) -> RowReader[User]:
         ),
         version=row[version],
     )
+
+
+def profile_reader(names: Sequence[str]) -> RowReader[PublicProfile]:
+    """Public profiles from rows whose columns are called `names` (id, name, created_at and version, in
+    any order)."""
+    at = {name: index for index, name in enumerate(names)}
+    id_, name, created_at, version = at["id"], at["name"], at["created_at"], at["version"]
+    return lambda row: PublicProfile(row[id_], row[name], aware(row[created_at]), row[version])
 
 
 def to_user(fields: Fields) -> User:

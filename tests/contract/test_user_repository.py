@@ -1,12 +1,13 @@
 """What every UserRepository / UnitOfWork adapter does, whatever stores it."""
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from application.pagination import PageRequest
 from domain.errors import EmailAlreadyRegistered
-from domain.users import Email, User
+from domain.users import Email, PublicProfile, User
 from tests.contract.stored import UowFactory, add_users
 from tests.factories import UserFactory, id_of
 
@@ -141,3 +142,30 @@ async def test_a_conditional_delete_removes_the_user_only_while_the_hash_is_the_
     async with uow_factory() as uow:
         assert await uow.users.get(id_of(user)) is None
         assert await uow.users.delete(id_of(user)) is False  # no such user
+
+
+async def test_a_public_profile_is_the_user_s_id_name_creation_time_and_version(
+    uow_factory: UowFactory,
+) -> None:
+    (user,) = await add_users(uow_factory, 1)
+    async with uow_factory() as uow:
+        profile = await uow.users.get_profile(id_of(user))
+        assert await uow.users.get_profile(123_456) is None
+    assert profile == PublicProfile(id_of(user), user.name, user.created_at, 1)
+    assert profile.created_at.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("limit", [1, 3, 100])
+async def test_profile_pages_cover_every_user_once_in_id_order(uow_factory: UowFactory, limit: int) -> None:
+    users = await add_users(uow_factory, 5)
+    seen: list[PublicProfile] = []
+    after = 0
+    while True:
+        async with uow_factory() as uow:
+            page = await uow.users.list_profiles(PageRequest(limit=limit, after=after))
+        seen.extend(page.items)
+        assert len(page.items) <= limit
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert seen == [user.public_profile() for user in users]

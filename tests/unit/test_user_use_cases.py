@@ -55,7 +55,7 @@ async def test_invalid_registrations_store_nothing(
 
 async def test_get_user_returns_the_registered_user(register: RegisterUser, uow_factory) -> None:
     user = await register("Ada", "ada@example.com", "long enough")
-    assert await GetUser(uow_factory)(id_of(user)) == user
+    assert await GetUser(uow_factory)(id_of(user)) == user.public_profile()
 
 
 async def test_get_unknown_user_raises_not_found(uow_factory) -> None:
@@ -74,7 +74,7 @@ async def test_list_users_walks_keyset_pages_in_id_order(register: RegisterUser,
     assert second.next_cursor is not None
     last = await list_users(PageRequest(limit=2, after=second.next_cursor))
 
-    assert [*first.items, *second.items, *last.items] == registered
+    assert [*first.items, *second.items, *last.items] == [user.public_profile() for user in registered]
     assert last.next_cursor is None
 
 
