@@ -89,8 +89,12 @@ class ListUserPosts:
 
     async def __call__(self, user_id: int, page: PageRequest) -> Page[Post]:
         async with self.new_read_uow() as uow:
-            await existing_user(uow.users, user_id)
-            return await uow.posts.list(page, user_id)
+            posts = await uow.posts.list(page, user_id)
+            # A post's author exists (deleting a user deletes their posts): only an empty page leaves
+            # the user to look up, so most pages take one statement, not two.
+            if not posts.items and await uow.users.get_profile(user_id) is None:
+                raise NotFound("User", user_id)
+        return posts
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,4 +60,14 @@ async def test_read_paths_use_the_same_few_statements_for_1_and_50_posts(
         }
 
     assert counts[1] == counts[50]
-    assert counts[50] == {"user posts": 2, "posts": 1, "post": 1}
+    assert counts[50] == {"user posts": 1, "posts": 1, "post": 1}  # posts found: the user exists
+
+
+async def test_an_empty_page_of_a_user_s_posts_looks_the_user_up(
+    sql_database: Database, client: httpx.AsyncClient
+) -> None:
+    counter = StatementCounter(sql_database)
+    author_id, post_id = await seed_author_with_posts(sql_database, 1)
+    assert await counter.count(client, f"/users/{author_id}/posts?after={post_id}") == 2
+    assert (await client.get(f"/users/{author_id}/posts?after={post_id}")).json() == []
+    assert (await client.get(f"/users/{author_id + 1000}/posts")).status_code == 404
