@@ -131,7 +131,14 @@ def main(argv: list[str] | None = None) -> int:
             log = HERE / "results" / f"ab-{variant.name}.log"
             cwd = trees[variant.ref] if variant.ref else ROOT
             bases[variant.name] = stack.enter_context(
-                serve("api.app:app", env, log, workers=variant.workers, cwd=cwd)
+                serve(
+                    "api.app:app",
+                    env,
+                    log,
+                    workers=variant.workers,
+                    cwd=cwd,
+                    announces=env.get("APP_LOG_LEVEL", "INFO") in ("DEBUG", "INFO"),  # else it logs nothing
+                )
             )
         runs: dict[str, list[WrkRun]] = {name: [] for name in bases}
         cpu: dict[str, list[float]] = {name: [] for name in bases}

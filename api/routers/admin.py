@@ -9,7 +9,7 @@ from fastapi import Path, Request
 from api.dependencies import Caller, UseCase, caller_id, public_url, request_id
 from api.openapi.examples import ROLE_CHANGE, SUSPENSION, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.pagination import PageParams, page_response
+from api.pagination import After, Limit, page_response
 from api.responses import JSONBytes
 from api.routes import api_router
 from api.schemas.admin import (
@@ -21,6 +21,7 @@ from api.schemas.admin import (
     audit_entry_json,
 )
 from application.moderation import ChangeRole, ListUsersAsAdmin, ReadAuditLog, ReinstateUser, SuspendUser
+from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from domain.ids import ID_MAX
 
 router = api_router(prefix="/admin", tags=["admin"])
@@ -46,16 +47,15 @@ def _admin_only(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 )
 async def list_users(
     request: Request,
-    page: PageParams,
     user: Caller,
     list_users: UseCase[ListUsersAsAdmin],
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    after: After = 0,
 ) -> JSONBytes:
     """Every user in id order, paged like `GET /users/` (`Link: <…>; rel="next"`), with what only admins
     see: email, role and suspension."""
-    users = await list_users(user, page)
-    return page_response(
-        users, page.limit, admin_user_json, path=request.url.path, public_url=public_url(request)
-    )
+    users = await list_users(user, PageRequest(limit, after))
+    return page_response(users, limit, admin_user_json, path=request.url.path, public_url=public_url(request))
 
 
 @router.patch(
@@ -150,13 +150,14 @@ async def reinstate(user_id: UserId, user: Caller, reinstate_user: UseCase[Reins
 )
 async def audit(
     request: Request,
-    page: PageParams,
     user: Caller,
     read_audit: UseCase[ReadAuditLog],
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    after: After = 0,
 ) -> JSONBytes:
     """Every moderation and admin action, and every detected refresh-token reuse, oldest first, paged
     like the other lists: who, what, to whom, when, why, and the request's id."""
-    entries = await read_audit(user, page)
+    entries = await read_audit(user, PageRequest(limit, after))
     return page_response(
-        entries, page.limit, audit_entry_json, path=request.url.path, public_url=public_url(request)
+        entries, limit, audit_entry_json, path=request.url.path, public_url=public_url(request)
     )

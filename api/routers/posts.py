@@ -14,7 +14,7 @@ from api.dependencies import (
 from api.idempotency import IdempotencyKey, at_most_once
 from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.pagination import PageParams, page_response
+from api.pagination import After, Limit, page_response
 from api.preconditions import (
     IF_NONE_MATCH_DOCUMENTED,
     IfMatchHeader,
@@ -28,6 +28,7 @@ from api.responses import JSONBytes, created
 from api.routes import api_router, collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
 from application.idempotency import Idempotency
+from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, PostEdit, UpdatePost
 from domain.ids import ID_MAX
 
@@ -95,14 +96,15 @@ async def create_post(
 )
 async def list_posts(
     request: Request,
-    page: PageParams,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    after: After = 0,
     author_id: Annotated[int | None, Query(ge=1, le=ID_MAX, description="Only this author's posts")] = None,
 ) -> JSONBytes:
     """Posts in id order, paged with `Link: <…>; rel="next"`."""
-    posts = await _list_posts(request)(page, author_id)
+    posts = await _list_posts(request)(PageRequest(limit, after), author_id)
     link_base = public_url(request)
     return page_response(
-        posts, page.limit, post_json, path=request.url.path, public_url=link_base, author_id=author_id
+        posts, limit, post_json, path=request.url.path, public_url=link_base, author_id=author_id
     )
 
 

@@ -6,13 +6,14 @@ from api.dependencies import FingerprintSecret, UseCase, client_address, public_
 from api.idempotency import IdempotencyKey, at_most_once
 from api.openapi.examples import NOT_MODIFIED, USER_CREATE, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.pagination import PageParams, page_response
+from api.pagination import After, Limit, page_response
 from api.preconditions import IF_NONE_MATCH_DOCUMENTED, entity_tag, if_none_match, tagged_json
 from api.responses import JSONBytes, created
 from api.routes import api_router, collection
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserPublic, UserRead, public_user_json, user_json
 from application.idempotency import Idempotency
+from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from application.posts import ListUserPosts
 from application.users import GetUser, ListUsers, RegisterUser
 from domain.ids import ID_MAX
@@ -70,12 +71,12 @@ async def create_user(
     summary="List users",
     responses=response_example(200, UserPublic, many=True) | problem_responses(422, 503, instance="/users/"),
 )
-async def list_users(request: Request, page: PageParams) -> JSONBytes:
+async def list_users(request: Request, limit: Limit = DEFAULT_PAGE_SIZE, after: After = 0) -> JSONBytes:
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
     page."""
-    users = await _list_users(request)(page)
+    users = await _list_users(request)(PageRequest(limit, after))
     return page_response(
-        users, page.limit, public_user_json, path=request.url.path, public_url=public_url(request)
+        users, limit, public_user_json, path=request.url.path, public_url=public_url(request)
     )
 
 
@@ -108,8 +109,9 @@ async def read_user(request: Request, user_id: UserId) -> Response:
 async def list_user_posts(
     user_id: UserId,
     request: Request,
-    page: PageParams,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    after: After = 0,
 ) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
-    posts = await _list_user_posts(request)(user_id, page)
-    return page_response(posts, page.limit, post_json, path=request.url.path, public_url=public_url(request))
+    posts = await _list_user_posts(request)(user_id, PageRequest(limit, after))
+    return page_response(posts, limit, post_json, path=request.url.path, public_url=public_url(request))

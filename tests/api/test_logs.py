@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import re
 import secrets
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ import pytest
 import api.observability.logs
 from api.observability.logs import configure_logging, log_event
 from api.observability.redaction import REDACTED, redact_query
+from api.observability.request_ids import REQUEST_ID
 from infrastructure.settings import Settings
 
 
@@ -101,15 +103,20 @@ def test_the_access_event_is_rendered_as_a_record_would_be(
     fields = {"method": "GET", "route": "/users/{user_id}", "status": 200, "user_id": None}
     access = logging.getLogger("api.access")
 
-    log_event(access, logging.INFO, "request", fields)
-    access.info("request", extra=fields)
+    token = REQUEST_ID.set("a-request")
+    try:
+        log_event(access, logging.INFO, "request", fields)
+        access.info("request", extra=fields)
+    finally:
+        REQUEST_ID.reset(token)
     log_event(access, logging.DEBUG, "not at INFO", fields)
 
     short, long = out.getvalue().splitlines()
     if log_format == "json":
         short_event, long_event = json.loads(short), json.loads(long)
-        assert short_event.pop("timestamp")
-        assert long_event.pop("timestamp")
+        assert list(short_event) == list(long_event)  # the same fields in the same order
+        for event in (short_event, long_event):
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z", event.pop("timestamp"))
         assert list(short_event.items()) == list(long_event.items())
     else:
         assert short.split(" ", 1)[1] == long.split(" ", 1)[1]  # after the timestamp
