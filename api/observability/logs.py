@@ -3,14 +3,16 @@ libraries'), and one structlog formatter renders them all alike: a console line 
 request id of the request it was logged in.
 
 The app logs with `logging.getLogger(__name__)`; fields go in `extra={...}` under the names of FIELDS.
-The access event, logged on every request, takes a shorter way (`log_event`) to the same output.
+The access event, logged on every request, takes a shorter way (`log_later`) to the same output.
 `configure_logging(settings)` sets it up; the server configures uvicorn alike (`uvicorn_logging`)."""
 
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from time import time
+from typing import Any, Literal, cast
 
 import orjson
 import structlog
@@ -38,7 +40,21 @@ QUIET_LOGGERS = ("sqlalchemy", "multipart", "python_multipart", "asyncio", "http
 
 
 class AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The handler configure_logging installs (its class marks it, so that a second call replaces it)."""
+    """The handler configure_logging installs (its class marks it, so that a second call replaces it).
+    The events `log_later` holds back are written before any other record, and by every flush (the last
+    one at exit, by logging.shutdown): the output stays in order and loses none."""
+
+    deferred: "_EventWriter | None" = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.deferred is not None:
+            self.deferred.write_pending()
+        super().emit(record)
+
+    def flush(self) -> None:
+        if self.deferred is not None:
+            self.deferred.write_pending()
+        super().flush()
 
 
 def _add_request_id(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
@@ -84,47 +100,63 @@ def formatter(log_format: LogFormat) -> structlog.stdlib.ProcessorFormatter:
 
 
 class _EventWriter:
-    """Renders an event as `formatter` renders a record (same fields, same order) and writes it to the
-    stream of the handler configure_logging installed, without building a LogRecord, which costs far more
-    through ProcessorFormatter (README "Logs"). In JSON, one orjson call renders it, the timestamp
-    included (a quarter of structlog's processors' time). On an event loop, the stream is flushed once
-    per FLUSH_EVERY_S rather than once per event: one system call for a batch."""
+    """Renders events as `formatter` renders records (same fields, same order) on the stream of the handler
+    configure_logging installed, without building a LogRecord, which costs far more through
+    ProcessorFormatter (README "Logs"). An event is held back as the tuple `log_later` was given, and the
+    ones held are rendered and written together, once per FLUSH_EVERY_S on an event loop (now without
+    one): a request pays for a tuple, and a batch for one write and one flush. In JSON, one orjson call
+    renders an event, timestamp included."""
 
     FLUSH_EVERY_S = 0.05
 
-    def __init__(self, log_format: LogFormat, handler: logging.StreamHandler) -> None:  # type: ignore[type-arg]
-        self._processors = (*_COMMON, _renderer(log_format))
-        self._json = log_format == "json"
+    def __init__(self, log_format: LogFormat, handler: AppLogHandler) -> None:
+        self._render = _render_json if log_format == "json" else _console_renderer(log_format)
         self._handler = handler
-        self._flush_pending = False
+        self._pending: list[_Pending] = []
 
-    def write(self, logger: str, level: str, event: str, fields: dict[str, Any]) -> None:
-        event_dict: Any = {"event": event, "level": level, "logger": logger, **fields}
-        if self._json:  # what _COMMON and the JSON renderer make of it
-            request_id = REQUEST_ID.get()
-            if request_id is not None:
-                event_dict.setdefault("request_id", request_id)
-            event_dict["timestamp"] = datetime.now(UTC)
-            line = orjson.dumps(event_dict, default=repr, option=_JSON_LINE).decode()
-        else:
-            for processor in self._processors:
-                event_dict = processor(None, level, event_dict)
-            line = event_dict + "\n"
-        self._handler.acquire()
-        try:
-            self._handler.stream.write(line)
-        finally:
-            self._handler.release()
-        if not self._flush_pending:
+    def defer(self, event: "_Pending") -> None:
+        self._pending.append(event)
+        if len(self._pending) == 1:  # the first held back: the batch is written FLUSH_EVERY_S later
             try:
-                asyncio.get_running_loop().call_later(self.FLUSH_EVERY_S, self._flush)
-                self._flush_pending = True
-            except RuntimeError:  # no event loop: flush now
+                asyncio.get_running_loop().call_later(self.FLUSH_EVERY_S, self._handler.flush)
+            except RuntimeError:  # no event loop: now
                 self._handler.flush()
 
-    def _flush(self) -> None:
-        self._flush_pending = False
-        self._handler.flush()
+    def write_pending(self) -> None:
+        """Render and write the events held back (the handler's lock held: see AppLogHandler)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        lines = []
+        for logger, level, event, fields, args, request_id, at in pending:
+            event_dict = {"event": event, "level": level, "logger": logger, **fields(*args)}
+            if request_id is not None:
+                event_dict.setdefault("request_id", request_id)
+            lines.append(self._render(event_dict, at))
+        self._handler.acquire()
+        try:
+            self._handler.stream.write("".join(lines))
+        finally:
+            self._handler.release()
+
+
+# (logger name, level name, event, fields function, its arguments, request id, Unix time)
+_Pending = tuple[str, str, str, Callable[..., dict[str, Any]], tuple[Any, ...], str | None, float]
+
+
+def _render_json(event_dict: dict[str, Any], at: float) -> str:
+    event_dict["timestamp"] = datetime.fromtimestamp(at, UTC)
+    return orjson.dumps(event_dict, default=repr, option=_JSON_LINE).decode()
+
+
+def _console_renderer(log_format: LogFormat) -> Callable[[dict[str, Any], float], str]:
+    render = _renderer(log_format)
+
+    def line(event_dict: dict[str, Any], at: float) -> str:
+        event_dict["timestamp"] = datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z")
+        return cast(str, render(None, "", event_dict)) + "\n"
+
+    return line
 
 
 # An ISO 8601 UTC timestamp ending in Z, as TimeStamper(fmt="iso", utc=True) writes it, and a newline.
@@ -134,15 +166,23 @@ _JSON_LINE = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 _event_writer: _EventWriter | None = None
 
 
-def log_event(logger: logging.Logger, level: int, event: str, fields: dict[str, Any]) -> None:
-    """Log `event` with `fields` (names from FIELDS) on `logger` if it is enabled for `level`: straight
-    to the output when configure_logging set it up, through the logging module otherwise."""
+def log_later(
+    logger: logging.Logger, level: int, event: str, fields: Callable[..., dict[str, Any]], *args: Any
+) -> None:
+    """Log `event` on `logger` if it is enabled for `level`, with the fields `fields(*args)` returns
+    (names from FIELDS), the request id and the time of now. Set up by configure_logging, the event is
+    rendered (and `fields` called) when the handler next writes: at the latest FLUSH_EVERY_S later,
+    before any other record, and at exit. Otherwise, through the logging module now."""
     if not logger.isEnabledFor(level):
         return
     if _event_writer is not None:
-        _event_writer.write(logger.name, logging.getLevelName(level).lower(), event, fields)
+        level_name = _LEVEL_NAMES.get(level) or logging.getLevelName(level).lower()
+        _event_writer.defer((logger.name, level_name, event, fields, args, REQUEST_ID.get(), time()))
     else:
-        logger.log(level, event, extra=fields)
+        logger.log(level, event, extra=fields(*args))
+
+
+_LEVEL_NAMES = {logging.INFO: "info", logging.WARNING: "warning"}
 
 
 def configure_logging(settings: Settings) -> None:
@@ -156,7 +196,7 @@ def configure_logging(settings: Settings) -> None:
     handler = AppLogHandler(sys.stdout)
     handler.setFormatter(formatter(settings.log_renderer))
     root.addHandler(handler)
-    _event_writer = _EventWriter(settings.log_renderer, handler)
+    _event_writer = handler.deferred = _EventWriter(settings.log_renderer, handler)
     root.setLevel(settings.log_level)
     for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)

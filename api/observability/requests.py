@@ -9,7 +9,7 @@ from fastapi import Request
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import Scope
 
-from api.observability.logs import log_event
+from api.observability.logs import log_later
 from api.observability.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS, UNMATCHED_ROUTE
 from api.observability.redaction import redact_query
 
@@ -62,8 +62,8 @@ class RequestObserver:
         if metrics:
             IN_FLIGHT.dec()
             self._observe(scope["method"], route_of(scope), status, elapsed)
-        if access_logger.isEnabledFor(logging.INFO):
-            self._log_access(scope, status, elapsed)
+        # The event's fields are read from the scope when it is written (log_later), within ~50 ms.
+        log_later(access_logger, logging.INFO, "request", self._access_fields, scope, status, elapsed)
 
     @staticmethod
     def unhandled(scope: Scope, error: Exception) -> None:
@@ -89,21 +89,16 @@ class RequestObserver:
         series[1].observe(elapsed)
 
     @staticmethod
-    def _log_access(scope: Scope, status: int, elapsed: float) -> None:
+    def _access_fields(scope: Scope, status: int, elapsed: float) -> dict[str, Any]:
         client = scope.get("client")
         query = scope.get("query_string")
-        log_event(
-            access_logger,
-            logging.INFO,
-            "request",
-            {
-                "method": scope["method"],
-                "route": route_of(scope),
-                "path": scope["path"],
-                "query": redact_query(query.decode("latin-1")) if query else None,
-                "status": status,
-                "duration_ms": round(elapsed * 1000, 2),
-                "client": f"{client[0]}:{client[1]}" if client else None,
-                "user_id": _user_id(scope),
-            },
-        )
+        return {
+            "method": scope["method"],
+            "route": route_of(scope),
+            "path": scope["path"],
+            "query": redact_query(query.decode("latin-1")) if query else None,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+            "client": f"{client[0]}:{client[1]}" if client else None,
+            "user_id": _user_id(scope),
+        }

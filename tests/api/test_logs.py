@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 import api.observability.logs
-from api.observability.logs import configure_logging, log_event
+from api.observability.logs import configure_logging, log_later
 from api.observability.redaction import REDACTED, redact_query
 from api.observability.request_ids import REQUEST_ID
 from infrastructure.settings import Settings
@@ -96,7 +96,7 @@ def test_uvicorn_and_the_app_log_through_one_formatter(monkeypatch: pytest.Monke
 def test_the_access_event_is_rendered_as_a_record_would_be(
     monkeypatch: pytest.MonkeyPatch, log_format: str
 ) -> None:
-    """log_event's short way writes what the logging module would, but for the timestamp."""
+    """log_later's short way writes what the logging module would, but for the timestamp."""
     out = io.StringIO()
     monkeypatch.setattr("sys.stdout", out)
     configure_logging(Settings(log_format=log_format))
@@ -105,11 +105,11 @@ def test_the_access_event_is_rendered_as_a_record_would_be(
 
     token = REQUEST_ID.set("a-request")
     try:
-        log_event(access, logging.INFO, "request", fields)
+        log_later(access, logging.INFO, "request", dict, fields)
         access.info("request", extra=fields)
     finally:
         REQUEST_ID.reset(token)
-    log_event(access, logging.DEBUG, "not at INFO", fields)
+    log_later(access, logging.DEBUG, "not at INFO", dict, fields)
 
     short, long = out.getvalue().splitlines()
     if log_format == "json":
@@ -120,3 +120,41 @@ def test_the_access_event_is_rendered_as_a_record_would_be(
         assert list(short_event.items()) == list(long_event.items())
     else:
         assert short.split(" ", 1)[1] == long.split(" ", 1)[1]  # after the timestamp
+
+
+@pytest.mark.usefixtures("logging_state")
+async def test_on_an_event_loop_access_events_are_written_in_batches_in_order_and_at_flush(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An event is held back (its fields made only when written) until the handler writes anything
+    else, or flushes (its timer, or logging.shutdown at exit); its time and request id are those of
+    the moment it was logged."""
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    configure_logging(Settings(log_format="json"))
+    monkeypatch.setattr(api.observability.logs, "time", lambda: 1_700_000_000.25)
+    access, made = logging.getLogger("api.access"), []
+
+    def fields(n: int) -> dict[str, int]:
+        made.append(n)
+        return {"status": n}
+
+    token = REQUEST_ID.set("first")
+    log_later(access, logging.INFO, "request", fields, 201)
+    REQUEST_ID.reset(token)
+    log_later(access, logging.INFO, "request", fields, 202)
+    assert (out.getvalue(), made) == ("", [])  # held back: nothing rendered yet
+
+    logging.getLogger("api.errors").warning("something else")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(line["event"], line.get("status")) for line in lines] == [
+        ("request", 201),
+        ("request", 202),
+        ("something else", None),
+    ]
+    assert (lines[0]["request_id"], "request_id" in lines[1]) == ("first", False)
+    assert lines[0]["timestamp"] == "2023-11-14T22:13:20.250000Z"
+
+    log_later(access, logging.INFO, "request", fields, 203)
+    logging.getLogger().handlers[-1].flush()  # what the timer and logging.shutdown call
+    assert json.loads(out.getvalue().splitlines()[-1])["status"] == 203
