@@ -96,9 +96,10 @@ def _add_middleware(app: FastAPI, container: Container, observing: Observing) ->
         ),
     )
     app.state.observing = observing
+    app.state.request_observer = observer = RequestObserver(observing)
     app.add_middleware(
         Edge,
-        reporter=RequestObserver(observing),
+        reporter=observer,
         allowed_hosts=lambda: container.settings().allowed_host_list,
     )
 

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
+from contextvars import Context
 from datetime import UTC, datetime
 from time import time
 from typing import Any, Literal, cast
@@ -108,19 +109,30 @@ class _EventWriter:
     renders an event, timestamp included."""
 
     FLUSH_EVERY_S = 0.05
+    MAX_HELD = 256
 
     def __init__(self, log_format: LogFormat, handler: AppLogHandler) -> None:
         self._render = _render_json if log_format == "json" else _console_renderer(log_format)
         self._handler = handler
         self._pending: list[_Pending] = []
+        self._timer = False  # whether a flush is scheduled
 
     def defer(self, event: "_Pending") -> None:
         self._pending.append(event)
-        if len(self._pending) == 1:  # the first held back: the batch is written FLUSH_EVERY_S later
+        if len(self._pending) >= self.MAX_HELD:  # a loop too busy to run the timer holds no more
+            self._handler.flush()
+        elif not self._timer:  # written FLUSH_EVERY_S later, with whatever is logged meanwhile
             try:
-                asyncio.get_running_loop().call_later(self.FLUSH_EVERY_S, self._handler.flush)
+                loop = asyncio.get_running_loop()
             except RuntimeError:  # no event loop: now
                 self._handler.flush()
+            else:
+                self._timer = True
+                loop.call_later(self.FLUSH_EVERY_S, self._on_timer, context=Context())
+
+    def _on_timer(self) -> None:
+        self._timer = False
+        self._handler.flush()
 
     def write_pending(self) -> None:
         """Render and write the events held back (the handler's lock held: see AppLogHandler)."""

@@ -2,7 +2,8 @@
 
 With PROMETHEUS_MULTIPROC_DIR set (several worker processes), every process writes its samples there and
 /metrics aggregates them all, whichever worker answers (prometheus-client's multiprocess mode). The
-variable must be set before the process starts, to an empty directory."""
+variable must be set before the process starts, to an empty directory. A worker records the requests it
+answered in batches (api.observability.requests): another worker's last ~50 ms may not be counted yet."""
 
 import os
 
@@ -17,6 +18,7 @@ async def metrics_endpoint(request: Request) -> Response:
     APP_METRICS_ENABLED is false."""
     if not request.app.state.observing.metrics:
         raise HTTPException(404)
+    request.app.state.request_observer.record_answered()  # this process's latest requests too
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

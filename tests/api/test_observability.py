@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY
 from sqlmodel import select
 
 from api.observability.logs import formatter
+from api.observability.requests import Observing, RequestObserver
 from infrastructure.container import Container
 from infrastructure.security.passwords import HASHING_IN_PROGRESS, MeasuredPasswordHasher
 from infrastructure.settings import Settings
@@ -167,6 +168,27 @@ async def test_metrics_label_routes_by_template_and_count_logins(
     assert sample("login_attempts_total", outcome="bad_credentials") == before["bad"] + 1
     assert 'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/users/{user_id}"' in text
     assert "http_requests_in_flight" in text
+
+
+async def test_requests_are_counted_in_batches_and_before_the_metrics_are_read(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(RequestObserver, "RECORD_EVERY_S", 3600.0)  # only /metrics records them here
+    labels = {"method": "GET", "route": "/users/{user_id}", "status": "404"}
+    before = sample("http_requests_total", **labels)
+    assert (await client.get("/users/987655")).status_code == 404
+    assert sample("http_requests_total", **labels) == before  # held in the batch
+    await client.get("/metrics")
+    assert sample("http_requests_total", **labels) == before + 1
+    assert sample("http_request_duration_seconds_count", **labels) >= 1
+
+
+def test_without_an_event_loop_a_request_is_counted_at_once() -> None:
+    observer = RequestObserver(Observing())
+    labels = {"method": "GET", "route": "unmatched", "status": "418"}
+    before = sample("http_requests_total", **labels)
+    observer.finished({"method": "GET", "path": "/teapot"}, 418, 0.001, observer.started())
+    assert sample("http_requests_total", **labels) == before + 1
 
 
 async def test_metrics_are_not_in_the_openapi_schema(client: httpx.AsyncClient) -> None:
