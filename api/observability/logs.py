@@ -6,11 +6,9 @@ The app logs with `logging.getLogger(__name__)`; fields go in `extra={...}` unde
 The access event, logged on every request, takes a shorter way (`log_later`) to the same output.
 `configure_logging(settings)` sets it up; the server configures uvicorn alike (`uvicorn_logging`)."""
 
-import asyncio
 import logging
 import sys
 from collections.abc import Callable
-from contextvars import Context
 from datetime import UTC, datetime
 from time import time
 from typing import Any, Literal, cast
@@ -19,6 +17,7 @@ import orjson
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from api.observability.batches import Batch
 from api.observability.request_ids import REQUEST_ID
 from infrastructure.settings import Settings
 
@@ -104,41 +103,20 @@ class _EventWriter:
     """Renders events as `formatter` renders records (same fields, same order) on the stream of the handler
     configure_logging installed, without building a LogRecord, which costs far more through
     ProcessorFormatter (README "Logs"). An event is held back as the tuple `log_later` was given, and the
-    ones held are rendered and written together, once per FLUSH_EVERY_S on an event loop (now without
-    one): a request pays for a tuple, and a batch for one write and one flush. In JSON, one orjson call
-    renders an event, timestamp included."""
-
-    FLUSH_EVERY_S = 0.05
-    MAX_HELD = 256
+    ones held are rendered and written together (when: api.observability.batches): a request pays for a
+    tuple, and a batch for one write and one flush. In JSON, one orjson call renders an event, timestamp
+    included."""
 
     def __init__(self, log_format: LogFormat, handler: AppLogHandler) -> None:
         self._render = _render_json if log_format == "json" else _console_renderer(log_format)
         self._handler = handler
-        self._pending: list[_Pending] = []
-        self._timer = False  # whether a flush is scheduled
-
-    def defer(self, event: "_Pending") -> None:
-        self._pending.append(event)
-        if len(self._pending) >= self.MAX_HELD:  # a loop too busy to run the timer holds no more
-            self._handler.flush()
-        elif not self._timer:  # written FLUSH_EVERY_S later, with whatever is logged meanwhile
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # no event loop: now
-                self._handler.flush()
-            else:
-                self._timer = True
-                loop.call_later(self.FLUSH_EVERY_S, self._on_timer, context=Context())
-
-    def _on_timer(self) -> None:
-        self._timer = False
-        self._handler.flush()
+        self.pending: Batch[_Pending] = Batch(handler.flush)  # api.observability.batches says when
 
     def write_pending(self) -> None:
-        """Render and write the events held back (the handler's lock held: see AppLogHandler)."""
-        if not self._pending:
+        """Render and write the events held back."""
+        pending = self.pending.take()
+        if not pending:
             return
-        pending, self._pending = self._pending, []
         lines = []
         for logger, level, event, fields, args, request_id, at in pending:
             event_dict = {"event": event, "level": level, "logger": logger, **fields(*args)}
@@ -183,13 +161,13 @@ def log_later(
 ) -> None:
     """Log `event` on `logger` if it is enabled for `level`, with the fields `fields(*args)` returns
     (names from FIELDS), the request id and the time of now. Set up by configure_logging, the event is
-    rendered (and `fields` called) when the handler next writes: at the latest FLUSH_EVERY_S later,
+    rendered (and `fields` called) when the handler next writes: at the latest 50 ms later,
     before any other record, and at exit. Otherwise, through the logging module now."""
     if not logger.isEnabledFor(level):
         return
     if _event_writer is not None:
         level_name = _LEVEL_NAMES.get(level) or logging.getLevelName(level).lower()
-        _event_writer.defer((logger.name, level_name, event, fields, args, REQUEST_ID.get(), time()))
+        _event_writer.pending.add((logger.name, level_name, event, fields, args, REQUEST_ID.get(), time()))
     else:
         logger.log(level, event, extra=fields(*args))
 

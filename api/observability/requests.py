@@ -1,9 +1,7 @@
 """What an operator sees of each request: one access event, metrics, and one error event with the
 traceback when the app fails. The edge (api.middleware.edge) reports each request here."""
 
-import asyncio
 import logging
-from contextvars import Context
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +9,7 @@ from fastapi import Request
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import Scope
 
+from api.observability.batches import Batch
 from api.observability.logs import log_later
 from api.observability.metrics import IN_FLIGHT, REQUEST_SECONDS, REQUESTS, UNMATCHED_ROUTE
 from api.observability.redaction import redact_query
@@ -42,23 +41,18 @@ def _user_id(scope: Scope) -> Any:
     return state.get("user_id") if state else None
 
 
-MAX_HELD = 256  # requests held at most before they are recorded at once (a loop too busy for the timer)
-
-
 class RequestObserver:
     """The access event, the metrics and the unhandled-error event of each request, as `observing` says
     (the lifespan sets it; app.state.observing holds it too)."""
 
-    __slots__ = ("_answered", "_series", "_timer", "observing")
-
-    RECORD_EVERY_S = 0.05
+    __slots__ = ("_answered", "_series", "observing")
 
     def __init__(self, observing: Observing) -> None:
         self.observing = observing
         # (method, route, status) -> its samples: labels() is resolved once per series, not per request.
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
-        self._answered: list[tuple[str, str, int, float]] = []  # not yet in the counters and histograms
-        self._timer = False  # whether a call of record_answered is scheduled
+        # Requests answered, not yet in the counters and histograms.
+        self._answered: Batch[tuple[str, str, int, float]] = Batch(self.record_answered)
 
     def started(self) -> bool:
         """A request begins; whether its metrics are recorded (pass it to `finished`)."""
@@ -70,17 +64,7 @@ class RequestObserver:
         """The request was answered with `status` in `elapsed` seconds (500 if the app failed first)."""
         if metrics:
             IN_FLIGHT.dec()
-            self._answered.append((scope["method"], route_of(scope), status, elapsed))
-            if len(self._answered) >= MAX_HELD:
-                self.record_answered()
-            elif not self._timer:  # recorded RECORD_EVERY_S later, with whatever is answered meanwhile
-                try:
-                    loop = asyncio.get_running_loop()
-                except RuntimeError:  # no event loop: now
-                    self.record_answered()
-                else:
-                    self._timer = True
-                    loop.call_later(self.RECORD_EVERY_S, self._on_timer, context=Context())
+            self._answered.add((scope["method"], route_of(scope), status, elapsed))
         # The event's fields are read from the scope when it is written (log_later), within ~50 ms.
         log_later(access_logger, logging.INFO, "request", self._access_fields, scope, status, elapsed)
 
@@ -98,16 +82,10 @@ class RequestObserver:
             },
         )
 
-    def _on_timer(self) -> None:
-        self._timer = False
-        self.record_answered()
-
     def record_answered(self) -> None:
-        """Count the requests answered since the last call in the request counters and duration histograms:
-        RECORD_EVERY_S after the first of them, and when /metrics is read. A batch costs a fraction of
-        updating the metrics request by request (measured in the served app)."""
-        answered, self._answered = self._answered, []
-        for method, route, status, elapsed in answered:
+        """Count the requests answered since the last call in the request counters and duration histograms
+        (api.observability.batches says when; /metrics calls it first)."""
+        for method, route, status, elapsed in self._answered.take():
             key = (method, route, status)
             series = self._series.get(key)
             if series is None:

@@ -213,7 +213,7 @@ async def test_ten_thousand_preflights_from_as_many_origins_keep_no_memory(
     try:
         before = tracemalloc.get_traced_memory()[0]
         await flood(1000, 10_000)
-        app.state.request_observer.record_answered()  # the batch of metrics held (at most MAX_HELD)
+        app.state.request_observer.record_answered()  # the batch of metrics held (at most batches.LIMIT)
         gc.collect()
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:

@@ -13,6 +13,7 @@ from dependency_injector import providers
 from prometheus_client import REGISTRY
 from sqlmodel import select
 
+import api.observability.batches
 from api.observability.logs import formatter
 from api.observability.requests import Observing, RequestObserver
 from infrastructure.container import Container
@@ -173,7 +174,7 @@ async def test_metrics_label_routes_by_template_and_count_logins(
 async def test_requests_are_counted_in_batches_and_before_the_metrics_are_read(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(RequestObserver, "RECORD_EVERY_S", 3600.0)  # only /metrics records them here
+    monkeypatch.setattr(api.observability.batches, "EVERY_S", 3600.0)  # only /metrics records them here
     labels = {"method": "GET", "route": "/users/{user_id}", "status": "404"}
     before = sample("http_requests_total", **labels)
     assert (await client.get("/users/987655")).status_code == 404

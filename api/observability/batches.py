@@ -1,0 +1,46 @@
+"""Work held back from the request that made it and done in batches: the access events and the request
+metrics (a batch costs a fraction of doing the same work request by request, measured in the served app,
+README "How it stays fast")."""
+
+import asyncio
+from collections.abc import Callable
+from contextvars import Context
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+EVERY_S = 0.05  # the longest an item waits on a running event loop
+LIMIT = 256  # the most items held: a loop too busy to run the timer holds no more
+
+
+class Batch(Generic[T]):
+    """Items held for `due`, which takes them (`take`): called EVERY_S after the first item held, at
+    once when LIMIT are held or no event loop runs, and whenever its owner wants. One timer at most is
+    pending, and it holds no request's context."""
+
+    def __init__(self, due: Callable[[], None]) -> None:
+        self._due = due
+        self._items: list[T] = []
+        self._timer = False
+
+    def add(self, item: T) -> None:
+        self._items.append(item)
+        if len(self._items) >= LIMIT:
+            self._due()
+        elif not self._timer:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop: now
+                self._due()
+                return
+            self._timer = True
+            loop.call_later(EVERY_S, self._on_timer, context=Context())
+
+    def take(self) -> list[T]:
+        """The items held, which are no longer."""
+        items, self._items = self._items, []
+        return items
+
+    def _on_timer(self) -> None:
+        self._timer = False
+        self._due()
