@@ -3,7 +3,9 @@ metrics (a batch costs a fraction of doing the same work request by request, mea
 README "How it stays fast")."""
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 from contextvars import Context
 from typing import Generic, TypeVar
 
@@ -20,7 +22,9 @@ class Batch(Generic[T]):
 
     def __init__(self, due: Callable[[], None]) -> None:
         self._due = due
-        self._items: list[T] = []
+        # A deque: its append and popleft are atomic, so a record logged on another thread (which writes
+        # the held events first) can take them while the event loop adds more, and lose none.
+        self._items: deque[T] = deque()
         self._timer = False
 
     def add(self, item: T) -> None:
@@ -38,7 +42,10 @@ class Batch(Generic[T]):
 
     def take(self) -> list[T]:
         """The items held, which are no longer."""
-        items, self._items = self._items, []
+        items = []
+        with suppress(IndexError):
+            while True:
+                items.append(self._items.popleft())
         return items
 
     def _on_timer(self) -> None:
