@@ -4,8 +4,9 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import Query
+from fastapi import Query, Request
 
+from api.dependencies import public_url
 from api.responses import JSONBytes
 from application.pagination import MAX_PAGE_SIZE, Page
 from domain.ids import ID_MAX
@@ -26,17 +27,15 @@ def page_response(
     page: Page[T],
     limit: int,
     to_json: Callable[[T], Any],
-    *,
-    path: str,
-    public_url: str,
+    request: Request,
     **filters: int | None,
 ) -> JSONBytes:
     """One page as a JSON array, and `Link: <url>; rel="next"` when there is a next page. The link is
-    made of the path and the paging parameters (and the given filters) only: relative, or under
-    `public_url` (APP_PUBLIC_URL); never from the Host header or other query parameters of the request."""
+    made of the request's path and the paging parameters (and the given filters) only: relative, or under
+    APP_PUBLIC_URL; never from the Host header or other query parameters of the request."""
     headers = {}
     if page.next_cursor is not None:
         params = {name: value for name, value in filters.items() if value is not None}
         query = urlencode({**params, "limit": limit, "after": page.next_cursor})
-        headers["Link"] = f'<{public_url}{path}?{query}>; rel="next"'
+        headers["Link"] = f'<{public_url(request)}{request.url.path}?{query}>; rel="next"'
     return JSONBytes([to_json(item) for item in page.items], headers=headers)

@@ -68,6 +68,7 @@ def measure(url: str, workers: int, seconds: int) -> str:
     env = {**OURS_ENV, "APP_DATABASE_URL": seed.asyncpg_url(url)}
     with serve("api.app:app", env, HERE / "results" / f"cpu-split-{workers}.log", workers=workers) as base:
         _wrk(base, 2)  # warm-up: every worker's pool filled
+        # The server and its workers (uvicorn starts them with multiprocessing), and PostgreSQL's backends.
         app, database = _processes("users-posts serve", "multiprocessing"), _processes("postgres:")
         app_before, database_before = _cpu_seconds(app), _cpu_seconds(database)
         rate, wrk_cpu = _wrk(base, seconds)

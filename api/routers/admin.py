@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Request
 
-from api.dependencies import Caller, UseCase, caller_id, public_url, request_id
+from api.dependencies import Caller, UseCase, caller_id, request_id
 from api.openapi.examples import ROLE_CHANGE, SUSPENSION, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.pagination import After, Limit, page_response
@@ -55,7 +55,7 @@ async def list_users(
     """Every user in id order, paged like `GET /users/` (`Link: <…>; rel="next"`), with what only admins
     see: email, role and suspension."""
     users = await list_users(user, PageRequest(limit, after))
-    return page_response(users, limit, admin_user_json, path=request.url.path, public_url=public_url(request))
+    return page_response(users, limit, admin_user_json, request)
 
 
 @router.patch(
@@ -158,6 +158,4 @@ async def audit(
     """Every moderation and admin action, and every detected refresh-token reuse, oldest first, paged
     like the other lists: who, what, to whom, when, why, and the request's id."""
     entries = await read_audit(user, PageRequest(limit, after))
-    return page_response(
-        entries, limit, audit_entry_json, path=request.url.path, public_url=public_url(request)
-    )
+    return page_response(entries, limit, audit_entry_json, request)

@@ -102,10 +102,7 @@ async def list_posts(
 ) -> JSONBytes:
     """Posts in id order, paged with `Link: <…>; rel="next"`."""
     posts = await _list_posts(request)(PageRequest(limit, after), author_id)
-    link_base = public_url(request)
-    return page_response(
-        posts, limit, post_json, path=request.url.path, public_url=link_base, author_id=author_id
-    )
+    return page_response(posts, limit, post_json, request, author_id=author_id)
 
 
 @router.get(

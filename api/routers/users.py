@@ -75,9 +75,7 @@ async def list_users(request: Request, limit: Limit = DEFAULT_PAGE_SIZE, after: 
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
     page."""
     users = await _list_users(request)(PageRequest(limit, after))
-    return page_response(
-        users, limit, public_user_json, path=request.url.path, public_url=public_url(request)
-    )
+    return page_response(users, limit, public_user_json, request)
 
 
 @router.get(
@@ -114,4 +112,4 @@ async def list_user_posts(
 ) -> JSONBytes:
     """The user's posts in id order, paged like `GET /users/`; 404 for an unknown user."""
     posts = await _list_user_posts(request)(user_id, PageRequest(limit, after))
-    return page_response(posts, limit, post_json, path=request.url.path, public_url=public_url(request))
+    return page_response(posts, limit, post_json, request)
