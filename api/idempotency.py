@@ -17,7 +17,8 @@ from fastapi import Header, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from application.idempotency import KEY_MAX_LENGTH, Completion, Idempotency, IdempotentRequest, StoredResponse
+from application.idempotency import Completion, Idempotency
+from application.ports.idempotency import KEY_MAX_LENGTH, IdempotentRequest, StoredResponse
 
 T = TypeVar("T")
 

@@ -7,26 +7,19 @@ from typing import NoReturn
 from application.idempotency import Completion
 from application.lookups import existing_user
 from application.pagination import Page, PageRequest
-from application.ports import (
-    NO_RATE_LIMIT,
-    AuditAction,
-    AuditEntry,
-    Clock,
-    PostWithAuthor,
-    RateLimiter,
-    ReadUnitOfWork,
-    SessionUnitOfWork,
-    Throttle,
-    UnitOfWork,
-)
-from domain.errors import InvalidCredentials, NotFound, PermissionDenied, PreconditionFailed
+from application.ports.audit import AuditAction, AuditEntry
+from application.ports.clock import Clock
+from application.ports.posts import PostWithAuthor
+from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
+from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
+from domain.errors import InvalidCredentials, PermissionDenied
 from domain.moderation import check_may_delete_post
-from domain.posts import Post
+from domain.posts import Post, PostChanged, PostNotFound
+from domain.users import UserNotFound
 
 
 class EmailNotVerified(PermissionDenied):
-    def __init__(self) -> None:
-        super().__init__("Verify your email address before writing posts")
+    default_message = "Verify your email address before writing posts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +59,7 @@ class GetPost:
         async with self.new_read_uow() as uow:
             found = await uow.posts.get_with_author(post_id)
         if found is None:
-            raise NotFound("Post", post_id)
+            raise PostNotFound(post_id)
         return found
 
 
@@ -93,7 +86,7 @@ class ListUserPosts:
             # A post's author exists (deleting a user deletes their posts): only an empty page leaves
             # the user to look up, so most pages take one statement, not two.
             if not posts.items and await uow.users.get_profile(user_id) is None:
-                raise NotFound("User", user_id)
+                raise UserNotFound(user_id)
         return posts
 
 
@@ -132,7 +125,7 @@ class DeletePost:
     """Delete a post: its author may, and so may moderators and admins, whose deletion of another's
     post is written to the audit log in the same transaction. With `expected_versions`, as UpdatePost."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
     async def __call__(
@@ -146,7 +139,7 @@ class DeletePost:
             post = await _existing(uow, post_id)
             caller = await uow.users.get(caller_id)
             if caller is None:
-                raise InvalidCredentials("Could not validate credentials")
+                raise InvalidCredentials()
             check_may_delete_post(caller, post)
             if not await uow.posts.delete(post_id, if_version_in=expected_versions):
                 await _lost_to_another_write(uow, post_id)
@@ -166,11 +159,11 @@ class DeletePost:
 async def _existing(uow: UnitOfWork, post_id: int) -> Post:
     post = await uow.posts.get(post_id)
     if post is None:
-        raise NotFound("Post", post_id)
+        raise PostNotFound(post_id)
     return post
 
 
 async def _lost_to_another_write(uow: UnitOfWork, post_id: int) -> NoReturn:
     """A conditional write wrote nothing: the post was deleted meanwhile, or is at another version."""
     await _existing(uow, post_id)
-    raise PreconditionFailed("The post has changed since the version given")
+    raise PostChanged()

@@ -11,15 +11,11 @@ from application.auth import LOCAL_CLIENT
 from application.credentials import store_new_password
 from application.mail import Mailing, password_changed_mail, password_reset_mail
 from application.one_time_tokens import InvalidToken
-from application.ports import (
-    NO_RATE_LIMIT,
-    Clock,
-    PasswordHasher,
-    RateLimiter,
-    SessionUnitOfWork,
-    Throttle,
-    TokenPurpose,
-)
+from application.ports.clock import Clock
+from application.ports.recovery import TokenPurpose
+from application.ports.security import PasswordHasher
+from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
+from application.ports.units_of_work import UnitOfWork
 from domain.users import Email, check_password
 
 # A user id no account has (ids start at 1): what the missing-account path revokes, so that it does
@@ -33,7 +29,7 @@ class RequestPasswordReset:
     whether or not there is: the route answers 202 either way. Budgets per account (the normalised
     address, existing or not) and per client address are spent first."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     mailing: Mailing
     clock: Clock
     limiter: RateLimiter = NO_RATE_LIMIT
@@ -67,7 +63,7 @@ class ResetPassword:
     expired, ended, unknown or malformed raises InvalidToken and changes nothing. Each client address
     has a budget of confirmations, which bounds guessing."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     mailing: Mailing
     clock: Clock

@@ -9,19 +9,22 @@ from application.idempotency import Completion
 from application.lookups import existing_user
 from application.mail import NO_MAIL, Mailing, email_changed_mail
 from application.pagination import Page, PageRequest
-from application.ports import (
-    NO_RATE_LIMIT,
-    Clock,
-    PasswordHasher,
-    RateLimiter,
-    ReadUnitOfWork,
-    SessionUnitOfWork,
-    Throttle,
-    UnitOfWork,
-)
+from application.ports.clock import Clock
+from application.ports.security import PasswordHasher
+from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
+from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
 from application.sessions import end_every_session
-from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied, PreconditionFailed
-from domain.users import Email, PublicProfile, User, check_password, user_name
+from domain.errors import EmailAlreadyRegistered
+from domain.users import (
+    Email,
+    PublicProfile,
+    User,
+    UserChanged,
+    UserNotFound,
+    WrongPassword,
+    check_password,
+    user_name,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,7 @@ class GetUser:
         async with self.new_read_uow() as uow:
             profile = await uow.users.get_profile(user_id)
         if profile is None:
-            raise NotFound("User", user_id)
+            raise UserNotFound(user_id)
         return profile
 
 
@@ -108,7 +111,7 @@ class UpdateProfile:
     (checked by the writing statement): PreconditionFailed otherwise, and nothing is written. A new
     name gives the user's posts a new version (they show it)."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
     mailing: Mailing = NO_MAIL
@@ -133,7 +136,7 @@ class UpdateProfile:
         async with self.new_uow() as uow:
             user = await existing_user(uow.users, user_id)
             if expected_versions is not None and user.version not in expected_versions:
-                raise PreconditionFailed("The user has changed since the version given")
+                raise UserChanged()
             if new_email is not None and new_email != user.email and await uow.users.get_by_email(new_email):
                 raise EmailAlreadyRegistered(new_email.value)
             updated = user.changed(name=changes.name, email=new_email, password_hash=new_hash)
@@ -146,8 +149,8 @@ class UpdateProfile:
             if version is None:
                 current = await existing_user(uow.users, user_id)
                 if expected_versions is not None and current.version not in expected_versions:
-                    raise PreconditionFailed("The user has changed since the version given")
-                raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+                    raise UserChanged()
+                raise WrongPassword()  # changed meanwhile
             if updated.name != user.name:  # posts are shown with their author's name
                 await uow.posts.renew_versions_of_author(user_id)
             stored = replace(updated, version=version)
@@ -165,7 +168,7 @@ class DeleteAccount:
     """Delete a user and all their posts, in one transaction, proving the current password. Every
     session ends with the account."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
 
@@ -178,5 +181,5 @@ class DeleteAccount:
             # Deleted only if the password is still the one proven: a concurrent change wins or loses whole.
             if not await uow.users.delete(user_id, if_password_hash=user.password_hash):
                 await existing_user(uow.users, user_id)  # gone meanwhile: NotFound
-                raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+                raise WrongPassword()  # changed meanwhile
             await uow.commit()

@@ -8,7 +8,10 @@ from application.auth import LOCAL_CLIENT
 from application.lookups import existing_user
 from application.mail import Mailing
 from application.one_time_tokens import InvalidToken
-from application.ports import NO_RATE_LIMIT, Clock, RateLimiter, Throttle, TokenPurpose, UnitOfWork
+from application.ports.clock import Clock
+from application.ports.recovery import TokenPurpose
+from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
+from application.ports.units_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from application.auth import Caller, CurrentUser
-from application.ports import SessionReadUnitOfWork, TokenClaims, TokenService
+from application.ports.security import TokenClaims, TokenService
+from application.ports.units_of_work import ReadUnitOfWork
 from application.sessions import ClientInfo, start_session
 from domain.errors import InvalidCredentials
 from domain.sessions import DEFAULT_LIFETIMES
@@ -34,7 +35,7 @@ from tests.databases import POSTGRES_URL, migrate, postgres_database, sqlite_url
 class CurrentUserWithoutSessionCheck:
     """The use case as it would be if ending a session left its access tokens valid until they expire."""
 
-    new_read_uow: Callable[[], SessionReadUnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
     tokens: TokenService
 
     async def caller(self, token: str | None) -> Caller:
@@ -43,7 +44,7 @@ class CurrentUserWithoutSessionCheck:
         async with self.new_read_uow() as uow:
             user = await uow.users.get(claims.user_id)
         if user is None or user.credentials_stamp != claims.stamp or user.suspended:
-            raise InvalidCredentials("Could not validate credentials")
+            raise InvalidCredentials()
         return Caller(user, claims.session_id)
 
 
@@ -51,7 +52,7 @@ class CurrentUserWithoutSessionCheck:
 class CurrentUserWithTwoStatements:
     """The session checked by a second statement after the user's (the first version of the check)."""
 
-    new_read_uow: Callable[[], SessionReadUnitOfWork]
+    new_read_uow: Callable[[], ReadUnitOfWork]
     tokens: TokenService
 
     async def caller(self, token: str | None) -> Caller:
@@ -61,7 +62,7 @@ class CurrentUserWithTwoStatements:
             user = await uow.users.get(claims.user_id)
             live = await uow.sessions.exists(claims.session_id, claims.user_id)
         if user is None or not live or user.credentials_stamp != claims.stamp or user.suspended:
-            raise InvalidCredentials("Could not validate credentials")
+            raise InvalidCredentials()
         return Caller(user, claims.session_id)
 
 

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from domain.errors import ValidationError
+from domain.errors import InvalidCredentials, NotFound, PermissionDenied, PreconditionFailed, ValidationError
 from domain.roles import Role
 from domain.text import has_control_characters, single_line
 
@@ -24,6 +24,26 @@ _LOCAL = r"[^\s@\"(),:;<>\[\]\\.]+(?:\.[^\s@\"(),:;<>\[\]\\.]+)*"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _EMAIL_RE = re.compile(rf"{_LOCAL}@(?:{_LABEL}\.)+(?:[a-z]{{2,63}}|xn--[a-z0-9-]{{1,59}})")
 STAMP_BYTES = 8
+
+
+class UserNotFound(NotFound):
+    entity = "User"
+
+
+class UserChanged(PreconditionFailed):
+    default_message = "The user has changed since the version given"
+
+
+class WrongPassword(PermissionDenied):
+    """The current password given to prove a change is not the user's."""
+
+    default_message = "The current password is incorrect"
+
+
+class IncorrectLogin(InvalidCredentials):
+    """No account has this email and password (which of the two is wrong is not said)."""
+
+    default_message = "Incorrect email or password"
 
 
 @dataclass(frozen=True, slots=True)

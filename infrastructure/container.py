@@ -17,7 +17,9 @@ from application.moderation import (
     SuspendUser,
 )
 from application.one_time_tokens import OneTimeTokens
-from application.ports import Mailer, PasswordHasher, Throttle
+from application.ports.mail import Mailer
+from application.ports.security import PasswordHasher
+from application.ports.throttling import Throttle
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
 from application.recovery import RequestPasswordReset, ResetPassword
 from application.sessions import EndSession, ListSessions, RefreshSession, RevokeToken

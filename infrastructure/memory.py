@@ -9,21 +9,17 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self, TypeVar
 
-from application.idempotency import IdempotencyRecord, StoredResponse
 from application.pagination import Page, PageRequest
-from application.ports import (
-    AuditEntry,
-    AuthorSummary,
-    OneTimeToken,
-    OutgoingMail,
-    PostWithAuthor,
-    TokenPurpose,
-)
-from domain.errors import Conflict, EmailAlreadyRegistered, NotFound
+from application.ports.audit import AuditEntry
+from application.ports.idempotency import IdempotencyRecord, StoredResponse
+from application.ports.mail import OutgoingMail
+from application.ports.posts import AuthorSummary, PostWithAuthor
+from application.ports.recovery import OneTimeToken, TokenPurpose
+from domain.errors import Conflict, EmailAlreadyRegistered
 from domain.posts import Post
 from domain.roles import Role
 from domain.sessions import CLIENT_ADDRESS_MAX_LENGTH, RefreshToken, Session
-from domain.users import Email, PublicProfile, Suspension, User
+from domain.users import Email, PublicProfile, Suspension, User, UserNotFound
 from infrastructure.mail.queue import MailStatus, QueuedMail, new_mail_key
 
 T = TypeVar("T", User, Post)
@@ -156,7 +152,7 @@ class InMemoryPostRepository:
 
     async def add(self, post: Post) -> Post:
         if post.author_id not in self._uow.staged_users:  # as the SQL foreign key does
-            raise NotFound("User", post.author_id)
+            raise UserNotFound(post.author_id)
         stored = replace(post.with_id(next(self._uow.store.post_ids)), version=1)
         self._uow.staged_posts[stored.id] = stored  # type: ignore[index]
         return copy.copy(stored)
@@ -210,7 +206,7 @@ class InMemorySessionStore:
 
     async def add(self, session: Session, token: RefreshToken) -> None:
         if session.user_id not in self._uow.staged_users:  # as the SQL foreign key does
-            raise NotFound("User", session.user_id)
+            raise UserNotFound(session.user_id)
         self._uow.staged_sessions[session.id] = session
         self._uow.staged_tokens[token.token_hash] = token
 
@@ -442,7 +438,7 @@ class InMemoryOneTimeTokenStore:
 
     async def add(self, token: OneTimeToken) -> None:
         if token.user_id not in self._uow.staged_users:  # as the SQL foreign key does
-            raise NotFound("User", token.user_id)
+            raise UserNotFound(token.user_id)
         self._uow.staged_one_time_tokens[token.token_hash] = token
 
     async def find(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:

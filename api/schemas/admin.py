@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.text import SINGLE_LINE
 from api.schemas.users import user_json
-from application.ports import AuditEntry
+from application.ports.audit import AuditEntry
 from domain.roles import Role
 from domain.users import SUSPENSION_REASON_MAX_LENGTH, User
 

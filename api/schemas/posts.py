@@ -6,7 +6,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from api.schemas.text import MULTI_LINE, SINGLE_LINE, PatchBody
-from application.ports import PostWithAuthor
+from application.ports.posts import PostWithAuthor
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
 
 Title = Annotated[

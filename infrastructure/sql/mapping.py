@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Table
 from sqlmodel import SQLModel
 
-from application.ports import AuditAction, AuditEntry, AuthorSummary, PostWithAuthor
+from application.ports.audit import AuditAction, AuditEntry
+from application.ports.posts import AuthorSummary, PostWithAuthor
 from domain.posts import Post
 from domain.roles import Role
 from domain.sessions import RefreshToken, Session

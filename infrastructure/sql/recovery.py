@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlmodel import col, delete, insert, select, update
 
-from application.ports import OneTimeToken, OutgoingMail, TokenPurpose
+from application.ports.mail import OutgoingMail
+from application.ports.recovery import OneTimeToken, TokenPurpose
 from infrastructure.mail.queue import MailStatus, QueuedMail, new_mail_key
 from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.mapping import aware

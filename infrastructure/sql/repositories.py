@@ -18,12 +18,13 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import col, delete, select, update
 
 from application.pagination import Page, PageRequest
-from application.ports import AuditEntry, PostWithAuthor
-from domain.errors import EmailAlreadyRegistered, NotFound
+from application.ports.audit import AuditEntry
+from application.ports.posts import PostWithAuthor
+from domain.errors import EmailAlreadyRegistered
 from domain.posts import Post
 from domain.roles import Role
 from domain.sessions import CLIENT_ADDRESS_MAX_LENGTH, RefreshToken, Session
-from domain.users import Email, PublicProfile, Suspension, User
+from domain.users import Email, PublicProfile, Suspension, User, UserNotFound
 from infrastructure.sql.driver_errors import violates_foreign_key, violates_unique
 from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.mapping import (
@@ -213,7 +214,7 @@ class SqlPostRepository:
             await self._session.flush()  # INSERT … RETURNING id
         except IntegrityError as error:  # the author was deleted meanwhile
             if violates_foreign_key(error, "fk_post_author_id_user"):
-                raise NotFound("User", post.author_id) from error
+                raise UserNotFound(post.author_id) from error
             raise
         return to_post(fields_of(row))
 
@@ -281,7 +282,7 @@ class SqlSessionStore:
             await self._session.flush()
         except IntegrityError as error:  # the user was deleted meanwhile
             if violates_foreign_key(error, "fk_auth_session_user_id_user"):
-                raise NotFound("User", session.user_id) from error
+                raise UserNotFound(session.user_id) from error
             raise
         self._session.add(RefreshTokenRow(**refresh_token_values(token)))
         await self._session.flush()

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, MetaData, String, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from application.idempotency import CALLER_MAX_LENGTH, FINGERPRINT_LENGTH, KEY_MAX_LENGTH, TOKEN_LENGTH
+from application.ports.idempotency import CALLER_MAX_LENGTH, FINGERPRINT_LENGTH, KEY_MAX_LENGTH, TOKEN_LENGTH
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.roles import ROLE_MAX_LENGTH
 from domain.sessions import (

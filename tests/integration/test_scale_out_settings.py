@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from api.middleware.read_your_writes import token_subject
-from application.ports import TokenClaims
+from application.ports.security import TokenClaims
 from infrastructure.clock import SystemClock
 from infrastructure.security.tokens import JwtTokenService
 from infrastructure.settings import Settings

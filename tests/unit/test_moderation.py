@@ -12,7 +12,7 @@ from application.moderation import (
     SuspendUser,
 )
 from application.pagination import PageRequest
-from application.ports import AuditAction
+from application.ports.audit import AuditAction
 from application.posts import CreatePost, DeletePost
 from application.users import RegisterUser
 from domain.errors import Conflict, NotFound, PermissionDenied, ValidationError

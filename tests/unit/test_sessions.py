@@ -8,7 +8,7 @@ import pytest
 
 from application.auth import Authenticate, CurrentUser, SignOutEverywhere
 from application.moderation import SuspendUser
-from application.ports import AuditAction
+from application.ports.audit import AuditAction
 from application.sessions import (
     ClientInfo,
     EndSession,
