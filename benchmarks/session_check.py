@@ -26,7 +26,7 @@ from domain.users import Email, User
 from infrastructure.clock import SystemClock
 from infrastructure.security.tokens import JwtTokenService
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import make_database
+from infrastructure.sql.databases import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
 from tests.databases import POSTGRES_URL, migrate, postgres_database, sqlite_url
 

@@ -34,7 +34,7 @@ from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
 from infrastructure.security.passwords import Argon2PasswordHasher, MeasuredPasswordHasher
 from infrastructure.security.tokens import JwtTokenService
 from infrastructure.settings import Settings, load_settings
-from infrastructure.sql.engine import make_database
+from infrastructure.sql.databases import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
 
 

@@ -16,7 +16,8 @@ from sqlmodel import col, func, select
 from domain.users import Email, new_credentials_stamp
 from infrastructure.security.passwords import argon2_password_hash
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import UnitSession, make_database
+from infrastructure.sql.databases import make_database
+from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.tables import UserRow, metadata
 
 DEMO_PASSWORD = "demo password"

@@ -16,7 +16,8 @@ import pytest
 
 from application.pagination import PageRequest
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import Database, make_database
+from infrastructure.sql.databases import make_database
+from infrastructure.sql.engine import Database
 from infrastructure.sql.unit_of_work import read_only_unit_of_work
 from tests.load import concurrent_load
 from tests.pgbouncer import PgBouncer, pgbouncer_in_front_of

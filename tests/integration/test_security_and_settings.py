@@ -24,7 +24,7 @@ from infrastructure.security.passwords import (
     Argon2PasswordHasher,
 )
 from infrastructure.settings import InvalidSettings, Settings, load_settings
-from infrastructure.sql.engine import make_database
+from infrastructure.sql.databases import make_database
 from tests.databases import ROOT
 
 
