@@ -1,4 +1,5 @@
-"""Async FastAPI dependencies resolving use cases and values from the container on app.state.
+"""Async FastAPI dependencies: the one module that touches the container (on app.state, where the app
+factory put it), resolving use cases from it, and the values the app was built with (ApiOptions).
 
 The container is the one registry: `UseCase[RegisterUser]` resolves the use case from the provider of
 `Container` that builds a `RegisterUser`, found when the router is imported (no such provider, or two,
@@ -6,6 +7,7 @@ fail there). Async on purpose: a sync dependency (such as dependency-injector's 
 in the threadpool on every request."""
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 from dependency_injector import providers
@@ -20,11 +22,32 @@ from application.auth import CurrentUser
 from application.sessions import ClientInfo
 from domain.users import User
 from infrastructure.container import Container
+from infrastructure.settings import Settings
 from infrastructure.sql.engine import ReplicaState
 
 T = TypeVar("T")
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_PATH, auto_error=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiOptions:
+    """What the routes need of the settings, read once when the app is built (app.state.options)."""
+
+    public_url: str  # APP_PUBLIC_URL, or "" (links are then relative)
+    require_if_match: bool  # APP_REQUIRE_IF_MATCH: a change without If-Match is refused (428)
+    fingerprint_secret: str  # keys the fingerprints of Idempotency-Key requests
+
+    @classmethod
+    def of(cls, settings: Settings) -> "ApiOptions":
+        return cls(settings.public_url or "", settings.require_if_match, settings.jwt_secret)
+
+
+def options(request: Request) -> ApiOptions:
+    """The app's ApiOptions: a plain call for endpoints that take the Request anyway (as a dependency it
+    would cost FastAPI's solving of one more dependency per request)."""
+    found: ApiOptions = request.app.state.options
+    return found
 
 
 def provide(provider: providers.Provider[T]) -> Callable[[Request], Awaitable[T]]:
@@ -63,8 +86,8 @@ def use_case(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
 
 def use_case_of(kind: type[T]) -> Callable[[Request], T]:
     """A plain function building a `kind` from the request's container, as `UseCase[kind]` does, for the
-    public reads, the hot path: a route calls it with its Request (FastAPI's solving of one more
-    dependency would cost ~10 µs a request, README "How it stays fast"). Refused at import like it."""
+    public reads, the hot path: a route calls it with its Request, sparing FastAPI's solving of one more
+    dependency per request (docs/performance.md). Refused at import like it."""
     name = _provider_name(kind)
 
     def build(request: Request) -> T:
@@ -85,7 +108,6 @@ else:
 
 
 _database = provide(Container.database)
-_settings = provide(Container.settings)
 
 
 async def _readiness_probe(request: Request) -> Callable[[], Awaitable[Sequence[ReplicaState]]]:
@@ -103,27 +125,9 @@ ReadinessProbe = Annotated[Callable[[], Awaitable[Sequence[ReplicaState]]], Depe
 
 
 def public_url(request: Request) -> str:
-    """APP_PUBLIC_URL, or "" (links are then relative). A plain call for endpoints that take the Request
-    anyway: as a dependency it would cost FastAPI's solving of one more dependency per request, several
-    times what it does (README "How it stays fast")."""
-    container: Container = request.app.state.container
-    return container.settings().public_url or ""
+    """APP_PUBLIC_URL, or "" (links are then relative)."""
+    return options(request).public_url
 
-
-async def _require_if_match(request: Request) -> bool:
-    return (await _settings(request)).require_if_match
-
-
-RequireIfMatch = Annotated[bool, Depends(_require_if_match)]
-"""APP_REQUIRE_IF_MATCH: whether a change without If-Match is refused (428)."""
-
-
-async def _fingerprint_secret(request: Request) -> str:
-    return (await _settings(request)).jwt_secret
-
-
-FingerprintSecret = Annotated[str, Depends(_fingerprint_secret)]
-"""The server's secret keying the fingerprints of Idempotency-Key requests."""
 
 _current_user = use_case(CurrentUser)
 
@@ -141,7 +145,7 @@ CallerSession = Annotated[AuthenticatedCaller, Depends(_caller_session)]
 
 
 async def _caller(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    # Not a dependency on CallerSession: each level of dependencies costs FastAPI ~10 µs a request.
+    # Not a dependency on CallerSession: each level of dependencies costs FastAPI's solving per request.
     return (await _caller_session(request, token)).user
 
 

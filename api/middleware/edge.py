@@ -9,7 +9,7 @@ live in their modules (host_guard, body_limit, security_headers, api.observabili
 reporting is handed in (`reporter`, api.observability.requests.RequestObserver)."""
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from time import perf_counter
 from typing import Protocol
 
@@ -124,7 +124,7 @@ class Edge:
         app: ASGIApp,
         *,
         reporter: RequestReporter,
-        allowed_hosts: Callable[[], Sequence[str]],
+        allowed_hosts: Sequence[str],
         max_body_bytes: int = MAX_BODY_BYTES,
         with_security_headers: bool = True,
     ) -> None:

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import Path, Request
 
 from api.dependencies import Caller, UseCase, caller_id, request_id
+from api.http.pagination import After, Limit, page_response
+from api.http.responses import JSONBytes
 from api.openapi.examples import ROLE_CHANGE, SUSPENSION, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.pagination import After, Limit, page_response
-from api.responses import JSONBytes
 from api.routes import api_router
 from api.schemas.admin import (
     AdminUserRead,

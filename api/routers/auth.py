@@ -3,12 +3,12 @@ from typing import Annotated, Any, Literal
 from fastapi import Form, Request, Response
 
 from api.dependencies import UseCase, client_info, request_id
+from api.http.responses import JSONBytes
 from api.observability.logins import count_login
 from api.openapi.examples import LOGIN_FORM, REFRESH_FORM, REVOKE_FORM, request_example, response_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.paths import TOKEN_PATH
 from api.problems.types import ACCOUNT_SUSPENDED, INVALID_GRANT
-from api.responses import JSONBytes
 from api.routes import api_router
 from api.schemas.sessions import Token, grant_json
 from application.auth import Authenticate

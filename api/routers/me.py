@@ -7,6 +7,15 @@ from api.dependencies import (
     UseCase,
     caller_id,
 )
+from api.http.conditional import (
+    IF_NONE_MATCH_DOCUMENTED,
+    IfMatchHeader,
+    entity_tag,
+    expected_versions,
+    if_none_match,
+    tagged_json,
+)
+from api.http.responses import JSONBytes
 from api.openapi.examples import (
     ACCOUNT_DELETION,
     NOT_MODIFIED,
@@ -15,15 +24,6 @@ from api.openapi.examples import (
     response_example,
 )
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.preconditions import (
-    IF_NONE_MATCH_DOCUMENTED,
-    IfMatchHeader,
-    entity_tag,
-    expected_versions,
-    if_none_match,
-    tagged_json,
-)
-from api.responses import JSONBytes
 from api.routes import api_router
 from api.schemas.users import AccountDeletion, UserRead, UserUpdate, user_json
 from application.auth import SignOutEverywhere

@@ -4,18 +4,12 @@ from fastapi import Path, Query, Request, Response
 
 from api.dependencies import (
     Caller,
-    FingerprintSecret,
     UseCase,
     caller_id,
-    public_url,
     request_id,
     use_case_of,
 )
-from api.idempotency import IdempotencyKey, at_most_once
-from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
-from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.pagination import After, Limit, page_response
-from api.preconditions import (
+from api.http.conditional import (
     IF_NONE_MATCH_DOCUMENTED,
     IfMatchHeader,
     entity_tag,
@@ -23,11 +17,14 @@ from api.preconditions import (
     if_none_match,
     tagged_json,
 )
+from api.http.idempotency import AtMostOnceDep
+from api.http.pagination import After, Limit, page_response
+from api.http.responses import JSONBytes, created
+from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
+from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.problems.types import EMAIL_NOT_VERIFIED
-from api.responses import JSONBytes, created
 from api.routes import api_router, collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
-from application.idempotency import Idempotency
 from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, PostEdit, UpdatePost
 from domain.ids import ID_MAX
@@ -61,28 +58,18 @@ _list_posts = use_case_of(ListPosts)
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(
-    request: Request,
-    body: PostCreate,
-    user: Caller,
-    create: UseCase[CreatePost],
-    idempotency: UseCase[Idempotency],
-    secret: FingerprintSecret,
-    idempotency_key: IdempotencyKey = None,
+    request: Request, body: PostCreate, user: Caller, create: UseCase[CreatePost], once: AtMostOnceDep
 ) -> Response:
     """Write a post as the caller; each user may write a limited number per minute (429 beyond). With
     APP_REQUIRE_VERIFIED_EMAIL, only a caller whose email is verified may (403 otherwise). With
     `Idempotency-Key`, a retry gets the first answer and writes no second post."""
     author = caller_id(user)
-    return await at_most_once(
-        request,
-        secret,
-        idempotency_key,
+    return await once(
         f"user:{author}",
         body,
-        idempotency,
         lambda completion: create(author, body.title, body.content, completion),
         lambda post: created(
-            public_url(request), f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
+            request, f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
         ),
     )
 

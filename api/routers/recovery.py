@@ -6,10 +6,10 @@ from typing import Any
 from fastapi import Request, Response
 
 from api.dependencies import Caller, UseCase, caller_id, client_address
+from api.http.responses import JSONBytes
 from api.openapi.examples import request_example
 from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
 from api.problems.types import INVALID_TOKEN, MAIL_UNAVAILABLE
-from api.responses import JSONBytes
 from api.routes import api_router
 from api.schemas.recovery import (
     Accepted,

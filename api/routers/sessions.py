@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import Path, Response
 
 from api.dependencies import CallerSession, UseCase, caller_id
+from api.http.responses import JSONBytes
 from api.openapi.examples import example_of
 from api.openapi.problem_responses import problem_responses
-from api.responses import JSONBytes
 from api.routes import api_router
 from api.schemas.sessions import SessionRead, session_json
 from application.sessions import EndSession, ListSessions

@@ -20,7 +20,13 @@ LAUNCH = """
 import sys, uvicorn
 from api.observability.uvicorn_logging import uvicorn_logging
 from infrastructure.settings import load_settings
-uvicorn.run("api.app:app", host="127.0.0.1", port=int(sys.argv[1]), **uvicorn_logging(load_settings()))
+uvicorn.run(
+    "api.app:create_served_app",
+    factory=True,
+    host="127.0.0.1",
+    port=int(sys.argv[1]),
+    **uvicorn_logging(load_settings()),
+)
 """
 
 

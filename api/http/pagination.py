@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import Query, Request
 
 from api.dependencies import public_url
-from api.responses import JSONBytes
+from api.http.responses import JSONBytes
 from application.pagination import MAX_PAGE_SIZE, Page
 from domain.ids import ID_MAX
 
