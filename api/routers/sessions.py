@@ -32,7 +32,7 @@ async def list_sessions(caller: CallerSession, list_sessions: UseCase[ListSessio
     """The caller's live sessions, oldest first: when and where each signed in and was last used, and
     which one this request's token belongs to. No token material is shown."""
     sessions = await list_sessions(caller_id(caller.user))
-    return JSONBytes([session_json(session, caller.session_id) for session in sessions])
+    return JSONBytes([session_json(session, session.id == caller.session_id) for session in sessions])
 
 
 @router.delete(
