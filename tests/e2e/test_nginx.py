@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.databases import ROOT
-from tests.servers import Server, closed_within, free_port, read_response, served, server_env, sqlite_copy
+from tests.e2e.servers import Server, closed_within, read_response, served, server_env, sqlite_copy
+from throwaway.processes import ROOT, free_port
 
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 pytestmark = pytest.mark.skipif(

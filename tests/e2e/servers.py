@@ -6,7 +6,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,8 @@ from pathlib import Path
 
 import httpx
 
-CLI = str(Path(sys.executable).with_name("users-posts"))
+from throwaway.processes import CLI, free_port
+
 START_WITHIN_SECONDS = 30
 STOP_WITHIN_SECONDS = 15
 
@@ -45,12 +45,6 @@ class Server:
             self.process.kill()
             self.process.wait()
             raise AssertionError(f"still running {STOP_WITHIN_SECONDS} s after SIGTERM") from None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def sqlite_copy(template: Path, directory: Path) -> str:
