@@ -77,15 +77,17 @@ def served(env: dict[str, str], log: Path, *arguments: str) -> Iterator[Server]:
         )
     server = Server(process, port, log)
     try:
-        _wait_until_ready(server)
+        wait_until_ready(server)
         yield server
     finally:
         if process.poll() is None:
             server.terminate()
 
 
-def _wait_until_ready(server: Server) -> None:
-    deadline = time.monotonic() + START_WITHIN_SECONDS
+def wait_until_ready(server: Server, within_seconds: float = START_WITHIN_SECONDS) -> None:
+    """Until `server` (the app, or a proxy in front of it) answers /health/live; a failed test if it
+    exits or does not answer in time."""
+    deadline = time.monotonic() + within_seconds
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise AssertionError(f"the server exited: {server.log.read_text()}")
@@ -95,7 +97,7 @@ def _wait_until_ready(server: Server) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.05)  # polling for the server to listen: the event waited for is the answer
-    raise AssertionError(f"no answer within {START_WITHIN_SECONDS} s: {server.log.read_text()}")
+    raise AssertionError(f"no answer within {within_seconds} s: {server.log.read_text()}")
 
 
 def read_response(connection: socket.socket) -> tuple[int, dict[str, str], bytes]:
