@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev lint typecheck migrate migration bench lock clean
+.PHONY: run test test-unit install dev lint typecheck migrate migration bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ typecheck: dev
 
 test: lint typecheck  ## lint, import contracts, types, then every test (migrations included)
 	$(BIN)/pytest
+
+# The fast tests need no fuzzing: without schemathesis', hypothesis' and faker's pytest plugins, whose
+# imports are most of pytest's start-up.
+test-unit: dev  ## the unit tests and the contract suites on the in-memory adapters: no service, seconds
+	$(BIN)/pytest tests/unit tests/contract --memory-only -q -p no:schemathesis -p no:hypothesispytest -p no:faker
 
 migration: dev  ## autogenerate a revision: make migration m="add post table" (then review it!)
 	@test -n "$(m)" || { echo 'usage: make migration m="what changes"'; exit 2; }
