@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from throwaway.processes import ROOT
+
 REQUIREMENTS_LOCK = ROOT / "requirements.lock"
 READY_WITHIN_SECONDS = 60
 

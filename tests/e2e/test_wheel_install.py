@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.deployments import REQUIREMENTS_LOCK, ROOT, wait_until_ready, wheelhouse
-from tests.servers import free_port
+from throwaway.processes import free_port
 
 COMMAND_TIMEOUT_SECONDS = 120
 
