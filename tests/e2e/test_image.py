@@ -20,10 +20,10 @@ import httpx
 import pytest
 import redis
 
-from tests.e2e.deployments import ROOT, make, wait_until_ready
+from tests.e2e.deployments import make, wait_until_ready
 from tests.factories import PostCreatePayload, UserCreatePayload
 from throwaway.databases import POSTGRES_URL, SKIP_POSTGRES, postgres_database
-from throwaway.processes import free_port
+from throwaway.processes import ROOT, free_port
 
 REDIS_URL = os.environ.get("APP_TEST_REDIS_URL")
 SKIP_REDIS = "set APP_TEST_REDIS_URL=redis://127.0.0.1:6379/0 (.ci/run does when 127.0.0.1:6379 answers)"

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.deployments import REQUIREMENTS_LOCK, ROOT, wait_until_ready, wheelhouse
-from throwaway.processes import free_port
+from tests.e2e.deployments import REQUIREMENTS_LOCK, wait_until_ready, wheelhouse
+from throwaway.processes import ROOT, free_port
 
 COMMAND_TIMEOUT_SECONDS = 120
 
