@@ -23,8 +23,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from benchmarks import seed
-from benchmarks.load import HERE, ROOT, WrkRun, serve, wrk
-from benchmarks.run import OURS_ENV, worktree
+from benchmarks.harness import HERE, OURS_ENV, WrkRun, app_target, serve, worktree, wrk
+from throwaway.processes import ROOT
 
 
 @dataclass
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             cwd = trees[variant.ref] if variant.ref else ROOT
             bases[variant.name] = stack.enter_context(
                 serve(
-                    "api.app:app",
+                    app_target(cwd),
                     env,
                     log,
                     workers=variant.workers,

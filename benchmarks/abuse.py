@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from benchmarks import seed
-from benchmarks.load import HERE, serve, wrk
+from benchmarks.harness import HERE, Settings, app_target, serve, wrk
 
 # Our app's rate limits raised so that the load generators never meet them: the benchmark measures
 # serving, not refusing. (The defaults would stop the mixed run's registrations after 20.)
@@ -26,7 +26,6 @@ RAISED_LIMITS = {
     "APP_LIMIT_POSTS_PER_USER": "1000000/minute",
 }
 BARE = "benchmarks.bare_app:app"
-OURS = "api.app:app"
 MIDDLEWARE_PATHS = {"get_user": "/users/{id}", "list_users": "/users/?limit=100"}
 MAX_MIDDLEWARE_LOSS = 0.05
 MAX_FLOOD_RSS_MIB = 600
@@ -34,7 +33,7 @@ MAX_FLOOD_P99_RATIO = 4.0
 
 
 def server_pid(base_url: str) -> int | None:
-    """The pid of the uvicorn serving `base_url` (started by benchmarks.load.serve with --port)."""
+    """The pid of the uvicorn serving `base_url` (started by benchmarks.harness.serve with --port)."""
     port = str(urlsplit(base_url).port)
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         with contextlib.suppress(OSError):
@@ -116,14 +115,14 @@ def _median(runs: list[dict[str, Any]], metric: str) -> float | None:
     return values[len(values) // 2] if values and len(values) == len(runs) else None
 
 
-def middleware_cost(database: str, url: str, settings: Any) -> dict[str, Any]:
+def middleware_cost(database: str, url: str, settings: Settings) -> dict[str, Any]:
     """Reads of our app with and without the security-header and Host middleware, interleaved."""
     env = {**RAISED_LIMITS, "APP_DATABASE_URL": url}
     result: dict[str, Any] = {}
     with contextlib.ExitStack() as stack:
         bases = {
             name: stack.enter_context(serve(target, env, HERE / "results" / f"{database}-{name}.log"))
-            for name, target in (("ours", OURS), ("without_middleware", BARE))
+            for name, target in (("ours", app_target()), ("without_middleware", BARE))
         }
         for key, path in MIDDLEWARE_PATHS.items():
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in bases}
@@ -146,10 +145,10 @@ def middleware_cost(database: str, url: str, settings: Any) -> dict[str, Any]:
     return result
 
 
-def login_flood(database: str, url: str, settings: Any, clients: int) -> dict[str, Any]:
+def login_flood(database: str, url: str, settings: Settings, clients: int) -> dict[str, Any]:
     """Reads' p99 idle, then during `clients` concurrent logins; the server's peak RSS meanwhile."""
     env = {**RAISED_LIMITS, "APP_DATABASE_URL": url}
-    with serve(OURS, env, HERE / "results" / f"{database}-flood.log") as base:
+    with serve(app_target(), env, HERE / "results" / f"{database}-flood.log") as base:
         pid = server_pid(base)
         if pid is None:
             return {"error": "error: the server's pid was not found"}

@@ -1,5 +1,5 @@
-"""Our app without the security headers and the Host guard: what `make bench` compares `api.app:app`
-against to show what they cost."""
+"""Our app without the security headers and the Host guard: what `make bench` compares our app against
+to show what they cost."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ from starlette.middleware import Middleware
 from api.app import create_app
 from api.middleware.edge import Edge
 
-app = create_app(configure_logs=True)  # logging as api.app:app has it: only the edge's steps differ
+app = create_app(configure_logs=True)  # logging as the served app has it: only the edge's steps differ
 
 
 def _bare(middleware: Middleware) -> Middleware:

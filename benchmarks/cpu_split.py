@@ -13,8 +13,7 @@ import subprocess
 from pathlib import Path
 
 from benchmarks import seed
-from benchmarks.load import HERE, serve, wrk_available
-from benchmarks.run import OURS_ENV
+from benchmarks.harness import HERE, OURS_ENV, app_target, serve, wrk_available
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -66,7 +65,7 @@ def _wrk(base_url: str, seconds: int) -> tuple[float, float]:
 
 def measure(url: str, workers: int, seconds: int) -> str:
     env = {**OURS_ENV, "APP_DATABASE_URL": seed.asyncpg_url(url)}
-    with serve("api.app:app", env, HERE / "results" / f"cpu-split-{workers}.log", workers=workers) as base:
+    with serve(app_target(), env, HERE / "results" / f"cpu-split-{workers}.log", workers=workers) as base:
         _wrk(base, 2)  # warm-up: every worker's pool filled
         # The server and its workers (uvicorn starts them with multiprocessing), and PostgreSQL's backends.
         app, database = _processes("users-posts serve", "multiprocessing"), _processes("postgres:")

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from benchmarks import seed
 from benchmarks.abuse import RAISED_LIMITS
-from benchmarks.load import HERE, ROOT, serve, wrk
-from benchmarks.run import OURS_ENV, worktree
+from benchmarks.harness import HERE, OURS_ENV, app_target, serve, worktree, wrk
+from throwaway.processes import ROOT
 
 PATHS = ("/users/{id}",)
 PRODUCTION_ENV = {**OURS_ENV, **RAISED_LIMITS, "APP_ALLOWED_HOSTS": "127.0.0.1,localhost"}
@@ -125,7 +125,7 @@ def compare(kind: str, trees: dict[str, Path], args: argparse.Namespace) -> None
         for app, tree in trees.items():
             env = {**PRODUCTION_ENV, "APP_DATABASE_URL": urls[app]}
             log = HERE / "results" / f"edge-ab-{kind}-{app}.log"
-            bases[app] = stack.enter_context(serve("api.app:app", env, log, workers=1, cwd=tree))
+            bases[app] = stack.enter_context(serve(app_target(tree), env, log, workers=1, cwd=tree))
             pids[app] = server_pid(bases[app])
         for path in args.path:
             for app in apps:

@@ -12,6 +12,7 @@ from typing import Any
 from pwdlib import PasswordHash
 
 from benchmarks import scale_out
+from benchmarks.harness import LEGACY_APP
 
 # Goals for OUR app: throughput as a multiple of the baseline's, per database and endpoint (issue 20).
 TARGETS: dict[str, Any] = {
@@ -309,8 +310,8 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         " (`benchmarks/baseline_app.py`, sync), **tutorial async** = the tutorial's own async way"
         " (`benchmarks/tutorial_async_app.py`: `AsyncSession` on aiosqlite / asyncpg, `select(User)`,"
         " `response_model`), **before** = this service at commit"
-        f" `{s.get('before') or '—'}`, served from a git worktree of it, **ours** = `api.app:app` with JSON"
-        " access events and metrics on, as in production,"
+        f" `{s.get('before') or '—'}`, served from a git worktree of it,"
+        f" **ours** = `{s.get('app', LEGACY_APP)}` with JSON access events and metrics on, as in production,"
         " **ceiling** = raw Starlette + driver + orjson (`benchmarks/ceiling_app.py`).",
         "",
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['platform']}, Python {m['python']}, {m['wrk']};"

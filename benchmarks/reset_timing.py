@@ -17,38 +17,33 @@ import time
 from pathlib import Path
 
 import httpx
-from aiosmtpd.controller import Controller
 
-from tests.servers import CLI, free_port
-from tests.smtp import RecordingHandler
+from benchmarks.harness import app_target, serve
+from throwaway.processes import CLI
+from throwaway.smtp import smtp_server
 
 WARM_UP = 10
 PAUSE_SECONDS = 0.02  # between requests: the previous request's mail goes out meanwhile, as it would
 
 
 def measure(database_url: str, n: int) -> dict[str, list[float]]:
-    smtp_port, port = free_port(), free_port()
-    handler = RecordingHandler()
-    smtp = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
-    env |= {
-        "APP_DATABASE_URL": database_url,
-        "APP_SMTP_HOST": "127.0.0.1",
-        "APP_SMTP_PORT": str(smtp_port),
-        "APP_SMTP_SECURITY": "none",
-        "APP_LOG_LEVEL": "WARNING",
-        "APP_LIMIT_PASSWORD_RESET_PER_ACCOUNT": "1000000/hour",
-        "APP_LIMIT_PASSWORD_RESET_PER_ADDRESS": "1000000/hour",
-    }
-    subprocess.run([CLI, "migrate"], env=env, check=True, capture_output=True)
-    log = Path(tempfile.mkdtemp(prefix="reset-timing-")) / "server.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen([CLI, "serve", "--port", str(port)], env=env, stdout=output, stderr=output)
     times: dict[str, list[float]] = {"existing": [], "missing": []}
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            _wait_until_live(client)
+    with smtp_server() as smtp:
+        env = {
+            "APP_DATABASE_URL": database_url,
+            "APP_SMTP_HOST": "127.0.0.1",
+            "APP_SMTP_PORT": str(smtp.port),
+            "APP_SMTP_SECURITY": "none",
+            "APP_LOG_LEVEL": "WARNING",
+            "APP_LIMIT_PASSWORD_RESET_PER_ACCOUNT": "1000000/hour",
+            "APP_LIMIT_PASSWORD_RESET_PER_ADDRESS": "1000000/hour",
+        }
+        subprocess.run([CLI, "migrate"], env={**os.environ, **env}, check=True, capture_output=True)
+        log = Path(tempfile.mkdtemp(prefix="reset-timing-")) / "server.log"
+        with (
+            serve(app_target(), env, log, workers=1, announces=False) as base_url,
+            httpx.Client(base_url=base_url) as client,
+        ):
             email = f"timing{time.time_ns()}@example.com"
             user = {"name": "Timing", "email": email, "password": "long enough"}
             assert client.post("/users/", json=user).status_code == 201
@@ -65,23 +60,8 @@ def measure(database_url: str, n: int) -> dict[str, list[float]]:
                         times[kind].append(elapsed * 1000)
                     time.sleep(PAUSE_SECONDS)
         assert len(bodies) == 1, bodies
-        print(f"mails received: {len(handler.messages)} (1 verification + {n + WARM_UP} resets)")
-    finally:
-        server.terminate()
-        server.wait()
-        smtp.stop()
+        print(f"mails received: {len(smtp.handler.messages)} (1 verification + {n + WARM_UP} resets)")
     return times
-
-
-def _wait_until_live(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/health/live").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)  # polling a starting server, with a deadline
-    raise RuntimeError("the server did not start")
 
 
 def main() -> None:

@@ -15,12 +15,10 @@ import json
 import shutil
 import signal
 import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -29,13 +27,28 @@ from urllib.parse import urlsplit
 import httpx
 
 from benchmarks import abuse, report, scale_out, seed
-from benchmarks.load import HERE, ROOT, Registrations, WrkRun, serve, uvicorn_options, wrk, wrk_available
+from benchmarks.harness import (
+    HERE,
+    OURS_ENV,
+    QUIET_ENV,
+    Registrations,
+    Settings,
+    app_target,
+    measure,
+    serve,
+    uvicorn_options,
+    worktree,
+    wrk_available,
+)
+from throwaway.processes import ROOT
 
-APPS = {
+# Each app's import target; None: our app, named by its own tree (`before` is served from the
+# worktree of --before).
+APPS: dict[str, str | None] = {
     "baseline": "benchmarks.baseline_app:app",
     "tutorial_async": "benchmarks.tutorial_async_app:app",
-    "before": "api.app:app",  # served from the worktree of --before
-    "ours": "api.app:app",
+    "before": None,
+    "ours": None,
     "ceiling": "benchmarks.ceiling_app:app",
 }
 # The driver each app speaks, as an SQLAlchemy-style URL scheme.
@@ -84,39 +97,6 @@ ENDPOINTS = [
     ),
 ]
 MIXED = "get_user_during_registrations"
-# Ours as production runs it (JSON access events, metrics), and "ours_quiet" with both off; the
-# observability comparison measures GET /users/{id} on the two, interleaved.
-OURS_ENV = {"APP_LOG_FORMAT": "json", "APP_LOG_LEVEL": "INFO", "APP_METRICS_ENABLED": "true"}
-QUIET_ENV = {"APP_LOG_FORMAT": "json", "APP_LOG_LEVEL": "WARNING", "APP_METRICS_ENABLED": "false"}
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    warmup_s: float
-    duration_s: float
-    runs: int
-    connections: int
-    threads: int
-    registrations_per_s: float
-    flood_clients: int
-    apps: tuple[str, ...] = tuple(APPS)
-    before_dir: Path | None = None  # the worktree the `before` app is served from
-
-
-@contextlib.contextmanager
-def worktree(ref: str) -> Iterator[Path]:
-    """A detached git worktree of `ref` in a temporary directory, removed at the end: the earlier app
-    runs from its own files, nothing of it copied into this tree."""
-    with tempfile.TemporaryDirectory(prefix="bench-before-") as directory:
-        path = Path(directory) / "before"
-        git = ["git", "-C", str(HERE.parent)]
-        subprocess.run([*git, "worktree", "add", "--detach", str(path), ref], check=True, capture_output=True)
-        try:
-            yield path
-        finally:
-            subprocess.run(
-                [*git, "worktree", "remove", "--force", str(path)], check=False, capture_output=True
-            )
 
 
 def probe(base_url: str, endpoint: Endpoint) -> str | None:
@@ -137,58 +117,6 @@ def probe(base_url: str, endpoint: Endpoint) -> str | None:
     return None
 
 
-def summarize(runs: list[WrkRun]) -> dict[str, Any]:
-    """Medians of the runs, or an error when any run saw failed responses."""
-    cell: dict[str, Any] = {"runs": [asdict(run) for run in runs]}
-    errors = [run.error for run in runs if run.error]
-    if errors:
-        cell["error"] = f"error: {errors[0]}"
-        return cell
-    for metric in ("requests_per_s", "p50_ms", "p99_ms"):
-        cell[metric] = statistics.median(getattr(run, metric) for run in runs)
-    return cell
-
-
-def measure(
-    bases: dict[str, str],
-    path: str,
-    settings: Settings,
-    during: Callable[[str], Any] | None = None,
-    conditional: frozenset[str] = frozenset(),
-) -> dict[str, dict[str, Any]]:
-    """Warm-up, then `settings.runs` wrk runs per app, interleaved; `during(app)` wraps each run; the apps
-    in `conditional` are sent `If-None-Match` with the current ETag."""
-
-    def one(app: str, seconds: float) -> WrkRun:
-        context = during(app) if during else contextlib.nullcontext()
-        with context:
-            return wrk(
-                bases[app],
-                path,
-                seconds,
-                settings.connections,
-                settings.threads,
-                if_none_match=app in conditional,
-            )
-
-    runs: dict[str, list[WrkRun]] = {app: [] for app in bases}
-    try:
-        for app in bases:
-            one(app, settings.warmup_s)
-        for n in range(settings.runs):
-            for app in bases:
-                runs[app].append(one(app, settings.duration_s))
-                _progress(app, path, f"run {n + 1}/{settings.runs}", runs[app][-1])
-    except RuntimeError as error:  # wrk failed outright: report it, do not guess
-        return {app: {"error": f"error: {error}"} for app in bases}
-    return {app: summarize(runs[app]) for app in bases}
-
-
-def _progress(app: str, path: str, which: str, run: WrkRun) -> None:
-    figures = f"{run.requests_per_s:8.0f} req/s, p50 {run.p50_ms:6.1f} ms, p99 {run.p99_ms:6.1f} ms"
-    print(f"    {app:<8} {path:<28} {which}: {figures} {run.error or ''}", flush=True)
-
-
 def bench_database(database: str, urls: dict[str, str], settings: Settings) -> dict[str, Any]:
     """Start the three apps on one database and measure every endpoint plus the mixed run."""
     cells: dict[str, dict[str, Any]] = {app: {} for app in settings.apps}
@@ -199,7 +127,7 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
             env |= OURS_ENV if app == "ours" else {}
             log = HERE / "results" / f"{database}-{app}.log"
             cwd = settings.before_dir if app == "before" and settings.before_dir else ROOT
-            bases[app] = stack.enter_context(serve(APPS[app], env, log, cwd=cwd))
+            bases[app] = stack.enter_context(serve(APPS[app] or app_target(cwd), env, log, cwd=cwd))
         for endpoint in ENDPOINTS:
             print(f"  {database}: {endpoint.label}", flush=True)
             live = {}
@@ -252,7 +180,7 @@ def measure_observability(
     env = {"APP_DATABASE_URL": url, **QUIET_ENV}
     log = HERE / "results" / f"{database}-ours-quiet.log"
     try:
-        with serve(APPS["ours"], env, log, announces=False) as quiet_base:
+        with serve(app_target(), env, log, announces=False) as quiet_base:
             cells = measure({"on": ours_base, "off": quiet_base}, "/users/{id}", settings)
     except RuntimeError as error:
         return {"on": {"error": f"error: {error}"}, "off": {"error": f"error: {error}"}}
@@ -280,7 +208,7 @@ def bench_workers(url: str, settings: Settings) -> dict[str, Any]:
         for workers in WORKER_COUNTS:
             log = HERE / "results" / f"postgresql-ours-{workers}-workers.log"
             env = {"APP_DATABASE_URL": url}  # the default pool: a user would not tune it
-            bases[f"{workers}"] = stack.enter_context(serve(APPS["ours"], env, log, workers=workers))
+            bases[f"{workers}"] = stack.enter_context(serve(app_target(), env, log, workers=workers))
         for key, base_url in bases.items():
             if problem := probe(base_url, endpoint):
                 return {"error": f"{key} worker(s): {problem}"}
@@ -432,6 +360,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             **asdict(settings),
             "before_dir": None,
             "before": args.before if "before" in settings.apps else None,
+            "app": app_target(),
             "uvicorn": ["1 worker", *uvicorn_options()],
         },
         "targets": report.TARGETS,

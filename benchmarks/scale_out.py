@@ -7,7 +7,8 @@
   replica (a primary and a `pg_basebackup -R` replica made for the run, on this same machine: the
   ratio is the cost of routing, not the capacity a replica on its own server adds).
 
-The PgBouncer and the replication pair are the ones the tests run (tests/pgbouncer.py, tests/replicas.py).
+The PgBouncer and the replication pair are the ones the tests run (throwaway/pgbouncer.py,
+throwaway/replicas.py).
 Standalone, shortened: `python -m benchmarks.scale_out --duration 3 --runs 1`.
 """
 
@@ -21,7 +22,9 @@ from typing import Any
 import httpx
 
 from benchmarks import seed
-from benchmarks.load import HERE, serve
+from benchmarks.harness import HERE, Settings, app_target, measure, serve
+from throwaway.pgbouncer import PGBOUNCER, pgbouncer_in_front_of
+from throwaway.replicas import SERVER_BIN, streaming_cluster
 
 Measure = Callable[[dict[str, str], str], dict[str, dict[str, Any]]]
 GET_USER = "/users/{id}"
@@ -41,8 +44,6 @@ def _ratio(cells: dict[str, dict[str, Any]], top: str, bottom: str) -> float | N
 
 def bench_pgbouncer(url: str, measure: Measure) -> dict[str, Any]:
     """`url`: a seeded database (plain postgresql://). Four servers of ours, measured interleaved."""
-    from tests.pgbouncer import PGBOUNCER, pgbouncer_in_front_of
-
     if PGBOUNCER is None:
         return {"skipped": "pgbouncer is not installed (apt-get install pgbouncer)"}
     print("  postgresql: GET /users/{id}, direct vs PgBouncer, statement caches on vs off", flush=True)
@@ -55,7 +56,7 @@ def bench_pgbouncer(url: str, measure: Measure) -> dict[str, Any]:
                 env["APP_DB_PREPARED_STATEMENTS"] = "true" if caches == "on" else "false"
                 log = HERE / "results" / f"postgresql-{route}-caches-{caches}.log"
                 bases[f"{route}, caches {caches}"] = stack.enter_context(
-                    serve("api.app:app", env, log, announces=False)
+                    serve(app_target(), env, log, announces=False)
                 )
         cells = measure(bases, GET_USER)
     return {
@@ -74,8 +75,6 @@ def _replica_reads(base_url: str) -> float:
 
 def bench_replicas(measure: Measure) -> dict[str, Any]:
     """A streaming pair made for the run, seeded; ours without and with the replica."""
-    from tests.replicas import SERVER_BIN, streaming_cluster
-
     if SERVER_BIN is None:
         return {"skipped": "PostgreSQL server binaries missing (apt-get install postgresql)"}
     print("  postgresql: reads from the primary vs from a streaming replica", flush=True)
@@ -88,7 +87,7 @@ def bench_replicas(measure: Measure) -> dict[str, Any]:
             if target == "replica":
                 env["APP_DATABASE_REPLICA_URLS"] = cluster.replica_url
             log = HERE / "results" / f"postgresql-reads-{target}.log"
-            bases[target] = stack.enter_context(serve("api.app:app", env, log, announces=False))
+            bases[target] = stack.enter_context(serve(app_target(), env, log, announces=False))
         results: dict[str, Any] = {}
         for path in (GET_USER, LIST_USERS):
             cells = measure(bases, path)
@@ -155,8 +154,6 @@ def rows(result: dict[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks import run
-
     parser = argparse.ArgumentParser(description="The scale-out section of make bench, alone.")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=3.0)
@@ -164,9 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args(argv)
-    settings = run.Settings(args.warmup, args.duration, args.runs, args.connections, 2, 1.0, 0)
+    settings = Settings(args.warmup, args.duration, args.runs, args.connections, 2, 1.0, 0)
     with seed.seeded_postgres(args.postgres_url) as url:
-        result = bench(url, lambda bases, path: run.measure(bases, path, settings))
+        result = bench(url, lambda bases, path: measure(bases, path, settings))
     print("\n".join(rows(result)))
     return 0
 

@@ -11,83 +11,54 @@ import argparse
 import asyncio
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
+from dependency_injector import providers
+
 from application.auth import Caller, CurrentUser
-from application.ports.security import TokenClaims, TokenService
-from application.ports.units_of_work import ReadUnitOfWork
-from application.sessions import ClientInfo, start_session
 from domain.errors import InvalidCredentials
-from domain.sessions import DEFAULT_LIFETIMES
-from domain.users import Email, User
-from infrastructure.clock import SystemClock
-from infrastructure.security.tokens import JwtTokenService
+from infrastructure.container import Container
 from infrastructure.settings import Settings
-from infrastructure.sql.databases import make_database
-from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
-from tests.databases import POSTGRES_URL, migrate, postgres_database, sqlite_url
+from throwaway.databases import POSTGRES_URL, migrate, postgres_database, sqlite_url
+
+EMAIL, PASSWORD = "bench@example.com", "correct horse battery"
 
 
 @dataclass(frozen=True, slots=True)
-class CurrentUserWithoutSessionCheck:
-    """The use case as it would be if ending a session left its access tokens valid until they expire."""
+class CurrentUserInSeparateStatements(CurrentUser):
+    """The user read by a statement of its own, then the session checked by a second one (the first
+    version of the check), or not at all (as if ending a session left its access tokens valid until
+    they expire)."""
 
-    new_read_uow: Callable[[], ReadUnitOfWork]
-    tokens: TokenService
+    check_session: bool = True
 
     async def caller(self, token: str | None) -> Caller:
         assert token
         claims = self.tokens.read(token)
         async with self.new_read_uow() as uow:
             user = await uow.users.get(claims.user_id)
-        if user is None or user.credentials_stamp != claims.stamp or user.suspended:
-            raise InvalidCredentials()
-        return Caller(user, claims.session_id)
-
-
-@dataclass(frozen=True, slots=True)
-class CurrentUserWithTwoStatements:
-    """The session checked by a second statement after the user's (the first version of the check)."""
-
-    new_read_uow: Callable[[], ReadUnitOfWork]
-    tokens: TokenService
-
-    async def caller(self, token: str | None) -> Caller:
-        assert token
-        claims = self.tokens.read(token)
-        async with self.new_read_uow() as uow:
-            user = await uow.users.get(claims.user_id)
-            live = await uow.sessions.exists(claims.session_id, claims.user_id)
+            live = not self.check_session or await uow.sessions.exists(claims.session_id, claims.user_id)
         if user is None or not live or user.credentials_stamp != claims.stamp or user.suspended:
-            raise InvalidCredentials()
+            raise InvalidCredentials("Could not validate credentials")
         return Caller(user, claims.session_id)
-
-
-Variant = CurrentUser | CurrentUserWithTwoStatements | CurrentUserWithoutSessionCheck
 
 
 async def measure(database_url: str, calls: int, runs: int) -> dict[str, float]:
-    """µs per call of each variant, in its fastest of `runs` rounds (the variants take turns)."""
-    database = make_database(Settings(database_url=database_url))
-    clock = SystemClock()
-    tokens = JwtTokenService("b" * 40, timedelta(minutes=15), clock)
+    """µs per call of each variant, in its fastest of `runs` rounds (the variants take turns). The app's
+    own container wires them: the variants differ from `CurrentUser` by their `caller` alone."""
+    container = Container()
+    container.settings.override(providers.Object(Settings(database_url=database_url)))
     try:
-        async with SqlUnitOfWork(database) as uow:
-            user = await uow.users.add(User.register("Bench", Email("bench@example.com"), "x", clock.now()))
-            await uow.commit()
-        async with SqlUnitOfWork(database) as uow:
-            session, _ = await start_session(uow, user, DEFAULT_LIFETIMES, ClientInfo(), clock)
-            await uow.commit()
-        assert user.id is not None
-        token = tokens.issue(TokenClaims(user.id, user.credentials_stamp, session.id)).access_token
-        read_uow = lambda: read_only_unit_of_work(database)  # noqa: E731
-        variants: dict[str, Variant] = {
-            "joined": CurrentUser(read_uow, tokens),
-            "two statements": CurrentUserWithTwoStatements(read_uow, tokens),
-            "no check": CurrentUserWithoutSessionCheck(read_uow, tokens),
+        await container.register_user()("Bench", EMAIL, PASSWORD)
+        token = (await container.authenticate()(EMAIL, PASSWORD)).access_token
+        joined = container.current_user()
+        variants: dict[str, CurrentUser] = {
+            "joined": joined,
+            "two statements": CurrentUserInSeparateStatements(joined.new_read_uow, joined.tokens),
+            "no check": CurrentUserInSeparateStatements(
+                joined.new_read_uow, joined.tokens, check_session=False
+            ),
         }
         timings: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(runs + 1):  # the first round warms up and is dropped
@@ -99,7 +70,7 @@ async def measure(database_url: str, calls: int, runs: int) -> dict[str, float]:
         # The fastest round of each: on a shared machine, the slower rounds measure the neighbours.
         return {name: min(runs_of[1:]) for name, runs_of in timings.items()}
     finally:
-        await database.dispose()
+        await container.database().dispose()
 
 
 def main() -> None:

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from benchmarks import seed
 from benchmarks.ab import server_pids
-from benchmarks.load import HERE, serve, wrk
-from benchmarks.run import OURS_ENV
+from benchmarks.harness import HERE, OURS_ENV, app_target, serve, wrk
 
 PATHS = ["/users/{id}", "/users/?limit=100", "/users/{id}/posts?limit=100", "/posts/{id}"]
 
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             database_url = seed.asyncpg_url(stack.enter_context(seed.seeded_postgres(args.postgres_url)))
         env = {**OURS_ENV, "APP_DATABASE_URL": database_url}
-        base = stack.enter_context(serve("api.app:app", env, HERE / "results" / "soak.log", workers=1))
+        base = stack.enter_context(serve(app_target(), env, HERE / "results" / "soak.log", workers=1))
         pids = server_pids(base)
         samples: list[tuple[float, float, int]] = []  # (minutes, MiB, requests so far)
         started, requests, round_no = time.monotonic(), 0, 0

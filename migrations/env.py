@@ -8,7 +8,7 @@ traceback — so that `make run` fails fast and says why."""
 
 import asyncio
 import sqlite3
-from logging.config import fileConfig
+from logging.config import dictConfig
 from typing import Any, NoReturn
 
 from alembic import context
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from infrastructure.operations.migrations import MIGRATION_LOGGING
 from infrastructure.settings import InvalidSettings, database_url_problem, load_settings
 from infrastructure.sql.databases import NO_PREPARED_STATEMENTS
 from infrastructure.sql.tables import metadata
@@ -25,8 +26,8 @@ from infrastructure.sql.urls import shown_url
 SUPPORTED_URLS = "sqlite:///path/to/app.db or postgresql+asyncpg://user:password@host:5432/db"
 
 config = context.config
-if config.config_file_name is not None and config.attributes.get("configure_logger", True):
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
+if config.attributes.get("configure_logger", True):  # the same with alembic.ini or without (a wheel)
+    dictConfig(MIGRATION_LOGGING)
 
 try:
     settings = load_settings()

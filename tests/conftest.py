@@ -10,19 +10,26 @@ from infrastructure.settings import Settings
 from infrastructure.sql.databases import make_database
 from infrastructure.sql.engine import Database
 from infrastructure.sql.tables import metadata
-from tests.databases import (
+from tests.databases import SQL_KINDS, migrated_database_url
+from tests.fakes import FakeHasher, FixedClock
+from throwaway.databases import (
     POSTGRES_URL,
     SKIP_POSTGRES,
-    SQL_KINDS,
     migrate,
-    migrated_database_url,
     postgres_database,
     postgres_execute,
     sqlite_url,
 )
-from tests.fakes import FakeHasher, FixedClock
-from tests.pgbouncer import PGBOUNCER, SKIP_PGBOUNCER, PgBouncer, pgbouncer_in_front_of
-from tests.replicas import SERVER_BIN, SKIP_SERVER_BINARIES, Cluster, streaming_cluster
+from throwaway.pgbouncer import PGBOUNCER, SKIP_PGBOUNCER, PgBouncer, pgbouncer_in_front_of
+from throwaway.replicas import SERVER_BIN, SKIP_SERVER_BINARIES, Cluster, streaming_cluster
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--memory-only",
+        action="store_true",
+        help="run the contract suites on the in-memory adapters alone: no database, server or file",
+    )
 
 
 @pytest.fixture

@@ -58,6 +58,13 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture
+async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
+    """The OpenAPI document the app serves."""
+    document: dict[str, Any] = (await client.get("/openapi.json")).json()
+    return document
+
+
 class Register(Protocol):
     async def __call__(self, **fields: str) -> dict[str, Any]: ...
 

@@ -155,13 +155,21 @@ async def test_if_match_of_the_current_version_writes_and_gives_the_new_etag(
     tag = (await client.get(path)).headers["etag"]
 
     edited = await client.patch(path, json={"title": "One"}, headers={**auth, "If-Match": tag})
+    after_edited = await client.get(path)
     chained = await client.patch(
         path, json={"title": "Two"}, headers={**auth, "If-Match": edited.headers["etag"]}
     )
+    after_chained = await client.get(path)
     anything = await client.patch(path, json={"title": "Three"}, headers={**auth, "If-Match": "*"})
+    after_anything = await client.get(path)
     deleted = await client.delete(path, headers={**auth, "If-Match": anything.headers["etag"]})
 
     assert [r.status_code for r in (edited, chained, anything, deleted)] == [200, 200, 200, 204]
+    writes, reads = (edited, chained, anything), (after_edited, after_chained, after_anything)
+    # Each write answers the ETag of the version it made: the one a read then serves, new each time.
+    assert [w.headers["etag"] for w in writes] == [r.headers["etag"] for r in reads]
+    assert len({tag, *(w.headers["etag"] for w in writes)}) == 4
+    assert [r.json()["title"] for r in reads] == ["One", "Two", "Three"]
     assert (await client.get(path)).status_code == 404
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.pool import QueuePool
 
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import SqlApp, sql_app
-from tests.databases import POSTGRES_URL, postgres_execute, sqlite_url
 from tests.factories import UserCreatePayload, public_view
+from throwaway.databases import POSTGRES_URL, postgres_execute, sqlite_url
 
 POOLED = 3
 TERMINATE_OTHER_CONNECTIONS = (

@@ -11,8 +11,8 @@ from infrastructure.container import Container
 from infrastructure.mail.queue import MailStatus
 from tests.api.sql_apps import sql_app
 from tests.recovery import token_in
-from tests.servers import free_port
-from tests.smtp import SmtpServer, smtp_server
+from throwaway.processes import free_port
+from throwaway.smtp import SmtpServer, smtp_server
 
 DEADLINE_SECONDS = 15
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import jsonschema_rs
-import pytest
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
@@ -55,12 +54,6 @@ THROTTLED = {
     "auth-verify-email",
     "me-verification-email",
 }
-
-
-@pytest.fixture
-async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
-    document: dict[str, Any] = (await client.get("/openapi.json")).json()
-    return document
 
 
 def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -32,8 +32,8 @@ from api.app import create_app
 from api.http.idempotency import _KEY
 from infrastructure.container import Container
 from infrastructure.settings import Settings
-from tests.databases import sqlite_url
 from tests.fakes import FakeHasher
+from throwaway.databases import sqlite_url
 
 CHECKS = [
     not_a_server_error,

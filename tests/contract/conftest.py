@@ -1,4 +1,5 @@
-"""Every adapter of the repository and unit-of-work ports runs the same contract suite."""
+"""Every adapter of the repository, unit-of-work and mailer ports runs the same contract suite. With
+`--memory-only` (make test-unit) only the adapters that need no database, server or file run it."""
 
 from collections.abc import AsyncIterator
 
@@ -11,14 +12,29 @@ from infrastructure.sql.unit_of_work import SqlUnitOfWork
 from tests.contract.stored import UowFactory
 from tests.databases import SQL_KINDS, migrated_database_url
 
+# The adapters each parametrised fixture of the suite stands for, by the fixture's name.
+ADAPTERS = {
+    "uow_factory": ["memory", *SQL_KINDS, "pgbouncer"],  # pgbouncer: PostgreSQL through PgBouncer
+    "mailer": ["memory", "console", "smtp"],
+}
+IN_PROCESS = {"memory", "console"}
 
-@pytest.fixture(params=["memory", *SQL_KINDS, "pgbouncer"])
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    memory_only = metafunc.config.getoption("memory_only")
+    for fixture, adapters in ADAPTERS.items():
+        if fixture in metafunc.fixturenames:
+            chosen = [adapter for adapter in adapters if adapter in IN_PROCESS] if memory_only else adapters
+            metafunc.parametrize(fixture, chosen, indirect=True)
+
+
+@pytest.fixture
 async def uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[UowFactory]:
     if request.param == "memory":
         store = MemoryStore()
         yield lambda: InMemoryUnitOfWork(store)
         return
-    if request.param == "pgbouncer":  # PostgreSQL through a transaction-mode PgBouncer
+    if request.param == "pgbouncer":
         url = request.getfixturevalue("pgbouncer_database_url")
         database = make_database(Settings(database_url=url, db_prepared_statements=False))
     else:

@@ -10,7 +10,7 @@ from application.ports.mail import Mailer, MailMessage
 from infrastructure.mail.console import ConsoleMailer
 from infrastructure.mail.memory import InMemoryMailer
 from infrastructure.mail.smtp import SmtpMailer, SmtpSettings
-from tests.smtp import smtp_server
+from throwaway.smtp import smtp_server
 
 MESSAGE = MailMessage(
     "<0123456789abcdef@mail.example>",
@@ -22,7 +22,7 @@ MESSAGE = MailMessage(
 Delivered = Callable[[], list[tuple[str, str, str, str]]]
 
 
-@pytest.fixture(params=["memory", "console", "smtp"])
+@pytest.fixture
 def mailer(
     request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
 ) -> Iterator[tuple[Mailer, Delivered]]:

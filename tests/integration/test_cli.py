@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from api.cli.main import MULTIPROC_DIR, cli
 from infrastructure.operations.seeding import DEMO_PASSWORD, DISTINCT_HASHES
-from tests.databases import migrate, sqlite_url
-from tests.servers import free_port
-from tests.smtp import smtp_server
+from throwaway.databases import migrate, sqlite_url
+from throwaway.processes import free_port
+from throwaway.smtp import smtp_server
 
 REDIS_URL = os.environ.get("APP_TEST_REDIS_URL")
 

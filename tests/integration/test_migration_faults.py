@@ -17,7 +17,8 @@ import pytest
 from alembic import command
 from sqlalchemy.engine import make_url
 
-from tests.databases import POSTGRES_URL, ROOT, SKIP_POSTGRES, alembic_config
+from throwaway.databases import POSTGRES_URL, SKIP_POSTGRES, alembic_config
+from throwaway.processes import ROOT
 
 PASSWORD = "s3cret-pw"
 CONNECT_TIMEOUT_SECONDS = "0.5"

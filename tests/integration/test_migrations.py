@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from infrastructure.sql.tables import metadata
-from tests.databases import (
+from tests.databases import SQL_KINDS
+from throwaway.databases import (
     POSTGRES_URL,
     SKIP_POSTGRES,
-    SQL_KINDS,
     alembic_config,
     migrate,
     off_loop,

@@ -1,7 +1,8 @@
-"""Read replicas on a real streaming replica (tests/replicas.py): read-only units of work read the replica,
-writing ones the primary; a caller reads their own writes while the replica's replay is paused; a replica
-lagging past APP_REPLICA_MAX_LAG_SECONDS, stopped, or unreachable from the start is skipped for the
-primary; /health/ready and /metrics report the replicas.
+"""Read replicas on a real streaming replica (throwaway/replicas.py): read-only units of work read the
+replica, writing ones the primary; a caller reads their own writes while the replica's replay is paused;
+a replica lagging past APP_REPLICA_MAX_LAG_SECONDS, stopped, or unreachable from the start is skipped
+for the primary; /health/ready and /metrics report the replicas. Served under load:
+tests/e2e/test_served_with_replicas.py.
 
 Whether a read ran on the replica or the primary is seen by what it finds while the replica's replay is
 paused (pg_wal_replay_pause()): a row written since is on the primary only. Checks are run by the tests
@@ -10,12 +11,10 @@ paused (pg_wal_replay_pause()): a row written since is on the primary only. Chec
 import asyncio
 import logging
 import os
-import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -33,12 +32,10 @@ from infrastructure.settings import Settings
 from infrastructure.sql.databases import make_database
 from infrastructure.sql.replicas import RoutedDatabase, caller_keys
 from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
-from tests.databases import postgres_execute
 from tests.factories import PostCreatePayload, UserCreatePayload, UserFactory, id_of
 from tests.fakes import FakeHasher
-from tests.load import concurrent_load
-from tests.replicas import Cluster
-from tests.servers import served, server_env
+from throwaway.databases import postgres_execute
+from throwaway.replicas import Cluster
 
 REDIS_URL = os.environ.get("APP_TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(
@@ -371,35 +368,3 @@ async def test_an_unreachable_replica_at_start_up_leaves_the_app_serving_from_th
             name = f"127.0.0.1:{unused_tcp_port}/app"
             assert ready.json()["replicas"] == [{"name": name, "state": "unreachable", "lag_seconds": None}]
     assert any("unreachable" in record.getMessage() for record in caplog.records)
-
-
-def test_a_replica_stopped_under_load_costs_no_5xx_beyond_the_requests_in_flight(
-    replicated: Cluster, tmp_path: Path
-) -> None:
-    env = server_env(
-        replicated.primary_url,
-        APP_DATABASE_REPLICA_URLS=replicated.replica_url,
-        APP_REPLICA_CHECK_INTERVAL_SECONDS="0.5",
-        APP_LOG_LEVEL="WARNING",
-    )
-    with served(env, tmp_path / "serve.log", "--workers", "2") as server:
-        paths = ["/users/?limit=10", "/posts/?limit=10", "/users/1"]
-        stop = threading.Event()
-        answers: dict[str, int] = {}
-        after: dict[str, int] = {}
-
-        def load() -> None:
-            answers.update(concurrent_load(server.base_url, paths, stop=stop))
-
-        loader = threading.Thread(target=load)
-        loader.start()
-        try:
-            replicated.stop("replica")
-            after.update(concurrent_load(server.base_url, paths, seconds=2))
-        finally:
-            stop.set()
-            loader.join(timeout=60)
-        five_hundreds = sum(count for answer, count in answers.items() if answer.startswith("5"))
-        assert five_hundreds <= 16, answers  # the clients' requests in flight when it stopped, at most
-        assert set(after) <= {"200", "404"}, after
-        assert "unreachable" in httpx.get(server.base_url + "/health/ready").text

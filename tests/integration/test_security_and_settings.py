@@ -26,7 +26,7 @@ from infrastructure.security.passwords import (
 )
 from infrastructure.settings import InvalidSettings, Settings, load_settings
 from infrastructure.sql.databases import make_database
-from tests.databases import ROOT
+from throwaway.processes import ROOT
 
 
 async def test_argon2_hashes_verify_and_never_contain_the_password() -> None:

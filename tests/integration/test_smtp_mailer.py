@@ -6,8 +6,8 @@ import pytest
 from application.errors import MailNotSent
 from application.ports.mail import MailMessage
 from infrastructure.mail.smtp import SmtpMailer, SmtpSettings
-from tests.servers import free_port
-from tests.smtp import smtp_server
+from throwaway.processes import free_port
+from throwaway.smtp import smtp_server
 
 MESSAGE = MailMessage(
     "<0123456789abcdef@mail.example>",

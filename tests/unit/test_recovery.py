@@ -138,11 +138,18 @@ async def test_an_expired_token_changes_nothing(
 
 
 async def test_a_token_just_before_expiry_works(
-    request_reset, reset, store: MemoryStore, clock: FixedClock, ada: User
+    request_reset, reset, uow_factory, store: MemoryStore, hasher: FakeHasher, clock: FixedClock, ada: User
 ) -> None:
     await request_reset("ada@example.com")
     clock.advance(minutes=29, seconds=59)
+
     await reset(token_in(outbox(store)[0]), "a brand new password")
+
+    after = await stored(uow_factory, ada)
+    assert await hasher.verify("a brand new password", after.password_hash)
+    assert not await hasher.verify("old password", after.password_hash)
+    assert outbox(store)[-1].subject == "Users & posts: your password was changed"
+    assert store.tokens == {}  # used up
 
 
 @pytest.mark.parametrize(

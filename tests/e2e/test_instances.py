@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from api.runtime import GC_THRESHOLDS
-from tests.servers import Server, served, server_env
+from tests.e2e.servers import Server, served, server_env
 
 pytestmark = pytest.mark.postgres
 REGISTRATIONS = 20

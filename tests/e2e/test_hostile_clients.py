@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Server, closed_within, read_response, served, server_env, sqlite_copy
+from tests.e2e.servers import Server, closed_within, read_response, served, server_env, sqlite_copy
 
 HEAD_TIMEOUT = 1.0
 KEEP_ALIVE = 2.0

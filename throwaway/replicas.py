@@ -1,7 +1,9 @@
-"""A throwaway streaming-replication pair for tests: a primary initialised for the run with the server
-binaries under /usr/lib/postgresql/*/bin, and a replica made from it by `pg_basebackup -R`, on free
-ports, run as the `postgres` OS user when tests run as root. Stopped and removed at the end."""
+"""A throwaway streaming-replication pair for tests and benchmarks: a primary initialised for the run
+with the server binaries under /usr/lib/postgresql/*/bin, and a replica made from it by
+`pg_basebackup -R`, on free ports, run as the `postgres` OS user when run as root. Stopped and removed
+at the end."""
 
+import asyncio
 import contextlib
 import glob
 import shutil
@@ -13,8 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.databases import postgres_execute
-from tests.pgbouncer import os_user
+import asyncpg
+
+from throwaway.databases import off_loop, postgres_execute
+from throwaway.processes import free_port, os_user
 
 _BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 SERVER_BIN = Path(_BINARIES[-1]).parent if _BINARIES else None
@@ -34,14 +38,6 @@ SETTINGS = {
     "max_connections": "100",
     "wal_receiver_status_interval": "1s",
 }
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -109,11 +105,6 @@ class Cluster:
 
     def wait_for_replay(self, within_seconds: float = 30) -> None:
         """Until the replica has replayed everything the primary has written so far."""
-        import asyncio
-
-        import asyncpg
-
-        from tests.databases import off_loop
 
         async def caught_up() -> bool:
             primary = await asyncpg.connect(self.primary_url.replace("+asyncpg", ""))
@@ -140,7 +131,7 @@ def streaming_cluster() -> Iterator[Cluster]:
     runner = os_user()
     if runner:
         shutil.chown(directory, runner.pw_uid, runner.pw_gid)
-    cluster = Cluster(directory, _free_port(), _free_port())
+    cluster = Cluster(directory, free_port(), free_port())
     started: list[str] = []
     try:
         cluster.run("initdb", "-D", str(directory / "primary"), "-U", "postgres", "--auth=trust", "--no-sync")

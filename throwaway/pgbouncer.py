@@ -1,9 +1,9 @@
-"""A real PgBouncer (Debian's package) for tests: deploy/pgbouncer.ini with the overrides a test run needs,
-in front of the test PostgreSQL server, on a free port, as the `postgres` OS user when tests run as root."""
+"""A real PgBouncer (Debian's package) for tests and benchmarks: deploy/pgbouncer.ini with the overrides
+a throwaway run needs, in front of a PostgreSQL server, on a free port, as the `postgres` OS user when
+run as root."""
 
 import configparser
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.databases import ROOT
+from throwaway.processes import ROOT, free_port, os_user
 
 PGBOUNCER = shutil.which("pgbouncer") or next(
     (path for path in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if os.access(path, os.X_OK)), None
@@ -25,18 +25,6 @@ PGBOUNCER = shutil.which("pgbouncer") or next(
 SKIP_PGBOUNCER = "pgbouncer is not installed: apt-get install -y pgbouncer (.ci/run does when run as root)"
 DEPLOYED_INI = ROOT / "deploy" / "pgbouncer.ini"
 START_WITHIN_SECONDS = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def os_user() -> pwd.struct_passwd | None:
-    """The unprivileged user to run servers as when tests run as root (PostgreSQL and PgBouncer refuse
-    root); None when not root."""
-    return pwd.getpwnam("postgres") if os.geteuid() == 0 else None
 
 
 @dataclass
@@ -124,7 +112,7 @@ def pgbouncer_in_front_of(database_url: str) -> Iterator[PgBouncer]:
     runner = os_user()
     if runner:
         os.chown(directory, runner.pw_uid, runner.pw_gid)
-    bouncer = PgBouncer(directory, _free_port(), url.host or "127.0.0.1", url.port or 5432)
+    bouncer = PgBouncer(directory, free_port(), url.host or "127.0.0.1", url.port or 5432)
     bouncer.write_ini(url.username or "postgres")
     try:
         bouncer.start()

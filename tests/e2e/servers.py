@@ -6,7 +6,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +14,8 @@ from pathlib import Path
 
 import httpx
 
-CLI = str(Path(sys.executable).with_name("users-posts"))
+from throwaway.processes import CLI, free_port
+
 START_WITHIN_SECONDS = 30
 STOP_WITHIN_SECONDS = 15
 
@@ -45,12 +45,6 @@ class Server:
             self.process.kill()
             self.process.wait()
             raise AssertionError(f"still running {STOP_WITHIN_SECONDS} s after SIGTERM") from None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def sqlite_copy(template: Path, directory: Path) -> str:
@@ -83,15 +77,17 @@ def served(env: dict[str, str], log: Path, *arguments: str) -> Iterator[Server]:
         )
     server = Server(process, port, log)
     try:
-        _wait_until_ready(server)
+        wait_until_ready(server)
         yield server
     finally:
         if process.poll() is None:
             server.terminate()
 
 
-def _wait_until_ready(server: Server) -> None:
-    deadline = time.monotonic() + START_WITHIN_SECONDS
+def wait_until_ready(server: Server, within_seconds: float = START_WITHIN_SECONDS) -> None:
+    """Until `server` (the app, or a proxy in front of it) answers /health/live; a failed test if it
+    exits or does not answer in time."""
+    deadline = time.monotonic() + within_seconds
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise AssertionError(f"the server exited: {server.log.read_text()}")
@@ -101,7 +97,7 @@ def _wait_until_ready(server: Server) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.05)  # polling for the server to listen: the event waited for is the answer
-    raise AssertionError(f"no answer within {START_WITHIN_SECONDS} s: {server.log.read_text()}")
+    raise AssertionError(f"no answer within {within_seconds} s: {server.log.read_text()}")
 
 
 def read_response(connection: socket.socket) -> tuple[int, dict[str, str], bytes]:

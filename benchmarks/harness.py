@@ -1,28 +1,89 @@
-"""Load machinery: uvicorn servers on loopback, wrk runs, and a steady stream of registrations."""
+"""The benchmark harness every benchmark shares: our app's import target and environment, servers on
+loopback (uvicorn, or `users-posts serve`), git worktrees of earlier commits, wrk runs measured
+interleaved into medians, and a steady stream of registrations."""
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shutil
 import signal
-import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from api.cli.server import APP
+from throwaway.processes import CLI, ROOT, free_port
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 WRK_SCRIPT = HERE / "wrk.lua"
 HOST = "127.0.0.1"
+# Ours as production runs it (JSON access events, metrics), and quiet: both off.
+OURS_ENV = {"APP_LOG_FORMAT": "json", "APP_LOG_LEVEL": "INFO", "APP_METRICS_ENABLED": "true"}
+QUIET_ENV = {"APP_LOG_FORMAT": "json", "APP_LOG_LEVEL": "WARNING", "APP_METRICS_ENABLED": "false"}
+# What a tree older than api.cli.server's APP serves (6d105a6, the `before` of make bench, is one).
+LEGACY_APP = "api.app:app"
+_PRINT_APP = "from api.cli.server import APP; print(APP)"
+
+
+@functools.cache
+def app_target(cwd: Path = ROOT) -> str:
+    """The import target of our app in the tree at `cwd`, as its own `users-posts serve` names it: an
+    earlier commit is served the way it was served then."""
+    if cwd == ROOT:
+        return APP
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    done = subprocess.run(
+        [sys.executable, "-c", _PRINT_APP], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode == 0:
+        return done.stdout.strip()
+    if "ModuleNotFoundError" in done.stderr:
+        return LEGACY_APP
+    raise RuntimeError(f"cannot read the app's target in {cwd}: {done.stderr.strip()[-500:]}")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How long and how hard each measured run is, and which apps a `make bench` run serves."""
+
+    warmup_s: float
+    duration_s: float
+    runs: int
+    connections: int
+    threads: int
+    registrations_per_s: float
+    flood_clients: int
+    apps: tuple[str, ...] = ()
+    before_dir: Path | None = None  # the worktree the `before` app is served from
+
+
+@contextlib.contextmanager
+def worktree(ref: str) -> Iterator[Path]:
+    """A detached git worktree of `ref` in a temporary directory, removed at the end: the earlier app
+    runs from its own files, nothing of it copied into this tree."""
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as directory:
+        path = Path(directory) / "before"
+        git = ["git", "-C", str(ROOT)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(path), ref], check=True, capture_output=True)
+        try:
+            yield path
+        finally:
+            subprocess.run(
+                [*git, "worktree", "remove", "--force", str(path)], check=False, capture_output=True
+            )
 
 
 def uvicorn_options() -> list[str]:
@@ -32,20 +93,12 @@ def uvicorn_options() -> list[str]:
     return ["--loop", loop, "--http", http, "--no-access-log"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _command(target: str, port: int, workers: int | None) -> list[str]:
     if workers is None:
         uvicorn = [sys.executable, "-m", "uvicorn", target, "--host", HOST, "--port", str(port)]
         return [*uvicorn, *uvicorn_options()]
     # Our app as production serves it: the `users-posts serve` command, its server options and workers.
-    cli = str(Path(sys.executable).with_name("users-posts"))
-    return [cli, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    return [CLI, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
 
 
 @contextlib.contextmanager
@@ -166,6 +219,58 @@ def wrk(
         non_2xx=data["non_2xx_3xx"],
         socket_errors=socket_errors,
     )
+
+
+def summarize(runs: list[WrkRun]) -> dict[str, Any]:
+    """Medians of the runs, or an error when any run saw failed responses."""
+    cell: dict[str, Any] = {"runs": [asdict(run) for run in runs]}
+    errors = [run.error for run in runs if run.error]
+    if errors:
+        cell["error"] = f"error: {errors[0]}"
+        return cell
+    for metric in ("requests_per_s", "p50_ms", "p99_ms"):
+        cell[metric] = statistics.median(getattr(run, metric) for run in runs)
+    return cell
+
+
+def measure(
+    bases: dict[str, str],
+    path: str,
+    settings: Settings,
+    during: Callable[[str], Any] | None = None,
+    conditional: frozenset[str] = frozenset(),
+) -> dict[str, dict[str, Any]]:
+    """Warm-up, then `settings.runs` wrk runs per app, interleaved; `during(app)` wraps each run; the apps
+    in `conditional` are sent `If-None-Match` with the current ETag."""
+
+    def one(app: str, seconds: float) -> WrkRun:
+        context = during(app) if during else contextlib.nullcontext()
+        with context:
+            return wrk(
+                bases[app],
+                path,
+                seconds,
+                settings.connections,
+                settings.threads,
+                if_none_match=app in conditional,
+            )
+
+    runs: dict[str, list[WrkRun]] = {app: [] for app in bases}
+    try:
+        for app in bases:
+            one(app, settings.warmup_s)
+        for n in range(settings.runs):
+            for app in bases:
+                runs[app].append(one(app, settings.duration_s))
+                _progress(app, path, f"run {n + 1}/{settings.runs}", runs[app][-1])
+    except RuntimeError as error:  # wrk failed outright: report it, do not guess
+        return {app: {"error": f"error: {error}"} for app in bases}
+    return {app: summarize(runs[app]) for app in bases}
+
+
+def _progress(app: str, path: str, which: str, run: WrkRun) -> None:
+    figures = f"{run.requests_per_s:8.0f} req/s, p50 {run.p50_ms:6.1f} ms, p99 {run.p99_ms:6.1f} ms"
+    print(f"    {app:<8} {path:<28} {which}: {figures} {run.error or ''}", flush=True)
 
 
 @dataclass

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import free_port, served, server_env, sqlite_copy
-from tests.smtp import smtp_server
+from tests.e2e.servers import served, server_env, sqlite_copy
+from throwaway.processes import free_port
+from throwaway.smtp import smtp_server
 
 DEADLINE_SECONDS = 30
 

@@ -5,15 +5,22 @@ else is the shipped file."""
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.databases import ROOT
-from tests.servers import Server, closed_within, free_port, read_response, served, server_env, sqlite_copy
+from tests.e2e.servers import (
+    Server,
+    closed_within,
+    read_response,
+    served,
+    server_env,
+    sqlite_copy,
+    wait_until_ready,
+)
+from throwaway.processes import ROOT, free_port
 
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 pytestmark = pytest.mark.skipif(
@@ -65,24 +72,10 @@ def proxy(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Pa
             nginx = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         server = Server(nginx, port, tmp / "nginx.out")
         try:
-            _wait_until_proxying(server)
+            wait_until_ready(server, within_seconds=10)
             yield server
         finally:
             server.terminate()
-
-
-def _wait_until_proxying(server: Server) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise AssertionError(f"nginx exited: {server.log.read_text()}")
-        try:
-            if httpx.get(server.base_url + "/health/live", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)  # polling for nginx to listen: the event waited for is the answer
-    raise AssertionError(f"nginx does not proxy: {server.log.read_text()}")
 
 
 def test_nginx_proxies_to_the_app_without_its_version(proxy: Server) -> None:

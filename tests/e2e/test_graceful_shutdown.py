@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Server, read_response, served, server_env
+from tests.e2e.servers import Server, read_response, served, server_env
 
 GRACE_SECONDS = 1.0
 IN_FLIGHT = 4

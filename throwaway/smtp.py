@@ -1,5 +1,5 @@
-"""A real SMTP server for tests (aiosmtpd, in a thread of its own): it accepts, or answers every
-message with a chosen refusal."""
+"""A real SMTP server for tests and benchmarks (aiosmtpd, in a thread of its own): it records what it
+accepts, or answers every message with a chosen refusal."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +10,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.servers import free_port
+from throwaway.processes import free_port
 
 
 @dataclass
