@@ -50,50 +50,46 @@ def options(request: Request) -> ApiOptions:
     return found
 
 
-def provide(provider: providers.Provider[T]) -> Callable[[Request], Awaitable[T]]:
-    """A dependency calling the request's container's provider that is `provider` on `Container`:
-    from the container the app was built with (tests override it)."""
-    name = next((name for name, p in Container.cls_providers.items() if p is provider), None)
-    if name is None:
-        raise LookupError(f"{provider!r} is not a provider of Container")
-    return _resolver(name)
+def _use_case_provider(kind: type) -> tuple[str, str]:
+    """Where the one provider building a `kind` is: (the container's group of use cases, its key)."""
+    found = [
+        (group, key)
+        for group, provider in Container.cls_providers.items()
+        if isinstance(provider, providers.Aggregate)
+        for key, factory in provider.providers.items()
+        if getattr(factory, "cls", None) is kind
+    ]
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} providers of Container build a {kind.__name__}, not one")
+    return found[0]
 
 
-def _resolver(name: str) -> Callable[[Request], Awaitable[Any]]:
-    async def resolve(request: Request) -> Any:
-        return getattr(request.app.state.container, name)()
+def use_case_of(kind: type[T]) -> Callable[[Request], T]:
+    """A plain function building a `kind` from the request's container (from the one provider of
+    `Container` that builds one, found now: no such provider, or two, fail at import). The public reads
+    call it with their Request, sparing FastAPI's solving of one more dependency per request."""
+    group, key = _use_case_provider(kind)
 
-    return resolve
+    def build(request: Request) -> T:
+        return getattr(request.app.state.container, group).providers[key]()  # type: ignore[no-any-return]
 
-
-def _provider_name(kind: type) -> str:
-    names = [name for name, p in Container.cls_providers.items() if getattr(p, "cls", None) is kind]
-    if len(names) != 1:
-        raise LookupError(f"{len(names)} providers of Container build a {kind.__name__}, not one")
-    return names[0]
+    return build
 
 
 _use_cases: dict[type, Callable[[Request], Awaitable[Any]]] = {}
 
 
 def use_case(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
-    """The dependency resolving a `kind` from the one provider of `Container` that builds one (the same
-    dependency for every route asking, as FastAPI caches a dependency per request by its identity)."""
+    """The dependency resolving a `kind` as `use_case_of` does (the same dependency for every route
+    asking, as FastAPI caches a dependency per request by its identity)."""
     if kind not in _use_cases:
-        _use_cases[kind] = _resolver(_provider_name(kind))
+        build = use_case_of(kind)
+
+        async def resolve(request: Request) -> Any:
+            return build(request)
+
+        _use_cases[kind] = resolve
     return _use_cases[kind]
-
-
-def use_case_of(kind: type[T]) -> Callable[[Request], T]:
-    """A plain function building a `kind` from the request's container, as `UseCase[kind]` does, for the
-    public reads, the hot path: a route calls it with its Request, sparing FastAPI's solving of one more
-    dependency per request (docs/performance.md). Refused at import like it."""
-    name = _provider_name(kind)
-
-    def build(request: Request) -> T:
-        return getattr(request.app.state.container, name)()  # type: ignore[no-any-return]
-
-    return build
 
 
 if TYPE_CHECKING:
@@ -107,11 +103,9 @@ else:
             return Annotated[kind, Depends(use_case(kind))]
 
 
-_database = provide(Container.database)
-
-
 async def _readiness_probe(request: Request) -> Callable[[], Awaitable[Sequence[ReplicaState]]]:
-    database = await _database(request)
+    container: Container = request.app.state.container
+    database = container.database()
 
     async def probe() -> Sequence[ReplicaState]:
         await database.ping()
