@@ -3,8 +3,9 @@
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
-from application.errors import RateLimited
+from application.errors import Overloaded, Raises, RateLimited
 from application.ports.clock import Clock
 from application.ports.security import PasswordHasher, TokenService
 from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
@@ -29,6 +30,8 @@ class Authenticate:
     email and a wrong password fail the same way and take the same time. Failures are counted per
     account and per client address, and checked before any hashing; a success gives the account its
     budget back. A suspended account with the right password is AccountSuspended (a 403)."""
+
+    raises: ClassVar[Raises] = (IncorrectLogin, AccountSuspended, RateLimited, Overloaded)
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
@@ -101,6 +104,8 @@ class CurrentUser:
     issued, or its session (`sid`) was ended: checked on every request, so ending a session stops its
     access tokens at once (README "Sessions and roles" gives the measured cost)."""
 
+    raises: ClassVar[Raises] = (NotAuthenticated, InvalidCredentials)
+
     new_read_uow: Callable[[], ReadUnitOfWork]
     tokens: TokenService
 
@@ -121,6 +126,8 @@ class CurrentUser:
 @dataclass(frozen=True, slots=True)
 class SignOutEverywhere:
     """Every session of the user ends: every access and refresh token issued so far stops working."""
+
+    raises: ClassVar[Raises] = (UserNotFound,)
 
     new_uow: Callable[[], UnitOfWork]
 

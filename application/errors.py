@@ -42,3 +42,7 @@ class MailNotSent(Exception):
     def __init__(self, reason: str, *, transient: bool) -> None:
         super().__init__(reason)
         self.transient = transient
+
+
+Raises = tuple[type[Exception], ...]
+"""What a use case may raise (its `raises`): the errors its callers answer, and the API documents."""

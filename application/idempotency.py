@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
-from application.errors import StorageUnavailable
+from application.errors import Raises, StorageUnavailable
 from application.ports.clock import Clock
 from application.ports.idempotency import (
     TOKEN_LENGTH,
@@ -77,6 +77,8 @@ class Idempotency:
     """Run a create at most once per (caller, key): the first answer is replayed to a retry with the same
     fingerprint; another fingerprint is IdempotencyKeyReused; a retry while the first runs is
     IdempotencyKeyInUse."""
+
+    raises: ClassVar[Raises] = (IdempotencyKeyReused, IdempotencyKeyInUse)
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock

@@ -4,14 +4,16 @@ in the unit of work of the change itself: both are committed, or neither."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
+from application.errors import Raises
 from application.pagination import Page, PageRequest
 from application.ports.audit import AuditAction, AuditEntry
 from application.ports.clock import Clock
 from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
 from application.sessions import end_every_session
 from domain.errors import Conflict, InvalidCredentials, ValidationError
-from domain.moderation import check_is_admin, check_may_manage
+from domain.moderation import AdminRequired, CannotManageSelf, check_is_admin, check_may_manage
 from domain.roles import Role
 from domain.users import Email, Suspension, User, UserNotFound
 
@@ -44,6 +46,8 @@ async def _actor_and_target(uow: UnitOfWork, actor_id: int, target_id: int) -> t
 class ListUsersAsAdmin:
     """Every user with email, role and suspension, keyset-paged; admins only."""
 
+    raises: ClassVar[Raises] = (AdminRequired,)
+
     new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, actor: User, page: PageRequest) -> Page[User]:
@@ -55,6 +59,8 @@ class ListUsersAsAdmin:
 @dataclass(frozen=True, slots=True)
 class ReadAuditLog:
     """The audit log in id order, keyset-paged; admins only."""
+
+    raises: ClassVar[Raises] = (AdminRequired,)
 
     new_read_uow: Callable[[], ReadUnitOfWork]
 
@@ -69,6 +75,14 @@ class ChangeRole:
     """An admin gives another user a role. Two admins changing one role at once: the write is
     conditional on the role the change was judged against, so the second finds it changed and gets a
     Conflict (unless it asked for the role the first set): every answer agrees with the final row."""
+
+    raises: ClassVar[Raises] = (
+        InvalidCredentials,
+        AdminRequired,
+        UserNotFound,
+        CannotManageSelf,
+        RoleChangedMeanwhile,
+    )
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
@@ -107,6 +121,14 @@ class SuspendUser:
     """An admin suspends another user, giving a reason: every session of theirs ends at once, and
     they cannot sign in until reinstated. Suspending a suspended user changes nothing."""
 
+    raises: ClassVar[Raises] = (
+        ValidationError,
+        InvalidCredentials,
+        AdminRequired,
+        UserNotFound,
+        CannotManageSelf,
+    )
+
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
@@ -140,6 +162,8 @@ class ReinstateUser:
     """An admin lifts another user's suspension; they may sign in again. A user not suspended is left
     as they are."""
 
+    raises: ClassVar[Raises] = (InvalidCredentials, AdminRequired, UserNotFound, CannotManageSelf)
+
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
@@ -167,6 +191,8 @@ class ReinstateUser:
 class GrantRole:
     """The operator's way to a role, from the command line (the first admin): no actor, no rule but
     the role's validity; audited like an admin's change."""
+
+    raises: ClassVar[Raises] = (ValidationError, UserNotFound)
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock

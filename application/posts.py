@@ -2,8 +2,9 @@
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from typing import NoReturn
+from typing import ClassVar, NoReturn
 
+from application.errors import Raises, RateLimited
 from application.idempotency import Completion
 from application.lookups import existing_user
 from application.pagination import Page, PageRequest
@@ -12,9 +13,9 @@ from application.ports.clock import Clock
 from application.ports.posts import PostWithAuthor
 from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
 from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
-from domain.errors import InvalidCredentials, PermissionDenied
-from domain.moderation import check_may_delete_post
-from domain.posts import Post, PostChanged, PostNotFound
+from domain.errors import InvalidCredentials, PermissionDenied, ValidationError
+from domain.moderation import MayNotDeletePost, check_may_delete_post
+from domain.posts import NotTheAuthor, Post, PostChanged, PostNotFound
 from domain.users import UserNotFound
 
 
@@ -27,6 +28,8 @@ class CreatePost:
     """Write a post; each author has a budget of posts per window. With `require_verified_email`
     (APP_REQUIRE_VERIFIED_EMAIL), only an author whose email is verified may. With a `completion` (an
     Idempotency-Key), its answer is stored in the same transaction as the post."""
+
+    raises: ClassVar[Raises] = (ValidationError, UserNotFound, EmailNotVerified, RateLimited)
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
@@ -53,6 +56,8 @@ class CreatePost:
 class GetPost:
     """One post with its author's summary; NotFound("Post") when there is none."""
 
+    raises: ClassVar[Raises] = (PostNotFound,)
+
     new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, post_id: int) -> PostWithAuthor:
@@ -67,6 +72,8 @@ class GetPost:
 class ListPosts:
     """All posts, or one author's, in id order, one keyset page at a time."""
 
+    raises: ClassVar[Raises] = ()
+
     new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
@@ -77,6 +84,8 @@ class ListPosts:
 @dataclass(frozen=True, slots=True)
 class ListUserPosts:
     """A user's posts; NotFound("User") for an unknown user, an empty page for one without posts."""
+
+    raises: ClassVar[Raises] = (UserNotFound,)
 
     new_read_uow: Callable[[], ReadUnitOfWork]
 
@@ -104,6 +113,8 @@ class UpdatePost:
     (checked by the writing statement): PreconditionFailed otherwise, and nothing is written. The
     returned post carries its new version."""
 
+    raises: ClassVar[Raises] = (ValidationError, PostNotFound, NotTheAuthor, PostChanged)
+
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
@@ -124,6 +135,8 @@ class UpdatePost:
 class DeletePost:
     """Delete a post: its author may, and so may moderators and admins, whose deletion of another's
     post is written to the audit log in the same transaction. With `expected_versions`, as UpdatePost."""
+
+    raises: ClassVar[Raises] = (InvalidCredentials, PostNotFound, MayNotDeletePost, PostChanged)
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock

@@ -6,9 +6,11 @@ every password change takes (application.credentials) and mails a notice."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from application.auth import LOCAL_CLIENT
 from application.credentials import store_new_password
+from application.errors import MailUnavailable, Overloaded, Raises, RateLimited
 from application.mail import Mailing, password_changed_mail, password_reset_mail
 from application.one_time_tokens import InvalidToken
 from application.ports.clock import Clock
@@ -16,6 +18,7 @@ from application.ports.recovery import TokenPurpose
 from application.ports.security import PasswordHasher
 from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
 from application.ports.units_of_work import UnitOfWork
+from domain.errors import ValidationError
 from domain.users import Email, check_password
 
 # A user id no account has (ids start at 1): what the missing-account path revokes, so that it does
@@ -28,6 +31,8 @@ class RequestPasswordReset:
     """Mail a password-reset link to the account of `email`, if there is one. Returns the same way
     whether or not there is: the route answers 202 either way. Budgets per account (the normalised
     address, existing or not) and per client address are spent first."""
+
+    raises: ClassVar[Raises] = (ValidationError, RateLimited, MailUnavailable)
 
     new_uow: Callable[[], UnitOfWork]
     mailing: Mailing
@@ -62,6 +67,8 @@ class ResetPassword:
     account stops working; a notice is mailed. The caller is not logged in. A token that is used,
     expired, ended, unknown or malformed raises InvalidToken and changes nothing. Each client address
     has a budget of confirmations, which bounds guessing."""
+
+    raises: ClassVar[Raises] = (ValidationError, InvalidToken, RateLimited, Overloaded)
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher

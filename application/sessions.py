@@ -8,7 +8,9 @@ account deletion all go through it."""
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
+from application.errors import Raises
 from application.ports.audit import AuditAction, AuditEntry
 from application.ports.clock import Clock
 from application.ports.security import TokenClaims, TokenService
@@ -104,6 +106,8 @@ class RefreshSession:
     was stolen or leaked (RFC 9700 §4.14.2): its whole session ends, the newest token with it, and the
     event is logged and audited before the InvalidGrant."""
 
+    raises: ClassVar[Raises] = (InvalidGrant, RefreshTokenReused)
+
     new_uow: Callable[[], UnitOfWork]
     tokens: TokenService
     clock: Clock
@@ -163,6 +167,8 @@ class RevokeToken:
     """RFC 7009: end the session of a refresh token (or of an access token's `sid`). Unknown, invalid
     or already revoked tokens are not an error: the caller's wish (the token no longer works) holds."""
 
+    raises: ClassVar[Raises] = ()
+
     new_uow: Callable[[], UnitOfWork]
     tokens: TokenService
 
@@ -186,6 +192,8 @@ class RevokeToken:
 class ListSessions:
     """The user's live sessions, oldest first, without token material."""
 
+    raises: ClassVar[Raises] = ()
+
     new_read_uow: Callable[[], ReadUnitOfWork]
     clock: Clock
     lifetimes: SessionLifetimes = DEFAULT_LIFETIMES
@@ -200,6 +208,8 @@ class ListSessions:
 @dataclass(frozen=True, slots=True)
 class EndSession:
     """End one of the user's own sessions; NotFound("Session") for one that is not theirs."""
+
+    raises: ClassVar[Raises] = (SessionNotFound,)
 
     new_uow: Callable[[], UnitOfWork]
 

@@ -2,9 +2,11 @@
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from application.auth import LOCAL_CLIENT, prove_password
 from application.credentials import end_old_credentials
+from application.errors import Overloaded, Raises, RateLimited
 from application.idempotency import Completion
 from application.lookups import existing_user
 from application.mail import NO_MAIL, Mailing, email_changed_mail
@@ -14,7 +16,7 @@ from application.ports.security import PasswordHasher
 from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
 from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
 from application.sessions import end_every_session
-from domain.errors import EmailAlreadyRegistered
+from domain.errors import EmailAlreadyRegistered, ValidationError
 from domain.users import (
     Email,
     PublicProfile,
@@ -33,6 +35,8 @@ class RegisterUser:
     address has a budget of registrations, spent before any hashing. A verification link is mailed
     (through the outbox, in the registration's transaction). With a `completion` (an
     Idempotency-Key), its answer is stored in the same transaction as the user."""
+
+    raises: ClassVar[Raises] = (ValidationError, RateLimited, EmailAlreadyRegistered, Overloaded)
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
@@ -70,6 +74,8 @@ class RegisterUser:
 class GetUser:
     """One user's public profile by id; NotFound("User") when there is none."""
 
+    raises: ClassVar[Raises] = (UserNotFound,)
+
     new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, user_id: int) -> PublicProfile:
@@ -83,6 +89,8 @@ class GetUser:
 @dataclass(frozen=True, slots=True)
 class ListUsers:
     """Users' public profiles in id order, one keyset page at a time."""
+
+    raises: ClassVar[Raises] = ()
 
     new_read_uow: Callable[[], ReadUnitOfWork]
 
@@ -110,6 +118,16 @@ class UpdateProfile:
     (application.credentials). With `expected_versions`, only if the user is still at one of them
     (checked by the writing statement): PreconditionFailed otherwise, and nothing is written. A new
     name gives the user's posts a new version (they show it)."""
+
+    raises: ClassVar[Raises] = (
+        ValidationError,
+        UserNotFound,
+        WrongPassword,
+        UserChanged,
+        EmailAlreadyRegistered,
+        RateLimited,
+        Overloaded,
+    )
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
@@ -167,6 +185,8 @@ class UpdateProfile:
 class DeleteAccount:
     """Delete a user and all their posts, in one transaction, proving the current password. Every
     session ends with the account."""
+
+    raises: ClassVar[Raises] = (ValidationError, UserNotFound, WrongPassword, RateLimited, Overloaded)
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher

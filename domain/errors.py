@@ -47,6 +47,8 @@ class NotFound(DomainError):
 class AlreadyExists(DomainError):
     """An entity with the same unique key exists already."""
 
+    default_message = "This exists already"
+
 
 class EmailAlreadyRegistered(AlreadyExists):
     default_message = "A user with this email is already registered"
@@ -64,6 +66,8 @@ class PreconditionFailed(DomainError):
 
 class PermissionDenied(DomainError):
     """The caller is known but may not do this."""
+
+    default_message = "You may not do this"
 
 
 class InvalidCredentials(DomainError):

@@ -6,9 +6,8 @@ from api.dependencies import UseCase, client_info, request_id
 from api.http.responses import JSONBytes
 from api.observability.logins import count_login
 from api.openapi.examples import LOGIN_FORM, REFRESH_FORM, REVOKE_FORM, request_example, response_example
-from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
+from api.openapi.problem_responses import BODY, problem_responses
 from api.paths import TOKEN_PATH
-from api.problems.types import ACCOUNT_SUSPENDED, INVALID_GRANT
 from api.routes import api_router
 from api.schemas.sessions import Token, grant_json
 from application.auth import Authenticate
@@ -30,18 +29,7 @@ _REVOKED: dict[int | str, Any] = {200: {"description": "Revoked, or nothing to r
     name="token",
     summary="Log in, or refresh a session: get a bearer token and a refresh token",
     responses=response_example(200, Token)
-    | problem_responses(
-        400,
-        401,
-        403,
-        429,
-        413,
-        422,
-        503,
-        details={401: "Incorrect email or password"},
-        instance=TOKEN_PATH,
-        also=(INVALID_GRANT, ACCOUNT_SUSPENDED),
-    ),
+    | problem_responses(Authenticate, RefreshSession, BODY, instance=TOKEN_PATH),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -109,7 +97,7 @@ async def token(
     response_class=Response,
     name="revoke",
     summary="Revoke a token: end its session",
-    responses=_REVOKED | problem_responses(*BODY_PROBLEMS, 503, instance="/auth/revoke"),
+    responses=_REVOKED | problem_responses(RevokeToken, BODY, instance="/auth/revoke"),
     openapi_extra=request_example(REVOKE_FORM, "application/x-www-form-urlencoded"),
 )
 async def revoke(

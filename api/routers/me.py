@@ -23,7 +23,14 @@ from api.openapi.examples import (
     request_example,
     response_example,
 )
-from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
+from api.openapi.problem_responses import (
+    AUTHENTICATED,
+    BODY,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    PARAMETERS,
+    problem_responses,
+)
 from api.routes import api_router
 from api.schemas.users import AccountDeletion, UserRead, UserUpdate, user_json
 from application.auth import SignOutEverywhere
@@ -39,7 +46,7 @@ router = api_router(prefix="/users/me", tags=["me"])
     summary="Get my profile",
     responses=response_example(200, UserRead, tagged=True)
     | NOT_MODIFIED
-    | problem_responses(400, 401, 422, 503, instance="/users/me"),
+    | problem_responses(AUTHENTICATED, IF_NONE_MATCH, PARAMETERS, instance="/users/me"),
     openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
 async def read_me(request: Request, user: Caller) -> Response:
@@ -53,21 +60,7 @@ async def read_me(request: Request, user: Caller) -> Response:
     name="update",
     summary="Change my profile",
     responses=response_example(200, UserRead, tagged=True)
-    | problem_responses(
-        401,
-        403,
-        409,
-        412,
-        429,
-        *BODY_PROBLEMS,
-        428,
-        503,
-        details={
-            403: "The current password is incorrect",
-            412: "The user has changed since the version given",
-        },
-        instance="/users/me",
-    ),
+    | problem_responses(UpdateProfile, AUTHENTICATED, IF_MATCH, BODY, instance="/users/me"),
     openapi_extra=request_example(USER_UPDATE),
 )
 async def update_me(
@@ -90,15 +83,7 @@ async def update_me(
     status_code=204,
     name="delete",
     summary="Delete my account",
-    responses=problem_responses(
-        401,
-        403,
-        429,
-        *BODY_PROBLEMS,
-        503,
-        details={403: "The current password is incorrect"},
-        instance="/users/me",
-    ),
+    responses=problem_responses(DeleteAccount, AUTHENTICATED, BODY, instance="/users/me"),
     openapi_extra=request_example(ACCOUNT_DELETION),
 )
 async def delete_me(body: AccountDeletion, user: Caller, delete: UseCase[DeleteAccount]) -> Response:
@@ -113,7 +98,7 @@ async def delete_me(body: AccountDeletion, user: Caller, delete: UseCase[DeleteA
     status_code=204,
     name="sign-out",
     summary="Sign out everywhere",
-    responses=problem_responses(401, 503, instance="/users/me/sign-out"),
+    responses=problem_responses(SignOutEverywhere, AUTHENTICATED, instance="/users/me/sign-out"),
 )
 async def sign_out_everywhere(user: Caller, sign_out: UseCase[SignOutEverywhere]) -> Response:
     """Revoke every access token of the caller, this one included."""

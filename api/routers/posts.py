@@ -21,8 +21,15 @@ from api.http.idempotency import AtMostOnceDep
 from api.http.pagination import After, Limit, page_response
 from api.http.responses import JSONBytes, created
 from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
-from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.problems.types import EMAIL_NOT_VERIFIED
+from api.openapi.problem_responses import (
+    AUTHENTICATED,
+    BODY,
+    IDEMPOTENT,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    PARAMETERS,
+    problem_responses,
+)
 from api.routes import api_router, collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
 from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
@@ -44,17 +51,7 @@ _list_posts = use_case_of(ListPosts)
     name="create",
     summary="Write a post",
     responses=response_example(201, PostRead, tagged=True)
-    | problem_responses(
-        401,
-        403,
-        409,
-        429,
-        *BODY_PROBLEMS,
-        503,
-        details={409: "A request with this Idempotency-Key is still being processed; retry later"},
-        instance="/posts/",
-        also=(EMAIL_NOT_VERIFIED,),
-    ),
+    | problem_responses(CreatePost, AUTHENTICATED, IDEMPOTENT, BODY, instance="/posts/"),
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(
@@ -79,7 +76,8 @@ async def create_post(
     response_model=list[PostRead],
     name="list",
     summary="List posts",
-    responses=response_example(200, PostRead, many=True) | problem_responses(422, 503, instance="/posts/"),
+    responses=response_example(200, PostRead, many=True)
+    | problem_responses(ListPosts, PARAMETERS, instance="/posts/"),
 )
 async def list_posts(
     request: Request,
@@ -99,7 +97,7 @@ async def list_posts(
     summary="Get a post with its author",
     responses=response_example(200, PostDetail, tagged=True)
     | NOT_MODIFIED
-    | problem_responses(400, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
+    | problem_responses(GetPost, IF_NONE_MATCH, PARAMETERS, instance="/posts/7"),
     openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
 async def read_post(request: Request, post_id: PostId) -> Response:
@@ -116,9 +114,7 @@ async def read_post(request: Request, post_id: PostId) -> Response:
     name="update",
     summary="Edit a post",
     responses=response_example(200, PostRead, tagged=True)
-    | problem_responses(
-        401, 403, 404, 412, *BODY_PROBLEMS, 428, 503, details={404: "Post not found"}, instance="/posts/7"
-    ),
+    | problem_responses(UpdatePost, AUTHENTICATED, IF_MATCH, BODY, instance="/posts/7"),
     openapi_extra=request_example(POST_UPDATE),
 )
 async def update_post(
@@ -140,21 +136,7 @@ async def update_post(
     status_code=204,
     name="delete",
     summary="Delete a post",
-    responses=problem_responses(
-        400,
-        401,
-        403,
-        404,
-        412,
-        422,
-        428,
-        503,
-        details={
-            403: "Only the author of a post, a moderator or an admin may delete it",
-            404: "Post not found",
-        },
-        instance="/posts/7",
-    ),
+    responses=problem_responses(DeletePost, AUTHENTICATED, IF_MATCH, PARAMETERS, instance="/posts/7"),
     openapi_extra={"x-required-role": "the post's author, or moderator, or admin"},
 )
 async def delete_post(
