@@ -1,7 +1,7 @@
 """User use cases: register, look up, list, change and delete users."""
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import ClassVar
 
 from application.auth import LOCAL_CLIENT, prove_password
@@ -25,6 +25,7 @@ from domain.users import (
     UserNotFound,
     WrongPassword,
     check_password,
+    checked_profile,
     user_name,
 )
 
@@ -102,12 +103,17 @@ class ListUsers:
 @dataclass(frozen=True, slots=True)
 class ProfileChanges:
     """What a user changes about themselves; None leaves a field as it is. A new password or email
-    needs the current password."""
+    needs the current password; the other fields are profile fields (domain.users.PROFILE_RULES)."""
 
     name: str | None = None
     email: str | None = None
     password: str | None = None
     current_password: str | None = None
+
+    def profile(self) -> dict[str, str]:
+        """The profile fields given."""
+        credentials = ("email", "password", "current_password")
+        return {f.name: v for f in fields(self) if f.name not in credentials and (v := getattr(self, f.name))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +144,7 @@ class UpdateProfile:
         self, user_id: int, changes: ProfileChanges, expected_versions: Collection[int] | None = None
     ) -> User:
         new_email = Email(changes.email) if changes.email is not None else None
-        if changes.name is not None:
-            user_name(changes.name)
+        checked_profile(changes.profile())
         if changes.password is not None:
             check_password(changes.password)
         checked_hash = new_hash = None
@@ -157,7 +162,7 @@ class UpdateProfile:
                 raise UserChanged()
             if new_email is not None and new_email != user.email and await uow.users.get_by_email(new_email):
                 raise EmailAlreadyRegistered(new_email.value)
-            updated = user.changed(name=changes.name, email=new_email, password_hash=new_hash)
+            updated = user.changed(email=new_email, password_hash=new_hash, **changes.profile())
             # Written only if the password is still the one verified above (of two changes proving the
             # same current password, one wins and the other is refused) and, with `expected_versions`,
             # if no other change came in between.

@@ -3,7 +3,8 @@
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 from domain.errors import InvalidCredentials, NotFound, PermissionDenied, PreconditionFailed, ValidationError
@@ -96,6 +97,19 @@ def user_name(value: str) -> str:
     return single_line("name", value, NAME_MAX_LENGTH)
 
 
+# What a user edits about themselves (their email and password aside), each with the rule its value
+# is checked and stored by.
+PROFILE_RULES: dict[str, Callable[[str], str]] = {"name": user_name}
+
+
+def checked_profile(changes: Mapping[str, str]) -> dict[str, str]:
+    """Profile fields as stored, each through its rule (ValidationError when one breaks it)."""
+    unknown = changes.keys() - PROFILE_RULES.keys()
+    if unknown:
+        raise ValidationError(min(unknown), f"{min(unknown)} is not a profile field")
+    return {name: PROFILE_RULES[name](value) for name, value in changes.items()}
+
+
 def check_password(password: str) -> None:
     """Raise ValidationError unless `password` has an acceptable length."""
     if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
@@ -155,7 +169,7 @@ class User:
 
     def public_profile(self) -> PublicProfile:
         assert self.id is not None, "a stored user has a public profile"
-        return PublicProfile(self.id, self.name, self.created_at, self.version)
+        return PublicProfile(**{field.name: getattr(self, field.name) for field in fields(PublicProfile)})
 
     @property
     def suspended(self) -> bool:
@@ -173,19 +187,21 @@ class User:
         return replace(self, credentials_stamp=new_credentials_stamp())
 
     def changed(
-        self, name: str | None = None, email: Email | None = None, password_hash: str | None = None
+        self, *, email: Email | None = None, password_hash: str | None = None, **profile: str
     ) -> "User":
-        """This user with the given fields replaced (the name checked by the domain's rules). A new
-        password rotates the credentials stamp; a new email is unverified."""
+        """This user with the given fields replaced (profile fields checked by their PROFILE_RULES). A
+        new password rotates the credentials stamp; a new email is unverified."""
         new_email = email is not None and email != self.email
-        return replace(
+        user = replace(
             self,
-            name=self.name if name is None else user_name(name),
             email=self.email if email is None else email,
             password_hash=self.password_hash if password_hash is None else password_hash,
             credentials_stamp=self.credentials_stamp if password_hash is None else new_credentials_stamp(),
             email_verified_at=None if new_email else self.email_verified_at,
         )
+        for name, value in checked_profile(profile).items():
+            setattr(user, name, value)
+        return user
 
     @property
     def email_verified(self) -> bool:

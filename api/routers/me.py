@@ -70,9 +70,7 @@ async def update_me(
     a 403 (the token is fine, the proof is not) and counts as a failed login; an email another user
     has is a 409. A new password signs out every other token. With `If-Match`, only if the profile is
     still at that version (412 otherwise, nothing written)."""
-    changes = ProfileChanges(
-        name=body.name, email=body.email, password=body.password, current_password=body.current_password
-    )
+    changes = ProfileChanges(**body.given())
     me = caller_id(user)
     updated = await update(me, changes, expected_versions(if_match, me))
     return JSONBytes(user_json(updated), headers={"ETag": entity_tag(me, updated.version)})

@@ -1,9 +1,9 @@
 """Post DTOs. The author is always the caller: no input schema has an author field."""
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.builders import json_builder
 from api.schemas.text import MULTI_LINE, SINGLE_LINE, PatchBody
@@ -27,12 +27,6 @@ class PostCreate(BaseModel):
 class PostUpdate(PatchBody):
     title: Title | None = None
     content: Content | None = None
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> Self:
-        if self.title is None and self.content is None:
-            raise ValueError("give title and/or content")
-        return self
 
 
 class PostRead(BaseModel):

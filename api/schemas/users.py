@@ -3,9 +3,9 @@ Each response field is declared once, with its example: the views extend one ano
 is built by json_builder from these declarations (api.schemas.builders)."""
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.builders import Source, json_builder
 from api.schemas.text import SINGLE_LINE, PatchBody
@@ -48,17 +48,11 @@ class UserUpdate(PatchBody):
     password: Password | None = None
     current_password: CurrentPassword | None = None
 
-    changes: ClassVar[tuple[str, ...]] = ("name", "email", "password")
+    proofs: ClassVar[tuple[str, ...]] = ("current_password",)
     dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {
         "email": ("current_password",),
         "password": ("current_password",),
     }
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> Self:
-        if self.name is None and self.email is None and self.password is None:
-            raise ValueError("give at least one of name, email, password")
-        return self
 
 
 class AccountDeletion(BaseModel):
