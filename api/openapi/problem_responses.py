@@ -8,6 +8,7 @@ from api.problems.response import PROBLEM_JSON
 from api.problems.types import DOCUMENTED, ProblemType
 
 SCHEMA_REF = "#/components/schemas/"
+EXAMPLE_REQUEST_ID = "5f0c6d5e9a8b4c7d8e9f0a1b2c3d4e5f"
 
 
 # What any route taking a body may answer besides its own errors: a body that cannot be parsed (400),
@@ -16,8 +17,7 @@ BODY_PROBLEMS = (400, 413, 422)
 
 _DESCRIPTIONS = {
     400: "The body cannot be parsed, or a header (`If-Match`, `If-None-Match`, `Idempotency-Key`) is "
-    "malformed; where a token is sent, the token is not valid (on `POST /auth/token`, "
-    "a refresh token that is invalid, expired, revoked or already used: `error: invalid_grant`)",
+    "malformed; where a token is sent, the token is not valid",
     401: "No valid bearer token (missing, malformed, expired or revoked)",
     403: "Not allowed: not the author, not the role the operation needs, a suspended account, a wrong "
     "`current_password`, or an unverified email",
@@ -88,7 +88,7 @@ def _example(kind: ProblemType, detail: str | None, instance: str) -> dict[str, 
         "status": kind.status,
         "detail": detail or kind.detail,
         "instance": instance,
-        "request_id": "5f0c6d5e9a8b4c7d8e9f0a1b2c3d4e5f",
+        "request_id": EXAMPLE_REQUEST_ID,
     }
     if kind.status == 422:
         example["errors"] = [{"loc": ["body", "email"], "msg": "Field required", "type": "missing"}]
