@@ -20,6 +20,7 @@ from application.idempotency import Idempotency
 from domain.errors import DomainError, InvalidCredentials, PreconditionFailed
 
 SCHEMA_REF = "#/components/schemas/"
+EXAMPLE_REQUEST_ID = "5f0c6d5e9a8b4c7d8e9f0a1b2c3d4e5f"
 
 
 Cause = type[Exception] | ProblemType
@@ -37,8 +38,7 @@ IDEMPOTENT: tuple[Cause, ...] = (MALFORMED_HEADER, *Idempotency.raises)  # an Id
 
 _DESCRIPTIONS = {
     400: "The body cannot be parsed, or a header (`If-Match`, `If-None-Match`, `Idempotency-Key`) is "
-    "malformed; where a token is sent, the token is not valid (on `POST /auth/token`, "
-    "a refresh token that is invalid, expired, revoked or already used: `error: invalid_grant`)",
+    "malformed; where a token is sent, the token is not valid",
     401: "No valid bearer token (missing, malformed, expired or revoked)",
     403: "Not allowed: not the author, not the role the operation needs, a suspended account, a wrong "
     "`current_password`, or an unverified email",
@@ -58,7 +58,7 @@ _RETRY_AFTER = {
     "required": True,
     "schema": {"type": "integer", "minimum": 0},
 }
-_HEADERS: dict[int, dict[str, Any]] = {
+PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
     401: {
         "WWW-Authenticate": {
             "description": "`Bearer`: the token scheme to use",
@@ -80,13 +80,13 @@ def problem_responses(
     headers sent along and an example per cause, saying the cause's own message (`instance` makes them
     this operation's)."""
     causes: dict[int, dict[str, tuple[ProblemType, str]]] = {}
-    for cause in (*_causes(sources), STORAGE_UNAVAILABLE):
-        kind, detail, name = _described(cause)
+    for cause in (*causes_of(sources), STORAGE_UNAVAILABLE):
+        kind, detail, name = described(cause)
         causes.setdefault(kind.status, {}).setdefault(name, (kind, detail))
     return {status: _problem_response(status, causes[status], instance) for status in sorted(causes)}
 
 
-def _causes(sources: Sequence[type | ProblemType | Sequence[Cause]]) -> list[Cause]:
+def causes_of(sources: Sequence[type | ProblemType | Sequence[Cause]]) -> list[Cause]:
     """The causes `sources` name: themselves, or what a use case class `raises`."""
     found: list[Cause] = []
     for source in sources:
@@ -100,7 +100,7 @@ def _causes(sources: Sequence[type | ProblemType | Sequence[Cause]]) -> list[Cau
     return found
 
 
-def _described(cause: Cause) -> tuple[ProblemType, str, str]:
+def described(cause: Cause) -> tuple[ProblemType, str, str]:
     """The problem of `cause`, its detail, and the name of its example."""
     if isinstance(cause, ProblemType):
         return cause, cause.detail, cause.slug or f"status-{cause.status}"
@@ -119,8 +119,8 @@ def _problem_response(
     else:  # one named example per cause this status stands for
         media["examples"] = {name: {"value": example} for name, example in examples.items()}
     response: dict[str, Any] = {"description": _DESCRIPTIONS[status], "content": {PROBLEM_JSON: media}}
-    if status in _HEADERS:
-        response["headers"] = _HEADERS[status]
+    if status in PROBLEM_HEADERS:
+        response["headers"] = PROBLEM_HEADERS[status]
     return response
 
 
@@ -131,7 +131,7 @@ def _example(kind: ProblemType, detail: str, instance: str) -> dict[str, Any]:
         "status": kind.status,
         "detail": detail,
         "instance": instance,
-        "request_id": "5f0c6d5e9a8b4c7d8e9f0a1b2c3d4e5f",
+        "request_id": EXAMPLE_REQUEST_ID,
     }
     if kind.status == 422:
         example["errors"] = [{"loc": ["body", "email"], "msg": "Field required", "type": "missing"}]

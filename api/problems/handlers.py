@@ -9,13 +9,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from api.paths import OAUTH_PATHS
 from api.problems import types
 from api.problems.response import MAX_REPORTED_ERRORS, problem
 from api.problems.types import ProblemType
 from application.errors import StorageUnavailable, TryLater
 from domain.errors import (
     DomainError,
-    InvalidGrant,
     ValidationError,
 )
 
@@ -44,9 +44,7 @@ async def _domain_error(request: Request, error: Exception) -> Response:
         ]
     elif isinstance(error, TryLater):
         headers = {"Retry-After": str(error.retry_after)}
-    elif isinstance(error, InvalidGrant):
-        extra["error"] = "invalid_grant"  # RFC 6749 §5.2's code, for OAuth clients, in the problem
-    elif kind.status == 401:
+    elif kind.status == 401 and request.url.path not in OAUTH_PATHS:  # there: a 400 (api.problems.oauth)
         headers = BEARER_CHALLENGE
     return problem(kind, detail=error.message, instance=request.url.path, headers=headers, **extra)
 

@@ -6,6 +6,8 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 from api.observability.request_ids import REQUEST_ID
+from api.paths import OAUTH_PATHS
+from api.problems.oauth import oauth_problem
 from api.problems.types import ProblemType
 
 PROBLEM_JSON = "application/problem+json"
@@ -24,14 +26,26 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> ProblemResponse:
-    """A problem of `kind`, saying `detail` (the kind's default when None)."""
-    body = {
+    """A problem of `kind`, saying `detail` (the kind's default when None), about the request for the
+    path `instance`."""
+    body = problem_body(kind, instance=instance, detail=detail, request_id=REQUEST_ID.get(), **extra)
+    return ProblemResponse(body, status_code=body["status"], headers=headers)
+
+
+def problem_body(
+    kind: ProblemType, *, instance: str, request_id: str | None, detail: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The body of a problem of `kind`; on an OAuth endpoint, with RFC 6749's members too."""
+    detail = detail or kind.detail
+    if instance in OAUTH_PATHS:
+        kind, oauth = oauth_problem(kind, detail, extra.get("errors"))
+        extra |= oauth
+    return {
         "type": kind.uri,
         "title": kind.title,
         "status": kind.status,
-        "detail": detail or kind.detail,
+        "detail": detail,
         "instance": instance,
         **extra,
-        "request_id": REQUEST_ID.get(),  # to quote when reporting the error
+        "request_id": request_id,  # to quote when reporting the error
     }
-    return ProblemResponse(body, status_code=kind.status, headers=headers)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
 from pydantic.json_schema import SkipJsonSchema
 
+from api.problems.oauth import OAuthError
 from api.problems.response import MAX_REPORTED_ERRORS
 
 
@@ -40,3 +41,16 @@ class ValidationProblem(Problem):
     """A 422 problem: `errors` lists what is not valid (at most 20 of them)."""
 
     errors: Annotated[list[FieldError], Field(max_length=MAX_REPORTED_ERRORS)]
+
+
+class OAuthProblem(Problem):
+    """A problem answered by an OAuth 2.0 endpoint: RFC 6749 §5.2's members beside the problem's, so
+    that a standard OAuth 2.0 client reads the error."""
+
+    error: OAuthError = Field(description="RFC 6749 §5.2's error code")
+    error_description: str = Field(description="What went wrong, in printable ASCII (RFC 6749 §5.2)")
+    errors: Annotated[list[FieldError], Field(max_length=MAX_REPORTED_ERRORS)] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="On a refused form: what is not valid (at most 20 of them)",
+        json_schema_extra=_no_default,
+    )

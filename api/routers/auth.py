@@ -4,10 +4,11 @@ from fastapi import Form, Request, Response
 
 from api.dependencies import UseCase, client_info, request_id
 from api.http.responses import JSONBytes
+from api.oauth_forms import SINGLE_VALUED_FORM
 from api.observability.logins import count_login
 from api.openapi.examples import LOGIN_FORM, REFRESH_FORM, REVOKE_FORM, request_example, response_example
-from api.openapi.problem_responses import BODY, problem_responses
-from api.paths import TOKEN_PATH
+from api.openapi.oauth_responses import FORM, REVOKE_FORM_REFUSALS, TOKEN_FORM_REFUSALS, oauth_responses
+from api.paths import REVOKE_PATH, TOKEN_PATH
 from api.routes import api_router
 from api.schemas.sessions import Token, grant_json
 from application.auth import Authenticate
@@ -28,8 +29,10 @@ _REVOKED: dict[int | str, Any] = {200: {"description": "Revoked, or nothing to r
     response_model=Token,
     name="token",
     summary="Log in, or refresh a session: get a bearer token and a refresh token",
-    responses=response_example(200, Token)
-    | problem_responses(Authenticate, RefreshSession, BODY, instance=TOKEN_PATH),
+    dependencies=SINGLE_VALUED_FORM,
+    responses=oauth_responses(
+        TOKEN_PATH, response_example(200, Token), Authenticate, RefreshSession, FORM, form=TOKEN_FORM_REFUSALS
+    ),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -56,18 +59,23 @@ async def token(
         str | None,
         Form(max_length=REFRESH_TOKEN_MAX_LENGTH, description="refresh_token grant: the refresh token"),
     ] = None,
+    scope: Annotated[str | None, Form(description="No scope is defined: leave it out, or empty")] = None,
 ) -> JSONBytes:
-    """OAuth2 token endpoint (RFC 6749).
+    """OAuth 2.0 token endpoint (RFC 6749), for standard OAuth 2.0 clients.
 
-    - `grant_type=password` with `username` (the email) and `password`: starts a session. A wrong
-      email or password is a 401; the right password of a suspended account is a 403. Failed logins
-      are limited per account and per client address (429 with `Retry-After` beyond).
+    - `grant_type=password` with `username` (the email) and `password`: starts a session. Failed
+      logins are limited per account and per client address (429 with `Retry-After` beyond).
     - `grant_type=refresh_token` with `refresh_token`: rotates it. The answer carries a new access
       token and a new refresh token; the one sent stops working. No password is involved.
 
-    Errors are problem+json (RFC 9457) here too. A refresh token that is malformed, unknown, expired,
-    revoked or already used is a 400 whose body also carries RFC 6749 §5.2's `"error":
-    "invalid_grant"`; presenting an already used one again ends its session (theft is assumed)."""
+    Errors are problem+json (RFC 9457) carrying RFC 6749 §5.2's `error` and `error_description` too,
+    with a 400 as the RFC says: `invalid_request` (a parameter missing, sent twice or malformed),
+    `unsupported_grant_type`, `invalid_scope` (no scope is defined), and `invalid_grant` for a wrong
+    email or password (the same answer for both), the right password of a suspended account, or a
+    refresh token that is malformed, unknown, expired, revoked or already used. Presenting an already
+    used one again ends its session (theft is assumed). No answer is cached."""
+    if scope is not None:
+        raise ValidationError("scope", "No scope is defined: leave scope out")
     if grant_type == "refresh_token":
         if refresh_token is None:
             raise ValidationError("refresh_token", "refresh_token is required for this grant type")
@@ -92,12 +100,13 @@ async def token(
 
 
 @router.post(
-    "/auth/revoke",
+    REVOKE_PATH,
     status_code=200,
     response_class=Response,
     name="revoke",
     summary="Revoke a token: end its session",
-    responses=_REVOKED | problem_responses(RevokeToken, BODY, instance="/auth/revoke"),
+    dependencies=SINGLE_VALUED_FORM,
+    responses=oauth_responses(REVOKE_PATH, _REVOKED, RevokeToken, FORM, form=REVOKE_FORM_REFUSALS),
     openapi_extra=request_example(REVOKE_FORM, "application/x-www-form-urlencoded"),
 )
 async def revoke(
@@ -115,6 +124,9 @@ async def revoke(
 ) -> Response:
     """RFC 7009: end the session of a refresh token (or of an access token's `sid`): its refresh
     token and its access tokens stop working. An unknown, invalid or already revoked token is not an
-    error: the answer is 200 whenever the request is well formed."""
+    error: the answer is 200 whenever the request is well formed. Every kind of token the service
+    issues can be revoked, so `unsupported_token_type` is never answered; an unknown `token_type_hint`
+    is ignored (RFC 7009 §2.1). A malformed request is a 400 `invalid_request`, as on the token
+    endpoint. No answer is cached."""
     await revoke_token(token)
     return Response(status_code=200)

@@ -45,7 +45,7 @@ async def test_failed_logins_per_account_get_a_429_even_for_the_right_password(
     await register(email="ada@example.com")
     wrong = {"username": "ada@example.com", "password": "guess"}
     for _ in range(3):
-        assert (await client.post("/auth/token", data=wrong)).status_code == 401
+        assert (await client.post("/auth/token", data=wrong)).status_code == 400
     assert_too_many(await client.post("/auth/token", data=wrong))
     right = {"username": "ADA@example.com", "password": PASSWORD}
     assert_too_many(await client.post("/auth/token", data=right))
@@ -58,10 +58,10 @@ async def test_a_success_clears_the_accounts_failures(
     wrong = {"username": "ada@example.com", "password": "guess"}
     right = {"username": "ada@example.com", "password": PASSWORD}
     for _ in range(2):
-        assert (await client.post("/auth/token", data=wrong)).status_code == 401
+        assert (await client.post("/auth/token", data=wrong)).status_code == 400
     assert (await client.post("/auth/token", data=right)).status_code == 200
     for _ in range(2):
-        assert (await client.post("/auth/token", data=wrong)).status_code == 401
+        assert (await client.post("/auth/token", data=wrong)).status_code == 400
     assert (await client.post("/auth/token", data=right)).status_code == 200
 
 
@@ -70,7 +70,7 @@ async def test_failed_logins_per_address_are_limited_across_accounts(
 ) -> None:
     for n in range(5):
         form = {"username": f"user{n}@example.com", "password": "guess"}
-        assert (await client.post("/auth/token", data=form)).status_code == 401
+        assert (await client.post("/auth/token", data=form)).status_code == 400
     assert_too_many(await client.post("/auth/token", data={"username": "x@example.com", "password": "y"}))
 
 

@@ -5,7 +5,7 @@ import jwt
 import pytest
 
 from infrastructure.memory import MemoryStore
-from tests.api.problems import assert_problem
+from tests.api.problems import assert_oauth_problem, assert_problem
 from tests.fakes import FixedClock
 
 
@@ -38,17 +38,32 @@ async def test_login_returns_a_bearer_token_that_opens_users_me(client: httpx.As
         {"username": "nobody@example.com", "password": "correct horse"},
     ],
 )
-async def test_wrong_email_and_wrong_password_get_the_same_401(
+async def test_wrong_email_and_wrong_password_get_the_same_invalid_grant(
     client: httpx.AsyncClient, register, form
 ) -> None:
     await register(email="ada@example.com", password="correct horse")
-    body = assert_unauthorized(await client.post("/auth/token", data=form))
-    assert body["detail"] == "Incorrect email or password"
+    body = assert_oauth_problem(
+        await client.post("/auth/token", data=form), "invalid_grant", detail="Incorrect email or password"
+    )
+    assert body["type"] == "urn:users-posts:problem:invalid-credentials"  # the type of every bad login
+    assert body["error_description"] == "Incorrect email or password"
 
 
-async def test_login_form_with_missing_fields_is_422(client: httpx.AsyncClient) -> None:
-    assert_problem(await client.post("/auth/token", data={"username": "a@example.com"}), 422)
-    assert_problem(await client.post("/auth/token", json={"username": "a", "password": "b"}), 422)
+async def test_login_form_with_missing_fields_is_invalid_request(client: httpx.AsyncClient) -> None:
+    missing = assert_oauth_problem(
+        await client.post("/auth/token", data={"username": "a@example.com"}), "invalid_request"
+    )
+    assert missing["type"] == "urn:users-posts:problem:validation-error"
+    assert missing["errors"] == [
+        {
+            "loc": ["body", "password"],
+            "msg": "password is required for the password grant",
+            "type": "value_error",
+        }
+    ]
+    assert missing["error_description"] == "password: password is required for the password grant"
+    not_a_form = await client.post("/auth/token", json={"username": "a", "password": "b"})
+    assert_oauth_problem(not_a_form, "invalid_request")
 
 
 @pytest.mark.parametrize(
@@ -126,7 +141,7 @@ async def test_password_change_needs_the_current_password(client: httpx.AsyncCli
     assert_unauthorized(await client.get("/users/me", headers=auth))  # tokens of the old password die
     old = await client.post("/auth/token", data={"username": "ada@example.com", "password": "old password"})
     new = await client.post("/auth/token", data={"username": "ada@example.com", "password": "new password"})
-    assert (old.status_code, new.status_code) == (401, 200)
+    assert (old.status_code, new.status_code) == (400, 200)
 
 
 @pytest.mark.parametrize(

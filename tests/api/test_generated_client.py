@@ -142,8 +142,8 @@ async def test_the_generated_client_refreshes_revokes_and_reads_invalid_grant(
     assert isinstance(refreshed, models.Token)
     assert refreshed.refresh_token != login.refresh_token
     assert replayed.status_code == 400
-    assert isinstance(replayed.parsed, models.Problem)
-    assert replayed.parsed.additional_properties["error"] == "invalid_grant"
+    assert isinstance(replayed.parsed, models.OAuthProblem)
+    assert replayed.parsed.error == models.OAuthError.INVALID_GRANT
     assert isinstance(sessions, list)
     assert [(type(s), s.current) for s in sessions] == [(models.SessionRead, True)]
     assert revoked.status_code == 200

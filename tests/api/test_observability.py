@@ -154,7 +154,7 @@ async def test_metrics_label_routes_by_template_and_count_logins(
     await client.get("/nothing/here/987654")
     await login(email="ada@example.com", password="long enough")
     failed = await client.post("/auth/token", data={"username": "ada@example.com", "password": "wrong one"})
-    assert failed.status_code == 401
+    assert failed.status_code == 400
 
     text = (await client.get("/metrics")).text
     assert "987654" not in text

@@ -55,6 +55,9 @@ THROTTLED = {
     "me-verification-email",
 }
 
+# RFC 6749 endpoints: every error is an OAuthProblem, a refused form a 400 (invalid_request), never a 422.
+OAUTH = {"auth-token", "auth-revoke"}
+
 
 def operations(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {op["operationId"]: op for ops in spec["paths"].values() for op in ops.values()}
@@ -78,7 +81,7 @@ async def test_every_error_is_documented_as_the_problem_json_sent(spec: dict[str
             if int(status) < 400:
                 assert set(content) <= {"application/json"}, (name, status)
                 continue
-            model = "ValidationProblem" if status == "422" else "Problem"
+            model = "OAuthProblem" if name in OAUTH else "ValidationProblem" if status == "422" else "Problem"
             assert content.keys() == {"application/problem+json"}, (name, status)
             assert content["application/problem+json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
     assert "HTTPValidationError" not in spec["components"]["schemas"]
@@ -104,7 +107,10 @@ async def test_each_operation_documents_the_statuses_it_can_answer(spec: dict[st
         if "security" in op:
             assert 401 in statuses, name
             assert "WWW-Authenticate" in op["responses"]["401"]["headers"], name
-        if "requestBody" in op:
+        if name in OAUTH:
+            assert {400, 413} <= statuses, name
+            assert 422 not in statuses, name
+        elif "requestBody" in op:
             assert {400, 413, 422} <= statuses, name
         if op.get("parameters"):
             assert 422 in statuses, name

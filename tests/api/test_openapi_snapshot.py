@@ -10,7 +10,8 @@ of d28c5a0 with this module added, with:
         print(json.dumps(summary(create_app().openapi()), indent=2, sort_keys=True))' \
         > tests/api/openapi_d28c5a0.json
 
-Never regenerate it: it is the reference the current document is held against."""
+Never regenerate it: it is the reference the current document is held against. What was taken away on
+purpose is listed in TAKEN_AWAY, with where the reason is written."""
 
 import copy
 import json
@@ -22,6 +23,15 @@ import pytest
 
 SNAPSHOT = Path(__file__).with_name("openapi_d28c5a0.json")
 SCHEMA_REF = "#/components/schemas/"
+# The OAuth 2.0 endpoints answer RFC 6749's errors: a 400 where they answered 401, 403 or 422, each error
+# an OAuthProblem (a Problem with `error` and `error_description`): docs/api.md, "OAuth 2.0 token
+# endpoint errors".
+TAKEN_AWAY = {
+    *(f"POST /auth/token: status {status}" for status in (401, 403, 422)),
+    *(f"POST /auth/token: {status} Problem" for status in (400, 413, 429, 503)),
+    "POST /auth/revoke: status 422",
+    *(f"POST /auth/revoke: {status} Problem" for status in (400, 413, 503)),
+}
 
 
 def schema_names(node: Any) -> Iterator[str]:
@@ -96,7 +106,9 @@ def reference() -> dict[str, Any]:
 async def test_the_document_keeps_everything_it_had_at_d28c5a0(
     spec: dict[str, Any], reference: dict[str, Any]
 ) -> None:
-    assert missing_from(summary(spec), reference) == []
+    missing = missing_from(summary(spec), reference)
+    assert [loss for loss in missing if loss not in TAKEN_AWAY] == []
+    assert set(missing) >= TAKEN_AWAY  # each exception stands for a loss that is still one
 
 
 def _drop_operation(document: dict[str, Any]) -> None:

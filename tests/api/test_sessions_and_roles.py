@@ -10,7 +10,7 @@ import pytest
 from domain.roles import Role
 from domain.users import User
 from infrastructure.memory import MemoryStore
-from tests.api.problems import assert_problem
+from tests.api.problems import assert_oauth_problem, assert_problem
 from tests.factories import PostCreatePayload, UserCreatePayload
 from tests.fakes import FixedClock
 
@@ -49,8 +49,8 @@ def bearer(grant: dict[str, Any]) -> dict[str, str]:
 
 
 def assert_invalid_grant(response: httpx.Response, detail: str | None = None) -> None:
-    body = assert_problem(response, 400, detail)
-    assert (body["type"], body["error"]) == ("urn:users-posts:problem:invalid-grant", "invalid_grant")
+    body = assert_oauth_problem(response, "invalid_grant", detail=detail)
+    assert body["type"] == "urn:users-posts:problem:invalid-grant"
 
 
 @pytest.fixture
@@ -117,8 +117,8 @@ async def test_malformed_or_unknown_refresh_tokens_are_invalid_grant_and_change_
 
     response = await people.refresh(refresh_token)
 
-    if response.status_code == 422:  # longer than the documented maximum, or empty (missing)
-        assert len(refresh_token) > 128 or not refresh_token
+    if len(refresh_token) > 128 or not refresh_token:  # longer than the documented maximum, or missing
+        assert_oauth_problem(response, "invalid_request")
     else:
         assert_invalid_grant(response)
     assert store.sessions == sessions
@@ -140,9 +140,8 @@ async def test_the_token_form_needs_what_its_grant_needs(client: httpx.AsyncClie
     for form in (
         {"grant_type": "refresh_token"},
         {"grant_type": "password", "username": "ada@example.com"},
-        {"grant_type": "client_credentials", "username": "a@example.com", "password": "x"},
     ):
-        assert_problem(await client.post("/auth/token", data=form), 422)
+        assert_oauth_problem(await client.post("/auth/token", data=form), "invalid_request")
 
 
 async def test_revocation_answers_200_and_ends_the_session_at_once(
@@ -165,7 +164,7 @@ async def test_revocation_answers_200_and_ends_the_session_at_once(
     for grant in (by_refresh, by_access):
         assert_invalid_grant(await people.refresh(grant["refresh_token"]))
         assert_problem(await client.get("/users/me", headers=bearer(grant)), 401)
-    assert_problem(await client.post("/auth/revoke", data={}), 422)
+    assert_oauth_problem(await client.post("/auth/revoke", data={}), "invalid_request")
 
 
 async def test_my_sessions_are_listed_without_token_material_and_ended_one_by_one(
@@ -284,10 +283,10 @@ async def test_suspension_ends_sessions_refuses_login_and_keeps_posts_visible(
     assert_problem(await client.get("/users/me", headers=bearer(grant)), 401)
     assert_invalid_grant(await people.refresh(grant["refresh_token"]))
     right = await client.post("/auth/token", data={"username": "ada@example.com", "password": PASSWORD})
-    body = assert_problem(right, 403, "The account is suspended")
+    body = assert_oauth_problem(right, "invalid_grant", detail="The account is suspended")
     assert body["type"] == "urn:users-posts:problem:account-suspended"
     wrong = await client.post("/auth/token", data={"username": "ada@example.com", "password": "wrong one"})
-    assert_problem(wrong, 401, "Incorrect email or password")
+    assert_oauth_problem(wrong, "invalid_grant", detail="Incorrect email or password")
     assert (await client.get(f"/posts/{post['id']}")).status_code == 200  # posts stay visible
 
     clock.advance(hours=1)

@@ -102,7 +102,7 @@ def test_failed_logins_spend_one_budget_across_instances(instances: Instances) -
     statuses = [httpx.post(s.base_url + "/auth/token", data=wrong, timeout=30).status_code for s in servers]
 
     # Each instance alone has seen at most LOGIN_FAILURES failures; together they refuse past the budget.
-    assert statuses == [401] * LOGIN_FAILURES + [429] * LOGIN_FAILURES
+    assert statuses == [400] * LOGIN_FAILURES + [429] * LOGIN_FAILURES
 
 
 def test_every_worker_freezes_its_start_up_objects(instances: Instances) -> None:

@@ -57,9 +57,9 @@ async def test_two_app_instances_share_one_budget(sqlite_database: str, key_pref
         user = {"name": "Ada", "email": "ada@example.com", "password": "correct horse"}
         assert (await one.client.post("/users/", json=user)).status_code == 201
         wrong = {"username": "ada@example.com", "password": "guess"}
-        assert (await one.client.post("/auth/token", data=wrong)).status_code == 401
-        assert (await two.client.post("/auth/token", data=wrong)).status_code == 401
-        assert (await one.client.post("/auth/token", data=wrong)).status_code == 401
+        assert (await one.client.post("/auth/token", data=wrong)).status_code == 400
+        assert (await two.client.post("/auth/token", data=wrong)).status_code == 400
+        assert (await one.client.post("/auth/token", data=wrong)).status_code == 400
         refused = await two.client.post("/auth/token", data=wrong)  # the budget both spent
     assert_problem(refused, 429)
     assert int(refused.headers["retry-after"]) > 0
