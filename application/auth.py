@@ -102,7 +102,7 @@ class CurrentUser:
     """The user an access token names; InvalidCredentials when the token is bad, the user is gone or
     suspended, their credentials stamp has changed (new password, signed out everywhere) since it was
     issued, or its session (`sid`) was ended: checked on every request, so ending a session stops its
-    access tokens at once (README "Sessions and roles" gives the measured cost)."""
+    access tokens at once (docs/performance.md gives its cost)."""
 
     raises: ClassVar[Raises] = (NotAuthenticated, InvalidCredentials)
 

@@ -1,6 +1,6 @@
 """Demo data for `users-posts seed`: users with real argon2 hashes and their posts, written in batches.
 
-Hashing each user's password would cost N times ~0.2 s of CPU; instead one demo password is hashed a few
+Hashing each user's password would cost N slow hashes; instead one demo password is hashed a few
 times (each with its own salt, in parallel threads: argon2 releases the GIL) and the hashes are dealt
 out round-robin. Every demo user logs in with DEMO_PASSWORD."""
 

@@ -165,7 +165,7 @@ class InlineSqliteDatabase:
         in_memory = url.database in (None, "", ":memory:")
         # One connection, held from the first unit of work to dispose(): in memory the database lives
         # in it, on disk it is all the write lock lets work, and units of work bound to it skip the pool's
-        # checkout and return (a third of a read's cost).
+        # checkout and return.
         self.engine = self.sync_engine = create_engine(
             url, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
@@ -213,8 +213,8 @@ class InlineSqliteDatabase:
 
     def _read_session(self) -> Session:
         # Kept from one read-only unit of work to the next, until a writing one takes its turn: making,
-        # beginning and closing a session cost a quarter of a read (profiled). sqlite3 begins no
-        # transaction for a SELECT, so each statement still sees what is committed when it runs.
+        # beginning and closing a session is a large part of a read. sqlite3 begins no transaction for
+        # a SELECT, so each statement still sees what is committed when it runs.
         if self._reads is None:
             self._reads = Session(self._held_connection(), **session_options())
         return self._reads

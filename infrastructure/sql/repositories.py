@@ -4,8 +4,8 @@ Statements are `sqlmodel.select` (and `update`/`delete`) over the table classes,
 `session.exec`; results become entities by name inside the session, so no table object outlives it and
 nothing can lazy-load later. A post read with its author loads both in one statement (`joinedload` on
 `PostRow.author`). Hot paths select the table's columns rather than whole table objects: a row of
-columns costs a fraction of a tracked, identity-mapped object (see README "How it stays fast"). Read
-statements are built once with bound parameters, so a call only binds values."""
+columns skips the tracking and identity map of a table object (docs/performance.md). Read statements
+are built once with bound parameters, so a call only binds values."""
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
