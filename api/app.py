@@ -1,5 +1,9 @@
-"""The FastAPI application factory. Importing this module builds objects only; the lifespan opens and
-closes what must be."""
+"""The FastAPI application factory: the app is built from loaded settings, and its parts are handed the
+values they need (the middleware its policies, the routes the public URL and options), never the
+container; only api.dependencies resolves use cases from it. Importing this module builds nothing; the
+lifespan opens and closes what must be.
+
+uvicorn serves `create_served_app` as a factory (`users-posts serve` does: api.cli.server)."""
 
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -9,6 +13,7 @@ from fastapi import FastAPI, Response
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
+from api.dependencies import ApiOptions
 from api.middleware.cors import Cors, CorsPolicy
 from api.middleware.edge import Edge
 from api.middleware.read_your_writes import ReadYourWritesCaller
@@ -21,50 +26,61 @@ from api.problems.handlers import install_error_handlers
 from api.routers import admin, auth, health, me, posts, recovery, sessions, users
 from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
+from infrastructure.settings import Settings
 from infrastructure.sql.pool_metrics import watch_pool
 from infrastructure.sql.replicas import caller_keys
 
 logger = logging.getLogger(__name__)
 
+# Tried in this order: `me` and `sessions` before `users`, so that /users/me is not taken for a user id.
+ROUTERS = (auth, recovery, me, sessions, users, posts, admin, health)
+
 
 def create_app(container: Container | None = None, *, configure_logs: bool = False) -> FastAPI:
-    """The app on `container` (a default one if None). With `configure_logs`, its start-up configures
-    logging from the settings (api.observability.logs), as the served app does; tests leave logging
-    alone."""
+    """The app on `container` (a default one if None), whose settings are loaded now: invalid settings
+    raise InvalidSettings here, before anything is served. With `configure_logs`, logging is configured
+    from the settings (api.observability.logs) as the served app does; tests leave logging alone."""
     container = container or Container()
-    observing = Observing()  # its settings are applied at start-up
+    settings = container.settings()
+    if configure_logs:
+        configure_logging(settings)
+    observing = Observing(metrics=settings.metrics_enabled)
     app = FastAPIOffline(  # serves /docs and /redoc assets itself: they work offline
         title="Users & posts",
         version="0.1.0",
         summary="Users and their posts, behind a hexagonal architecture.",
-        lifespan=_lifespan(container, observing, configure_logs),
+        lifespan=_lifespan(container, settings),
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
         # The service reports through its JSON access events and Prometheus /metrics; FastAPI's own
         # OpenTelemetry hooks, unused, would look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.state.container = container
+    app.state.container = container  # for api.dependencies alone
+    app.state.options = ApiOptions.of(settings)
+    app.state.observing = observing
     install_error_handlers(app)
-    _add_middleware(app, container, observing)
+    _add_middleware(app, settings, observing)
     app.openapi = with_problem_schemas(app, paths=_include_routes(app))  # type: ignore[method-assign]
     return app
 
 
+def create_served_app() -> FastAPI:
+    """The app `users-posts serve` runs, in each worker process: on the environment's settings, with
+    logging configured from them."""
+    return create_app(configure_logs=True)
+
+
 def _lifespan(
-    container: Container, observing: Observing, configure_logs: bool
+    container: Container, settings: Settings
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        try:  # refuse to start, before serving anything, on settings or a database URL that cannot work
-            settings = container.settings()
-            if configure_logs:
-                configure_logging(settings)
+        try:  # refuse to start, before serving anything, on a database URL that cannot work
             database = container.database()  # builds the engine; connects at first use
         except Exception as error:
             logger.critical("cannot start: %s", error)
             raise
-        observing.metrics = settings.metrics_enabled
         if settings.metrics_enabled:
             watch_pool(database.sync_engine)
         await database.start()  # the replicas' background checks, when there are replicas
@@ -75,47 +91,29 @@ def _lifespan(
             yield
         if delivery is not None:
             await delivery.stop()
-        await container.database().dispose()
+        await database.dispose()
 
     return lifespan
 
 
-def _add_middleware(app: FastAPI, container: Container, observing: Observing) -> None:
+def _add_middleware(app: FastAPI, settings: Settings, observing: Observing) -> None:
     """Innermost first: the last added runs first. The edge is outermost, so that even a refused
     request or a 500 carries its X-Request-ID, security headers, access event and metrics; inside it,
     CORS answers preflights before any route, database or rate limit."""
-    app.add_middleware(
-        ReadYourWritesCaller,
-        enabled=lambda: bool(container.settings().replica_url_list),
-        caller_keys=caller_keys,
-    )
-    app.add_middleware(
-        Cors,
-        policy=lambda: CorsPolicy.of(
-            container.settings().cors_origin_list, container.settings().cors_max_age_seconds
-        ),
-    )
-    app.state.observing = observing
+    if settings.replica_url_list:  # read-your-writes routing needs the caller only with replicas
+        app.add_middleware(ReadYourWritesCaller, caller_keys=caller_keys)
+    app.add_middleware(Cors, policy=CorsPolicy.of(settings.cors_origin_list, settings.cors_max_age_seconds))
     app.state.request_observer = observer = RequestObserver(observing)
-    app.add_middleware(
-        Edge,
-        reporter=observer,
-        allowed_hosts=lambda: container.settings().allowed_host_list,
-    )
+    app.add_middleware(Edge, reporter=observer, allowed_hosts=settings.allowed_host_list)
 
 
 def _include_routes(app: FastAPI) -> list[str]:
     """Add the routers' routes; return their paths in the order they are declared (the document's)."""
     documentation = list(app.router.routes)  # /openapi.json, /docs, /redoc and their assets
-    # `me` before `users`: /users/me must not be taken for the user id "me".
-    declared = [
-        route
-        for router in (auth, recovery, me, sessions, users, posts, admin, health)
-        for route in router.router.routes
-    ]
+    declared = [route for router in ROUTERS for route in router.router.routes]
     # The routes themselves, not included routers: FastAPI matches an included router's routes twice per
-    # request (once to choose the router, once inside it), through scope bookkeeping that cost ~15 % of a
-    # read's CPU (profiled). Every option is the router's own, set on each route when it was declared.
+    # request (once to choose the router, once inside it). Every option is the router's own, set on
+    # each route when it was declared.
     app.router.routes[:] = declared
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False, response_class=Response)
     # Routes are tried in order for every request, and a request is answered by the first whose path and
@@ -125,6 +123,3 @@ def _include_routes(app: FastAPI) -> list[str]:
     ours = sorted(app.router.routes[:], key=lambda route: "GET" not in getattr(route, "methods", ()))
     app.router.routes[:] = ours + documentation
     return [route.path for route in declared if isinstance(route, APIRoute)]
-
-
-app = create_app(configure_logs=True)

@@ -1,4 +1,5 @@
-"""Async FastAPI dependencies resolving use cases and values from the container on app.state.
+"""Async FastAPI dependencies: the one module that touches the container (on app.state, where the app
+factory put it), resolving use cases from it, and the values the app was built with (ApiOptions).
 
 The container is the one registry: `UseCase[RegisterUser]` resolves the use case from the provider of
 `Container` that builds a `RegisterUser`, found when the router is imported (no such provider, or two,
@@ -6,6 +7,7 @@ fail there). Async on purpose: a sync dependency (such as dependency-injector's 
 in the threadpool on every request."""
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 from dependency_injector import providers
@@ -20,6 +22,7 @@ from application.auth import CurrentUser
 from application.sessions import ClientInfo
 from domain.users import User
 from infrastructure.container import Container
+from infrastructure.settings import Settings
 from infrastructure.sql.engine import ReplicaState
 
 T = TypeVar("T")
@@ -27,50 +30,66 @@ T = TypeVar("T")
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_PATH, auto_error=False)
 
 
-def provide(provider: providers.Provider[T]) -> Callable[[Request], Awaitable[T]]:
-    """A dependency calling the request's container's provider that is `provider` on `Container`:
-    from the container the app was built with (tests override it)."""
-    name = next((name for name, p in Container.cls_providers.items() if p is provider), None)
-    if name is None:
-        raise LookupError(f"{provider!r} is not a provider of Container")
-    return _resolver(name)
+@dataclass(frozen=True, slots=True)
+class ApiOptions:
+    """What the routes need of the settings, read once when the app is built (app.state.options)."""
+
+    public_url: str  # APP_PUBLIC_URL, or "" (links are then relative)
+    require_if_match: bool  # APP_REQUIRE_IF_MATCH: a change without If-Match is refused (428)
+    fingerprint_secret: str  # keys the fingerprints of Idempotency-Key requests
+
+    @classmethod
+    def of(cls, settings: Settings) -> "ApiOptions":
+        return cls(settings.public_url or "", settings.require_if_match, settings.jwt_secret)
 
 
-def _resolver(name: str) -> Callable[[Request], Awaitable[Any]]:
-    async def resolve(request: Request) -> Any:
-        return getattr(request.app.state.container, name)()
+def options(request: Request) -> ApiOptions:
+    """The app's ApiOptions: a plain call for endpoints that take the Request anyway (as a dependency it
+    would cost FastAPI's solving of one more dependency per request)."""
+    found: ApiOptions = request.app.state.options
+    return found
 
-    return resolve
+
+def _use_case_provider(kind: type) -> tuple[str, str]:
+    """Where the one provider building a `kind` is: (the container's group of use cases, its key)."""
+    found = [
+        (group, key)
+        for group, provider in Container.cls_providers.items()
+        if isinstance(provider, providers.Aggregate)
+        for key, factory in provider.providers.items()
+        if getattr(factory, "cls", None) is kind
+    ]
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} providers of Container build a {kind.__name__}, not one")
+    return found[0]
 
 
-def _provider_name(kind: type) -> str:
-    names = [name for name, p in Container.cls_providers.items() if getattr(p, "cls", None) is kind]
-    if len(names) != 1:
-        raise LookupError(f"{len(names)} providers of Container build a {kind.__name__}, not one")
-    return names[0]
+def use_case_of(kind: type[T]) -> Callable[[Request], T]:
+    """A plain function building a `kind` from the request's container (from the one provider of
+    `Container` that builds one, found now: no such provider, or two, fail at import). The public reads
+    call it with their Request, sparing FastAPI's solving of one more dependency per request."""
+    group, key = _use_case_provider(kind)
+
+    def build(request: Request) -> T:
+        return getattr(request.app.state.container, group).providers[key]()  # type: ignore[no-any-return]
+
+    return build
 
 
 _use_cases: dict[type, Callable[[Request], Awaitable[Any]]] = {}
 
 
 def use_case(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
-    """The dependency resolving a `kind` from the one provider of `Container` that builds one (the same
-    dependency for every route asking, as FastAPI caches a dependency per request by its identity)."""
+    """The dependency resolving a `kind` as `use_case_of` does (the same dependency for every route
+    asking, as FastAPI caches a dependency per request by its identity)."""
     if kind not in _use_cases:
-        _use_cases[kind] = _resolver(_provider_name(kind))
+        build = use_case_of(kind)
+
+        async def resolve(request: Request) -> Any:
+            return build(request)
+
+        _use_cases[kind] = resolve
     return _use_cases[kind]
-
-
-def use_case_of(kind: type[T]) -> Callable[[Request], T]:
-    """A plain function building a `kind` from the request's container, as `UseCase[kind]` does, for the
-    public reads, the hot path: a route calls it with its Request (FastAPI's solving of one more
-    dependency would cost ~10 µs a request, README "How it stays fast"). Refused at import like it."""
-    name = _provider_name(kind)
-
-    def build(request: Request) -> T:
-        return getattr(request.app.state.container, name)()  # type: ignore[no-any-return]
-
-    return build
 
 
 if TYPE_CHECKING:
@@ -84,12 +103,9 @@ else:
             return Annotated[kind, Depends(use_case(kind))]
 
 
-_database = provide(Container.database)
-_settings = provide(Container.settings)
-
-
 async def _readiness_probe(request: Request) -> Callable[[], Awaitable[Sequence[ReplicaState]]]:
-    database = await _database(request)
+    container: Container = request.app.state.container
+    database = container.database()
 
     async def probe() -> Sequence[ReplicaState]:
         await database.ping()
@@ -103,27 +119,9 @@ ReadinessProbe = Annotated[Callable[[], Awaitable[Sequence[ReplicaState]]], Depe
 
 
 def public_url(request: Request) -> str:
-    """APP_PUBLIC_URL, or "" (links are then relative). A plain call for endpoints that take the Request
-    anyway: as a dependency it would cost FastAPI's solving of one more dependency per request, several
-    times what it does (README "How it stays fast")."""
-    container: Container = request.app.state.container
-    return container.settings().public_url or ""
+    """APP_PUBLIC_URL, or "" (links are then relative)."""
+    return options(request).public_url
 
-
-async def _require_if_match(request: Request) -> bool:
-    return (await _settings(request)).require_if_match
-
-
-RequireIfMatch = Annotated[bool, Depends(_require_if_match)]
-"""APP_REQUIRE_IF_MATCH: whether a change without If-Match is refused (428)."""
-
-
-async def _fingerprint_secret(request: Request) -> str:
-    return (await _settings(request)).jwt_secret
-
-
-FingerprintSecret = Annotated[str, Depends(_fingerprint_secret)]
-"""The server's secret keying the fingerprints of Idempotency-Key requests."""
 
 _current_user = use_case(CurrentUser)
 
@@ -141,7 +139,7 @@ CallerSession = Annotated[AuthenticatedCaller, Depends(_caller_session)]
 
 
 async def _caller(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    # Not a dependency on CallerSession: each level of dependencies costs FastAPI ~10 µs a request.
+    # Not a dependency on CallerSession: each level of dependencies costs FastAPI's solving per request.
     return (await _caller_session(request, token)).user
 
 

@@ -1,12 +1,9 @@
 """The garbage collector of a serving process, set once its start-up is done.
 
-Measured on `GET /users/{id}` (PostgreSQL, one uvicorn worker, wrk -c16; benchmarks/ab.py): the hot
-reads make no reference cycles, yet with Python's defaults a full collection ran about once per 1 000
-requests and took ~55 ms, walking the ~125 000 objects of the imported libraries and the app: the
-p99 (~60 ms) was that pause. Frozen, those objects are never walked again (a full collection ~1 ms),
-and a first generation of 10 000 instead of 700 allocations skips the ~0.13 ms young collection that
-otherwise ran about every 8 requests (~4 % of a request's CPU), since almost nothing a request
-allocates outlives it."""
+The hot reads make no reference cycles, yet with Python's defaults a full collection walks every object
+of the imported libraries and the app, and that pause was the served app's p99; frozen, those objects
+are never walked again. A larger first generation skips most young collections, since almost nothing a
+request allocates outlives it. docs/performance.md ("The garbage collector") has the figures."""
 
 import gc
 import logging

@@ -3,22 +3,22 @@
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
-from application.errors import RateLimited
-from application.ports import (
-    NO_RATE_LIMIT,
-    Clock,
-    PasswordHasher,
-    RateLimiter,
-    SessionReadUnitOfWork,
-    SessionUnitOfWork,
-    Throttle,
-    TokenService,
-)
+from application.errors import Overloaded, Raises, RateLimited
+from application.ports.clock import Clock
+from application.ports.security import PasswordHasher, TokenService
+from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
+from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
 from application.sessions import ClientInfo, Grant, end_every_session, grant, start_session
-from domain.errors import AccountSuspended, InvalidCredentials, NotFound, PermissionDenied, ValidationError
+from domain.errors import AccountSuspended, InvalidCredentials, ValidationError
 from domain.sessions import DEFAULT_LIFETIMES, SessionLifetimes
-from domain.users import Email, User
+from domain.users import Email, IncorrectLogin, User, UserNotFound, WrongPassword
+
+
+class NotAuthenticated(InvalidCredentials):
+    default_message = "Not authenticated"
+
 
 # The client address of a call that did not come over the network (a script, a test).
 LOCAL_CLIENT = "local"
@@ -31,7 +31,9 @@ class Authenticate:
     account and per client address, and checked before any hashing; a success gives the account its
     budget back. A suspended account with the right password is AccountSuspended (a 403)."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (IncorrectLogin, AccountSuspended, RateLimited, Overloaded)
+
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     tokens: TokenService
     clock: Clock
@@ -57,7 +59,7 @@ class Authenticate:
             await _count_failure(self.limiter, Throttle.FAILED_LOGIN_PER_ADDRESS, client.address)
             if account is not None:
                 await _count_failure(self.limiter, Throttle.FAILED_LOGIN_PER_ACCOUNT, account)
-            raise InvalidCredentials("Incorrect email or password")
+            raise IncorrectLogin()
         await self.limiter.clear(Throttle.FAILED_LOGIN_PER_ACCOUNT, user.email.value)
         if user.suspended:
             raise AccountSuspended()
@@ -84,7 +86,7 @@ async def prove_password(
     await limiter.check(Throttle.FAILED_LOGIN_PER_ACCOUNT, user.email.value)
     if not await hasher.verify(current_password, user.password_hash):
         await _count_failure(limiter, Throttle.FAILED_LOGIN_PER_ACCOUNT, user.email.value)
-        raise PermissionDenied("The current password is incorrect")
+        raise WrongPassword()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +102,11 @@ class CurrentUser:
     """The user an access token names; InvalidCredentials when the token is bad, the user is gone or
     suspended, their credentials stamp has changed (new password, signed out everywhere) since it was
     issued, or its session (`sid`) was ended: checked on every request, so ending a session stops its
-    access tokens at once (README "Sessions and roles" gives the measured cost)."""
+    access tokens at once (docs/performance.md gives its cost)."""
 
-    new_read_uow: Callable[[], SessionReadUnitOfWork]
+    raises: ClassVar[Raises] = (NotAuthenticated, InvalidCredentials)
+
+    new_read_uow: Callable[[], ReadUnitOfWork]
     tokens: TokenService
 
     async def __call__(self, token: str | None) -> User:
@@ -110,12 +114,12 @@ class CurrentUser:
 
     async def caller(self, token: str | None) -> Caller:
         if not token:
-            raise InvalidCredentials("Not authenticated")
+            raise NotAuthenticated()
         claims = self.tokens.read(token)
         async with self.new_read_uow() as uow:
             user = await uow.sessions.user_in_session(claims.user_id, claims.session_id)
         if user is None or user.credentials_stamp != claims.stamp or user.suspended:
-            raise InvalidCredentials("Could not validate credentials")
+            raise InvalidCredentials()
         return Caller(user, claims.session_id)
 
 
@@ -123,10 +127,12 @@ class CurrentUser:
 class SignOutEverywhere:
     """Every session of the user ends: every access and refresh token issued so far stops working."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (UserNotFound,)
+
+    new_uow: Callable[[], UnitOfWork]
 
     async def __call__(self, user_id: int) -> None:
         async with self.new_uow() as uow:
             if not await end_every_session(uow, user_id):
-                raise NotFound("User", user_id)
+                raise UserNotFound(user_id)
             await uow.commit()

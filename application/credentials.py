@@ -6,12 +6,13 @@ access token issued before) and every outstanding password-reset token: `end_old
 the unit of work that stores the password. Whatever else must end with the old password belongs here."""
 
 from application.lookups import existing_user
-from application.ports import SessionUnitOfWork, TokenPurpose
+from application.ports.recovery import TokenPurpose
+from application.ports.units_of_work import UnitOfWork
 from application.sessions import end_every_session
 from domain.users import User
 
 
-async def end_old_credentials(uow: SessionUnitOfWork, user_id: int) -> User:
+async def end_old_credentials(uow: UnitOfWork, user_id: int) -> User:
     """End every session and reset token of the user whose new password `uow` just stored; the user as
     stored now (with the rotated stamp)."""
     await uow.tokens.revoke(user_id, TokenPurpose.PASSWORD_RESET)
@@ -19,7 +20,7 @@ async def end_old_credentials(uow: SessionUnitOfWork, user_id: int) -> User:
     return await existing_user(uow.users, user_id)
 
 
-async def store_new_password(uow: SessionUnitOfWork, user: User, password_hash: str) -> User | None:
+async def store_new_password(uow: UnitOfWork, user: User, password_hash: str) -> User | None:
     """Store `user` with `password_hash` in `uow` and end its old credentials; the user as stored, or
     None when the user is gone."""
     assert user.id is not None

@@ -10,7 +10,7 @@ class StorageUnavailable(Exception):
 class TryLater(DomainError):
     """Refused for now; `retry_after` says in how many seconds trying again may succeed."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str | None, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
 
@@ -18,16 +18,22 @@ class TryLater(DomainError):
 class RateLimited(TryLater):
     """The caller has spent their budget for this action (too many failed logins, posts…)."""
 
+    default_message = "Too many requests; try again later"
+
 
 class Overloaded(TryLater):
     """Too much work is queued already (password hashing); the request was not started."""
+
+    default_message = "The server is busy checking passwords; try again shortly"
 
 
 class MailUnavailable(TryLater):
     """Mail is switched off (APP_MAIL_BACKEND=off): what needs a message cannot be done."""
 
+    default_message = "Mail is not available on this service; try again later"
+
     def __init__(self) -> None:
-        super().__init__("Mail is not available on this service; try again later", 3600)
+        super().__init__(None, retry_after=3600)
 
 
 class MailNotSent(Exception):
@@ -36,3 +42,7 @@ class MailNotSent(Exception):
     def __init__(self, reason: str, *, transient: bool) -> None:
         super().__init__(reason)
         self.transient = transient
+
+
+Raises = tuple[type[Exception], ...]
+"""What a use case may raise (its `raises`): the errors its callers answer, and the API documents."""

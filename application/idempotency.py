@@ -12,59 +12,32 @@ import secrets
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Generic, TypeVar
+from datetime import timedelta
+from typing import ClassVar, Generic, TypeVar
 
-from application.errors import StorageUnavailable
+from application.errors import Raises, StorageUnavailable
+from application.ports.clock import Clock
+from application.ports.idempotency import (
+    TOKEN_LENGTH,
+    IdempotencyRecord,
+    IdempotentRequest,
+    StoredResponse,
+)
+from application.ports.units_of_work import UnitOfWork
 from domain.errors import DomainError, ValidationError
-
-if TYPE_CHECKING:
-    from application.ports import Clock, UnitOfWork
 
 T = TypeVar("T")
 
-KEY_MAX_LENGTH = 255
-CALLER_MAX_LENGTH = 100
-FINGERPRINT_LENGTH = 64  # hex SHA-256
-TOKEN_LENGTH = 32
 KEY_LIFETIME = timedelta(hours=24)
 # How long a claim is kept for a request still running; past it, a retry may take the claim over.
 LEASE = timedelta(seconds=60)
 _CLAIM_ATTEMPTS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    """The first answer, replayed to every retry: status, the headers that matter, body."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotentRequest:
-    """Who sent it (a user, or a client address), their key, and a fingerprint of what they sent."""
-
-    caller: str
-    key: str
-    fingerprint: str
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    request: IdempotentRequest
-    token: str  # the claim's holder
-    locked_until: datetime
-    expires_at: datetime
-    response: StoredResponse | None = None  # None while the first request runs
-
-
 class IdempotencyKeyInUse(DomainError):
     """A request with this key is still running (or was taken over): retry later."""
 
-    def __init__(self) -> None:
-        super().__init__("A request with this Idempotency-Key is still being processed; retry later")
+    default_message = "A request with this Idempotency-Key is still being processed; retry later"
 
 
 class IdempotencyKeyReused(ValidationError):
@@ -86,7 +59,7 @@ class Completion(Generic[T]):
     respond: Callable[[T], StoredResponse]
     response: StoredResponse | None = field(default=None)
 
-    async def __call__(self, uow: "UnitOfWork", created: T) -> None:
+    async def __call__(self, uow: UnitOfWork, created: T) -> None:
         response = self.respond(created)
         if not await uow.idempotency.complete(self.request.caller, self.request.key, self.token, response):
             raise IdempotencyKeyInUse()  # taken over by a retry: this create is rolled back
@@ -105,8 +78,10 @@ class Idempotency:
     fingerprint; another fingerprint is IdempotencyKeyReused; a retry while the first runs is
     IdempotencyKeyInUse."""
 
-    new_uow: Callable[[], "UnitOfWork"]
-    clock: "Clock"
+    raises: ClassVar[Raises] = (IdempotencyKeyReused, IdempotencyKeyInUse)
+
+    new_uow: Callable[[], UnitOfWork]
+    clock: Clock
     lease: timedelta = LEASE
 
     async def run(

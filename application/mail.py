@@ -6,7 +6,10 @@ from urllib.parse import urlencode
 
 from application.errors import MailUnavailable
 from application.one_time_tokens import OneTimeTokens
-from application.ports import Clock, OutgoingMail, TokenPurpose, UnitOfWork
+from application.ports.clock import Clock
+from application.ports.mail import OutgoingMail
+from application.ports.recovery import TokenPurpose
+from application.ports.units_of_work import UnitOfWork
 from domain.users import User
 
 SERVICE_NAME = "Users & posts"

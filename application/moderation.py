@@ -4,32 +4,40 @@ in the unit of work of the change itself: both are committed, or neither."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
+from application.errors import Raises
 from application.pagination import Page, PageRequest
-from application.ports import AuditAction, AuditEntry, Clock, SessionReadUnitOfWork, SessionUnitOfWork
+from application.ports.audit import AuditAction, AuditEntry
+from application.ports.clock import Clock
+from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
 from application.sessions import end_every_session
-from domain.errors import Conflict, InvalidCredentials, NotFound, ValidationError
-from domain.moderation import check_is_admin, check_may_manage
+from domain.errors import Conflict, InvalidCredentials, ValidationError
+from domain.moderation import AdminRequired, CannotManageSelf, check_is_admin, check_may_manage
 from domain.roles import Role
-from domain.users import Email, Suspension, User
+from domain.users import Email, Suspension, User, UserNotFound
+
+
+class RoleChangedMeanwhile(Conflict):
+    default_message = "The user's role was changed by someone else meanwhile; read it and retry"
 
 
 def _target(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-async def _actor_and_target(uow: SessionUnitOfWork, actor_id: int, target_id: int) -> tuple[User, User]:
+async def _actor_and_target(uow: UnitOfWork, actor_id: int, target_id: int) -> tuple[User, User]:
     """Both users, their rows locked (in id order) until the unit of work ends, so that the rules are
     judged on rows no concurrent change can alter: two admins demoting each other at once are taken
     one after the other, and the second is no longer an admin."""
     locked = await uow.users.lock(actor_id, target_id)
     actor = locked.get(actor_id)
     if actor is None:
-        raise InvalidCredentials("Could not validate credentials")  # the caller's account is gone
+        raise InvalidCredentials()  # the caller's account is gone
     check_is_admin(actor)  # before saying whether the target exists
     target = locked.get(target_id)
     if target is None:
-        raise NotFound("User", target_id)
+        raise UserNotFound(target_id)
     check_may_manage(actor, target)
     return actor, target
 
@@ -38,7 +46,9 @@ async def _actor_and_target(uow: SessionUnitOfWork, actor_id: int, target_id: in
 class ListUsersAsAdmin:
     """Every user with email, role and suspension, keyset-paged; admins only."""
 
-    new_read_uow: Callable[[], SessionReadUnitOfWork]
+    raises: ClassVar[Raises] = (AdminRequired,)
+
+    new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, actor: User, page: PageRequest) -> Page[User]:
         check_is_admin(actor)
@@ -50,7 +60,9 @@ class ListUsersAsAdmin:
 class ReadAuditLog:
     """The audit log in id order, keyset-paged; admins only."""
 
-    new_read_uow: Callable[[], SessionReadUnitOfWork]
+    raises: ClassVar[Raises] = (AdminRequired,)
+
+    new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, actor: User, page: PageRequest) -> Page[AuditEntry]:
         check_is_admin(actor)
@@ -64,7 +76,15 @@ class ChangeRole:
     conditional on the role the change was judged against, so the second finds it changed and gets a
     Conflict (unless it asked for the role the first set): every answer agrees with the final row."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (
+        InvalidCredentials,
+        AdminRequired,
+        UserNotFound,
+        CannotManageSelf,
+        RoleChangedMeanwhile,
+    )
+
+    new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
     async def __call__(
@@ -80,7 +100,7 @@ class ChangeRole:
                 or target.role is not before.role
                 or not await uow.users.set_role(target_id, role, if_role=target.role)
             ):
-                raise Conflict("The user's role was changed by someone else meanwhile; read it and retry")
+                raise RoleChangedMeanwhile()
             await uow.audit.add(
                 AuditEntry(
                     AuditAction.ROLE_CHANGED,
@@ -101,7 +121,15 @@ class SuspendUser:
     """An admin suspends another user, giving a reason: every session of theirs ends at once, and
     they cannot sign in until reinstated. Suspending a suspended user changes nothing."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (
+        ValidationError,
+        InvalidCredentials,
+        AdminRequired,
+        UserNotFound,
+        CannotManageSelf,
+    )
+
+    new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
     async def __call__(
@@ -134,7 +162,9 @@ class ReinstateUser:
     """An admin lifts another user's suspension; they may sign in again. A user not suspended is left
     as they are."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (InvalidCredentials, AdminRequired, UserNotFound, CannotManageSelf)
+
+    new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
     async def __call__(self, actor_id: int, target_id: int, request_id: str | None = None) -> User:
@@ -162,7 +192,9 @@ class GrantRole:
     """The operator's way to a role, from the command line (the first admin): no actor, no rule but
     the role's validity; audited like an admin's change."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (ValidationError, UserNotFound)
+
+    new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
     async def __call__(self, email: str, role: str) -> User:
@@ -170,7 +202,7 @@ class GrantRole:
         async with self.new_uow() as uow:
             user = await uow.users.get_by_email(Email(email))
             if user is None or user.id is None:
-                raise NotFound("User", email)
+                raise UserNotFound(email)
             locked = (await uow.users.lock(user.id))[user.id]
             if locked.role is not new_role:
                 await uow.users.set_role(user.id, new_role, if_role=locked.role)

@@ -10,7 +10,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.ports import OneTimeToken, TokenPurpose, UnitOfWork
+from application.ports.recovery import OneTimeToken, TokenPurpose
+from application.ports.units_of_work import UnitOfWork
 from domain.errors import DomainError
 from domain.users import User
 
@@ -22,8 +23,7 @@ _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 class InvalidToken(DomainError):
     """A token that is used, expired, ended, unknown or malformed: all look the same to the caller."""
 
-    def __init__(self) -> None:
-        super().__init__("The link is invalid or has expired; ask for a new one")
+    default_message = "The link is invalid or has expired; ask for a new one"
 
 
 def hash_token(token: str) -> str:

@@ -2,31 +2,25 @@
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from typing import NoReturn
+from typing import ClassVar, NoReturn
 
+from application.errors import Raises, RateLimited
 from application.idempotency import Completion
 from application.lookups import existing_user
 from application.pagination import Page, PageRequest
-from application.ports import (
-    NO_RATE_LIMIT,
-    AuditAction,
-    AuditEntry,
-    Clock,
-    PostWithAuthor,
-    RateLimiter,
-    ReadUnitOfWork,
-    SessionUnitOfWork,
-    Throttle,
-    UnitOfWork,
-)
-from domain.errors import InvalidCredentials, NotFound, PermissionDenied, PreconditionFailed
-from domain.moderation import check_may_delete_post
-from domain.posts import Post
+from application.ports.audit import AuditAction, AuditEntry
+from application.ports.clock import Clock
+from application.ports.posts import PostWithAuthor
+from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
+from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
+from domain.errors import InvalidCredentials, PermissionDenied, ValidationError
+from domain.moderation import MayNotDeletePost, check_may_delete_post
+from domain.posts import NotTheAuthor, Post, PostChanged, PostNotFound
+from domain.users import UserNotFound
 
 
 class EmailNotVerified(PermissionDenied):
-    def __init__(self) -> None:
-        super().__init__("Verify your email address before writing posts")
+    default_message = "Verify your email address before writing posts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +28,8 @@ class CreatePost:
     """Write a post; each author has a budget of posts per window. With `require_verified_email`
     (APP_REQUIRE_VERIFIED_EMAIL), only an author whose email is verified may. With a `completion` (an
     Idempotency-Key), its answer is stored in the same transaction as the post."""
+
+    raises: ClassVar[Raises] = (ValidationError, UserNotFound, EmailNotVerified, RateLimited)
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
@@ -60,19 +56,23 @@ class CreatePost:
 class GetPost:
     """One post with its author's summary; NotFound("Post") when there is none."""
 
+    raises: ClassVar[Raises] = (PostNotFound,)
+
     new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, post_id: int) -> PostWithAuthor:
         async with self.new_read_uow() as uow:
             found = await uow.posts.get_with_author(post_id)
         if found is None:
-            raise NotFound("Post", post_id)
+            raise PostNotFound(post_id)
         return found
 
 
 @dataclass(frozen=True, slots=True)
 class ListPosts:
     """All posts, or one author's, in id order, one keyset page at a time."""
+
+    raises: ClassVar[Raises] = ()
 
     new_read_uow: Callable[[], ReadUnitOfWork]
 
@@ -85,6 +85,8 @@ class ListPosts:
 class ListUserPosts:
     """A user's posts; NotFound("User") for an unknown user, an empty page for one without posts."""
 
+    raises: ClassVar[Raises] = (UserNotFound,)
+
     new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, user_id: int, page: PageRequest) -> Page[Post]:
@@ -93,7 +95,7 @@ class ListUserPosts:
             # A post's author exists (deleting a user deletes their posts): only an empty page leaves
             # the user to look up, so most pages take one statement, not two.
             if not posts.items and await uow.users.get_profile(user_id) is None:
-                raise NotFound("User", user_id)
+                raise UserNotFound(user_id)
         return posts
 
 
@@ -110,6 +112,8 @@ class UpdatePost:
     """Edit a post as its author. With `expected_versions`, only if the post is still at one of them
     (checked by the writing statement): PreconditionFailed otherwise, and nothing is written. The
     returned post carries its new version."""
+
+    raises: ClassVar[Raises] = (ValidationError, PostNotFound, NotTheAuthor, PostChanged)
 
     new_uow: Callable[[], UnitOfWork]
     clock: Clock
@@ -132,7 +136,9 @@ class DeletePost:
     """Delete a post: its author may, and so may moderators and admins, whose deletion of another's
     post is written to the audit log in the same transaction. With `expected_versions`, as UpdatePost."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (InvalidCredentials, PostNotFound, MayNotDeletePost, PostChanged)
+
+    new_uow: Callable[[], UnitOfWork]
     clock: Clock
 
     async def __call__(
@@ -146,7 +152,7 @@ class DeletePost:
             post = await _existing(uow, post_id)
             caller = await uow.users.get(caller_id)
             if caller is None:
-                raise InvalidCredentials("Could not validate credentials")
+                raise InvalidCredentials()
             check_may_delete_post(caller, post)
             if not await uow.posts.delete(post_id, if_version_in=expected_versions):
                 await _lost_to_another_write(uow, post_id)
@@ -166,11 +172,11 @@ class DeletePost:
 async def _existing(uow: UnitOfWork, post_id: int) -> Post:
     post = await uow.posts.get(post_id)
     if post is None:
-        raise NotFound("Post", post_id)
+        raise PostNotFound(post_id)
     return post
 
 
 async def _lost_to_another_write(uow: UnitOfWork, post_id: int) -> NoReturn:
     """A conditional write wrote nothing: the post was deleted meanwhile, or is at another version."""
     await _existing(uow, post_id)
-    raise PreconditionFailed("The post has changed since the version given")
+    raise PostChanged()

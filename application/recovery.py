@@ -6,20 +6,19 @@ every password change takes (application.credentials) and mails a notice."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from application.auth import LOCAL_CLIENT
 from application.credentials import store_new_password
+from application.errors import MailUnavailable, Overloaded, Raises, RateLimited
 from application.mail import Mailing, password_changed_mail, password_reset_mail
 from application.one_time_tokens import InvalidToken
-from application.ports import (
-    NO_RATE_LIMIT,
-    Clock,
-    PasswordHasher,
-    RateLimiter,
-    SessionUnitOfWork,
-    Throttle,
-    TokenPurpose,
-)
+from application.ports.clock import Clock
+from application.ports.recovery import TokenPurpose
+from application.ports.security import PasswordHasher
+from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
+from application.ports.units_of_work import UnitOfWork
+from domain.errors import ValidationError
 from domain.users import Email, check_password
 
 # A user id no account has (ids start at 1): what the missing-account path revokes, so that it does
@@ -33,7 +32,9 @@ class RequestPasswordReset:
     whether or not there is: the route answers 202 either way. Budgets per account (the normalised
     address, existing or not) and per client address are spent first."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (ValidationError, RateLimited, MailUnavailable)
+
+    new_uow: Callable[[], UnitOfWork]
     mailing: Mailing
     clock: Clock
     limiter: RateLimiter = NO_RATE_LIMIT
@@ -67,7 +68,9 @@ class ResetPassword:
     expired, ended, unknown or malformed raises InvalidToken and changes nothing. Each client address
     has a budget of confirmations, which bounds guessing."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (ValidationError, InvalidToken, RateLimited, Overloaded)
+
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     mailing: Mailing
     clock: Clock

@@ -8,27 +8,26 @@ account deletion all go through it."""
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
-from application.ports import (
-    AuditAction,
-    AuditEntry,
-    Clock,
-    SessionReadUnitOfWork,
-    SessionUnitOfWork,
-    TokenClaims,
-    TokenService,
-)
-from domain.errors import Conflict, InvalidCredentials, InvalidGrant, NotFound
+from application.errors import Raises
+from application.ports.audit import AuditAction, AuditEntry
+from application.ports.clock import Clock
+from application.ports.security import TokenClaims, TokenService
+from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
+from domain.errors import Conflict, InvalidCredentials, InvalidGrant
 from domain.sessions import (
     DEFAULT_LIFETIMES,
     RefreshToken,
+    RefreshTokenReused,
     Session,
     SessionLifetimes,
+    SessionNotFound,
     new_refresh_token,
     refresh_token_hash,
     well_formed_refresh_token,
 )
-from domain.users import User, new_credentials_stamp
+from domain.users import IncorrectLogin, User, new_credentials_stamp
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ class ClientInfo:
     user_agent: str = ""
 
 
-async def end_every_session(uow: SessionUnitOfWork, user_id: int) -> bool:
+async def end_every_session(uow: UnitOfWork, user_id: int) -> bool:
     """End every session of the user inside `uow` (committed with it): their credentials stamp is
     rotated, so every access token issued so far is refused at once, and every session is removed
     with its refresh tokens. False when there is no such user."""
@@ -67,7 +66,7 @@ def _seconds(lifetime: float) -> int:
 
 
 async def start_session(
-    uow: SessionUnitOfWork, user: User, lifetimes: SessionLifetimes, client: ClientInfo, clock: Clock
+    uow: UnitOfWork, user: User, lifetimes: SessionLifetimes, client: ClientInfo, clock: Clock
 ) -> tuple[Session, str]:
     """Store a new session of `user` with its first refresh token (returned in clear, once). The
     user's row is locked and checked again, so that a concurrent sign-out everywhere or suspension
@@ -75,7 +74,7 @@ async def start_session(
     assert user.id is not None
     locked = (await uow.users.lock(user.id)).get(user.id)
     if locked is None or locked.credentials_stamp != user.credentials_stamp or locked.suspended:
-        raise InvalidCredentials("Incorrect email or password")
+        raise IncorrectLogin()
     now = clock.now()
     await uow.sessions.prune(user.id, now, lifetimes.idle)
     session = Session.start(user.id, now, lifetimes, client.address, client.user_agent)
@@ -107,7 +106,9 @@ class RefreshSession:
     was stolen or leaked (RFC 9700 §4.14.2): its whole session ends, the newest token with it, and the
     event is logged and audited before the InvalidGrant."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (InvalidGrant, RefreshTokenReused)
+
+    new_uow: Callable[[], UnitOfWork]
     tokens: TokenService
     clock: Clock
     lifetimes: SessionLifetimes = DEFAULT_LIFETIMES
@@ -143,7 +144,7 @@ class RefreshSession:
                     "security: a rotated refresh token was presented again; its session is ended",
                     extra={"user_id": session.user_id, "session_id": session.id, "client": client.address},
                 )
-                raise InvalidGrant("The refresh token was already used; its session is ended")
+                raise RefreshTokenReused()
             if token.rotated_at is not None:  # a concurrent refresh of the same token won
                 raise InvalidGrant()
             user = await uow.users.get(session.user_id)
@@ -166,7 +167,9 @@ class RevokeToken:
     """RFC 7009: end the session of a refresh token (or of an access token's `sid`). Unknown, invalid
     or already revoked tokens are not an error: the caller's wish (the token no longer works) holds."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = ()
+
+    new_uow: Callable[[], UnitOfWork]
     tokens: TokenService
 
     async def __call__(self, token: str) -> None:
@@ -189,7 +192,9 @@ class RevokeToken:
 class ListSessions:
     """The user's live sessions, oldest first, without token material."""
 
-    new_read_uow: Callable[[], SessionReadUnitOfWork]
+    raises: ClassVar[Raises] = ()
+
+    new_read_uow: Callable[[], ReadUnitOfWork]
     clock: Clock
     lifetimes: SessionLifetimes = DEFAULT_LIFETIMES
 
@@ -204,10 +209,12 @@ class ListSessions:
 class EndSession:
     """End one of the user's own sessions; NotFound("Session") for one that is not theirs."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (SessionNotFound,)
+
+    new_uow: Callable[[], UnitOfWork]
 
     async def __call__(self, user_id: int, session_id: str) -> None:
         async with self.new_uow() as uow:
             if not await uow.sessions.end(session_id, user_id):
-                raise NotFound("Session", session_id)
+                raise SessionNotFound(session_id)
             await uow.commit()

@@ -1,27 +1,33 @@
 """User use cases: register, look up, list, change and delete users."""
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import ClassVar
 
 from application.auth import LOCAL_CLIENT, prove_password
 from application.credentials import end_old_credentials
+from application.errors import Overloaded, Raises, RateLimited
 from application.idempotency import Completion
 from application.lookups import existing_user
 from application.mail import NO_MAIL, Mailing, email_changed_mail
 from application.pagination import Page, PageRequest
-from application.ports import (
-    NO_RATE_LIMIT,
-    Clock,
-    PasswordHasher,
-    RateLimiter,
-    ReadUnitOfWork,
-    SessionUnitOfWork,
-    Throttle,
-    UnitOfWork,
-)
+from application.ports.clock import Clock
+from application.ports.security import PasswordHasher
+from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
+from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
 from application.sessions import end_every_session
-from domain.errors import EmailAlreadyRegistered, NotFound, PermissionDenied, PreconditionFailed
-from domain.users import Email, PublicProfile, User, check_password, user_name
+from domain.errors import EmailAlreadyRegistered, ValidationError
+from domain.users import (
+    Email,
+    PublicProfile,
+    User,
+    UserChanged,
+    UserNotFound,
+    WrongPassword,
+    check_password,
+    checked_profile,
+    user_name,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,8 @@ class RegisterUser:
     address has a budget of registrations, spent before any hashing. A verification link is mailed
     (through the outbox, in the registration's transaction). With a `completion` (an
     Idempotency-Key), its answer is stored in the same transaction as the user."""
+
+    raises: ClassVar[Raises] = (ValidationError, RateLimited, EmailAlreadyRegistered, Overloaded)
 
     new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
@@ -67,19 +75,23 @@ class RegisterUser:
 class GetUser:
     """One user's public profile by id; NotFound("User") when there is none."""
 
+    raises: ClassVar[Raises] = (UserNotFound,)
+
     new_read_uow: Callable[[], ReadUnitOfWork]
 
     async def __call__(self, user_id: int) -> PublicProfile:
         async with self.new_read_uow() as uow:
             profile = await uow.users.get_profile(user_id)
         if profile is None:
-            raise NotFound("User", user_id)
+            raise UserNotFound(user_id)
         return profile
 
 
 @dataclass(frozen=True, slots=True)
 class ListUsers:
     """Users' public profiles in id order, one keyset page at a time."""
+
+    raises: ClassVar[Raises] = ()
 
     new_read_uow: Callable[[], ReadUnitOfWork]
 
@@ -91,12 +103,17 @@ class ListUsers:
 @dataclass(frozen=True, slots=True)
 class ProfileChanges:
     """What a user changes about themselves; None leaves a field as it is. A new password or email
-    needs the current password."""
+    needs the current password; the other fields are profile fields (domain.users.PROFILE_RULES)."""
 
     name: str | None = None
     email: str | None = None
     password: str | None = None
     current_password: str | None = None
+
+    def profile(self) -> dict[str, str]:
+        """The profile fields given."""
+        credentials = ("email", "password", "current_password")
+        return {f.name: v for f in fields(self) if f.name not in credentials and (v := getattr(self, f.name))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +125,17 @@ class UpdateProfile:
     (checked by the writing statement): PreconditionFailed otherwise, and nothing is written. A new
     name gives the user's posts a new version (they show it)."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (
+        ValidationError,
+        UserNotFound,
+        WrongPassword,
+        UserChanged,
+        EmailAlreadyRegistered,
+        RateLimited,
+        Overloaded,
+    )
+
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
     mailing: Mailing = NO_MAIL
@@ -117,8 +144,7 @@ class UpdateProfile:
         self, user_id: int, changes: ProfileChanges, expected_versions: Collection[int] | None = None
     ) -> User:
         new_email = Email(changes.email) if changes.email is not None else None
-        if changes.name is not None:
-            user_name(changes.name)
+        checked_profile(changes.profile())
         if changes.password is not None:
             check_password(changes.password)
         checked_hash = new_hash = None
@@ -133,10 +159,10 @@ class UpdateProfile:
         async with self.new_uow() as uow:
             user = await existing_user(uow.users, user_id)
             if expected_versions is not None and user.version not in expected_versions:
-                raise PreconditionFailed("The user has changed since the version given")
+                raise UserChanged()
             if new_email is not None and new_email != user.email and await uow.users.get_by_email(new_email):
                 raise EmailAlreadyRegistered(new_email.value)
-            updated = user.changed(name=changes.name, email=new_email, password_hash=new_hash)
+            updated = user.changed(email=new_email, password_hash=new_hash, **changes.profile())
             # Written only if the password is still the one verified above (of two changes proving the
             # same current password, one wins and the other is refused) and, with `expected_versions`,
             # if no other change came in between.
@@ -146,8 +172,8 @@ class UpdateProfile:
             if version is None:
                 current = await existing_user(uow.users, user_id)
                 if expected_versions is not None and current.version not in expected_versions:
-                    raise PreconditionFailed("The user has changed since the version given")
-                raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+                    raise UserChanged()
+                raise WrongPassword()  # changed meanwhile
             if updated.name != user.name:  # posts are shown with their author's name
                 await uow.posts.renew_versions_of_author(user_id)
             stored = replace(updated, version=version)
@@ -165,7 +191,9 @@ class DeleteAccount:
     """Delete a user and all their posts, in one transaction, proving the current password. Every
     session ends with the account."""
 
-    new_uow: Callable[[], SessionUnitOfWork]
+    raises: ClassVar[Raises] = (ValidationError, UserNotFound, WrongPassword, RateLimited, Overloaded)
+
+    new_uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     limiter: RateLimiter = NO_RATE_LIMIT
 
@@ -178,5 +206,5 @@ class DeleteAccount:
             # Deleted only if the password is still the one proven: a concurrent change wins or loses whole.
             if not await uow.users.delete(user_id, if_password_hash=user.password_hash):
                 await existing_user(uow.users, user_id)  # gone meanwhile: NotFound
-                raise PermissionDenied("The current password is incorrect")  # changed meanwhile
+                raise WrongPassword()  # changed meanwhile
             await uow.commit()

@@ -3,12 +3,18 @@ link. Registration and an email change send one; the owner may ask for a new one
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from application.auth import LOCAL_CLIENT
+from application.errors import MailUnavailable, Raises, RateLimited
 from application.lookups import existing_user
 from application.mail import Mailing
 from application.one_time_tokens import InvalidToken
-from application.ports import NO_RATE_LIMIT, Clock, RateLimiter, Throttle, TokenPurpose, UnitOfWork
+from application.ports.clock import Clock
+from application.ports.recovery import TokenPurpose
+from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
+from application.ports.units_of_work import UnitOfWork
+from domain.users import UserNotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +22,8 @@ class VerifyEmail:
     """Mark the address a verification token was sent to as verified. The token is used up; one that
     is used, expired, ended, unknown, malformed or for an address the account no longer has raises
     InvalidToken and changes nothing."""
+
+    raises: ClassVar[Raises] = (InvalidToken, RateLimited)
 
     new_uow: Callable[[], UnitOfWork]
     mailing: Mailing
@@ -38,6 +46,8 @@ class VerifyEmail:
 class SendVerificationEmail:
     """Mail the caller a new verification link (ending the earlier ones); nothing when their address
     is verified already. Each user has a budget of these."""
+
+    raises: ClassVar[Raises] = (UserNotFound, RateLimited, MailUnavailable)
 
     new_uow: Callable[[], UnitOfWork]
     mailing: Mailing

@@ -14,7 +14,7 @@ app = create_app(configure_logs=True)  # logging as the served app has it: only 
 def _bare(middleware: Middleware) -> Middleware:
     if middleware.cls is not Edge:  # type: ignore[comparison-overlap]
         return middleware
-    options: dict[str, Any] = {**middleware.kwargs, "allowed_hosts": lambda: ["*"]}
+    options: dict[str, Any] = {**middleware.kwargs, "allowed_hosts": ["*"]}
     return Middleware(Edge, **options, with_security_headers=False)
 
 

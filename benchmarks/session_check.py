@@ -50,9 +50,9 @@ async def measure(database_url: str, calls: int, runs: int) -> dict[str, float]:
     container = Container()
     container.settings.override(providers.Object(Settings(database_url=database_url)))
     try:
-        await container.register_user()("Bench", EMAIL, PASSWORD)
-        token = (await container.authenticate()(EMAIL, PASSWORD)).access_token
-        joined = container.current_user()
+        await container.users.RegisterUser()("Bench", EMAIL, PASSWORD)
+        token = (await container.auth.Authenticate()(EMAIL, PASSWORD)).access_token
+        joined = container.auth.CurrentUser()
         variants: dict[str, CurrentUser] = {
             "joined": joined,
             "two statements": CurrentUserInSeparateStatements(joined.new_read_uow, joined.tokens),

@@ -9,6 +9,18 @@ from domain.users import User
 MODERATING_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
 
 
+class MayNotDeletePost(PermissionDenied):
+    default_message = "Only the author of a post, a moderator or an admin may delete it"
+
+
+class AdminRequired(PermissionDenied):
+    default_message = "This needs the admin role"
+
+
+class CannotManageSelf(PermissionDenied):
+    default_message = "Admins cannot change their own role or suspension"
+
+
 def may_delete_post(actor: User, post: Post) -> bool:
     """An author deletes their own posts; moderators and admins delete any post."""
     return actor.id == post.author_id or actor.role in MODERATING_ROLES
@@ -16,13 +28,13 @@ def may_delete_post(actor: User, post: Post) -> bool:
 
 def check_may_delete_post(actor: User, post: Post) -> None:
     if not may_delete_post(actor, post):
-        raise PermissionDenied("Only the author of a post, a moderator or an admin may delete it")
+        raise MayNotDeletePost()
 
 
 def check_is_admin(actor: User) -> None:
     """Admin routes (the user list, the audit log) are for admins only."""
     if actor.role is not Role.ADMIN or actor.suspended:
-        raise PermissionDenied("This needs the admin role")
+        raise AdminRequired()
 
 
 def check_may_manage(actor: User, target: User) -> None:
@@ -30,4 +42,4 @@ def check_may_manage(actor: User, target: User) -> None:
     demotes or suspends themselves, so the last admin stays one."""
     check_is_admin(actor)
     if actor.id == target.id:
-        raise PermissionDenied("Admins cannot change their own role or suspension")
+        raise CannotManageSelf()

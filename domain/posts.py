@@ -3,11 +3,23 @@
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain.errors import PermissionDenied
+from domain.errors import NotFound, PermissionDenied, PreconditionFailed
 from domain.text import multi_line, single_line
 
 TITLE_MAX_LENGTH = 200
 CONTENT_MAX_LENGTH = 10_000
+
+
+class PostNotFound(NotFound):
+    entity = "Post"
+
+
+class PostChanged(PreconditionFailed):
+    default_message = "The post has changed since the version given"
+
+
+class NotTheAuthor(PermissionDenied):
+    default_message = "Only the author of a post may change or delete it"
 
 
 def post_title(value: str) -> str:
@@ -55,9 +67,9 @@ class Post:
         )
 
     def check_owner(self, user_id: int) -> None:
-        """Raise PermissionDenied unless `user_id` wrote this post."""
+        """Raise NotTheAuthor unless `user_id` wrote this post."""
         if user_id != self.author_id:
-            raise PermissionDenied("Only the author of a post may change or delete it")
+            raise NotTheAuthor()
 
     def with_id(self, post_id: int) -> "Post":
         return replace(self, id=post_id)

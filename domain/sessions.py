@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.errors import InvalidGrant, NotFound
+
 REFRESH_TOKEN_BYTES = 32  # 256 bits from the OS's CSPRNG
 REFRESH_TOKEN_MAX_LENGTH = 128
 SESSION_ID_LENGTH = 32  # uuid4, hex
@@ -24,6 +26,17 @@ DEFAULT_IDLE_DAYS = 7
 # Two refreshes of the same token racing: the loser arrives within this long after the winner's
 # rotation and is refused without ending the session. Later, the same token again is theft.
 DEFAULT_REUSE_GRACE = timedelta(seconds=10)
+
+
+class SessionNotFound(NotFound):
+    entity = "Session"
+
+
+class RefreshTokenReused(InvalidGrant):
+    """A rotated refresh token presented again, later than the grace: taken for theft."""
+
+    default_message = "The refresh token was already used; its session is ended"
+
 
 _TOKEN_RE = re.compile(rf"[A-Za-z0-9_-]{{16,{REFRESH_TOKEN_MAX_LENGTH}}}")
 SESSION_ID_PATTERN = r"^[0-9a-f]{32}$"

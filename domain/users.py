@@ -3,10 +3,11 @@
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
-from domain.errors import ValidationError
+from domain.errors import InvalidCredentials, NotFound, PermissionDenied, PreconditionFailed, ValidationError
 from domain.roles import Role
 from domain.text import has_control_characters, single_line
 
@@ -24,6 +25,26 @@ _LOCAL = r"[^\s@\"(),:;<>\[\]\\.]+(?:\.[^\s@\"(),:;<>\[\]\\.]+)*"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _EMAIL_RE = re.compile(rf"{_LOCAL}@(?:{_LABEL}\.)+(?:[a-z]{{2,63}}|xn--[a-z0-9-]{{1,59}})")
 STAMP_BYTES = 8
+
+
+class UserNotFound(NotFound):
+    entity = "User"
+
+
+class UserChanged(PreconditionFailed):
+    default_message = "The user has changed since the version given"
+
+
+class WrongPassword(PermissionDenied):
+    """The current password given to prove a change is not the user's."""
+
+    default_message = "The current password is incorrect"
+
+
+class IncorrectLogin(InvalidCredentials):
+    """No account has this email and password (which of the two is wrong is not said)."""
+
+    default_message = "Incorrect email or password"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +95,19 @@ def new_credentials_stamp() -> str:
 def user_name(value: str) -> str:
     """A display name: trimmed, non-empty, one line, at most NAME_MAX_LENGTH characters."""
     return single_line("name", value, NAME_MAX_LENGTH)
+
+
+# What a user edits about themselves (their email and password aside), each with the rule its value
+# is checked and stored by.
+PROFILE_RULES: dict[str, Callable[[str], str]] = {"name": user_name}
+
+
+def checked_profile(changes: Mapping[str, str]) -> dict[str, str]:
+    """Profile fields as stored, each through its rule (ValidationError when one breaks it)."""
+    unknown = changes.keys() - PROFILE_RULES.keys()
+    if unknown:
+        raise ValidationError(min(unknown), f"{min(unknown)} is not a profile field")
+    return {name: PROFILE_RULES[name](value) for name, value in changes.items()}
 
 
 def check_password(password: str) -> None:
@@ -135,7 +169,7 @@ class User:
 
     def public_profile(self) -> PublicProfile:
         assert self.id is not None, "a stored user has a public profile"
-        return PublicProfile(self.id, self.name, self.created_at, self.version)
+        return PublicProfile(**{field.name: getattr(self, field.name) for field in fields(PublicProfile)})
 
     @property
     def suspended(self) -> bool:
@@ -153,19 +187,21 @@ class User:
         return replace(self, credentials_stamp=new_credentials_stamp())
 
     def changed(
-        self, name: str | None = None, email: Email | None = None, password_hash: str | None = None
+        self, *, email: Email | None = None, password_hash: str | None = None, **profile: str
     ) -> "User":
-        """This user with the given fields replaced (the name checked by the domain's rules). A new
-        password rotates the credentials stamp; a new email is unverified."""
+        """This user with the given fields replaced (profile fields checked by their PROFILE_RULES). A
+        new password rotates the credentials stamp; a new email is unverified."""
         new_email = email is not None and email != self.email
-        return replace(
+        user = replace(
             self,
-            name=self.name if name is None else user_name(name),
             email=self.email if email is None else email,
             password_hash=self.password_hash if password_hash is None else password_hash,
             credentials_stamp=self.credentials_stamp if password_hash is None else new_credentials_stamp(),
             email_verified_at=None if new_email else self.email_verified_at,
         )
+        for name, value in checked_profile(profile).items():
+            setattr(user, name, value)
+        return user
 
     @property
     def email_verified(self) -> bool:

@@ -2,6 +2,7 @@
 
 from dependency_injector import providers
 
+from application.moderation import GrantRole
 from domain.users import User
 from infrastructure.container import Container
 from infrastructure.settings import Settings
@@ -13,6 +14,7 @@ async def grant_role(settings: Settings, email: str, role: str) -> User:
     container = Container()
     container.settings.override(providers.Object(settings))
     try:
-        return await container.grant_role()(email, role)
+        grant: GrantRole = container.moderation.GrantRole()
+        return await grant(email, role)
     finally:
         await container.database().dispose()

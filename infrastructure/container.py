@@ -1,7 +1,9 @@
 """The composition root: which adapter serves which port. Tests override providers to swap them."""
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -17,7 +19,9 @@ from application.moderation import (
     SuspendUser,
 )
 from application.one_time_tokens import OneTimeTokens
-from application.ports import Mailer, PasswordHasher, Throttle
+from application.ports.mail import Mailer
+from application.ports.security import PasswordHasher
+from application.ports.throttling import Throttle
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, ListUserPosts, UpdatePost
 from application.recovery import RequestPasswordReset, ResetPassword
 from application.sessions import EndSession, ListSessions, RefreshSession, RevokeToken
@@ -32,7 +36,7 @@ from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
 from infrastructure.security.passwords import Argon2PasswordHasher, MeasuredPasswordHasher
 from infrastructure.security.tokens import JwtTokenService
 from infrastructure.settings import Settings, load_settings
-from infrastructure.sql.engine import make_database
+from infrastructure.sql.databases import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
 
 
@@ -101,11 +105,32 @@ def _mail_delivery(
     return MailDelivery(new_uow, mailer, clock, signal, policy, sender_domain(settings.mail_from))
 
 
+class Wiring:
+    """Builds use cases from the container's shared providers, matched by the name of each dataclass
+    field (`new_uow`, `clock`, `limiter`…): a use case is registered by naming its class. A field that
+    is neither wired nor defaulted is refused when the container class is made."""
+
+    def __init__(self, **shared: providers.Provider[Any]) -> None:
+        self._shared = shared
+
+    def __call__(self, *use_cases: type) -> providers.Aggregate[Any]:
+        """One provider per use case, under its class name (`container.posts.CreatePost()`)."""
+        return providers.Aggregate({kind.__name__: self._factory(kind) for kind in use_cases})
+
+    def _factory(self, kind: type) -> providers.Factory[Any]:
+        wired = {}
+        for field in dataclasses.fields(kind):
+            if field.name in self._shared:
+                wired[field.name] = self._shared[field.name]
+            elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                raise LookupError(f"{kind.__name__}.{field.name}: no provider of that name to wire")
+        return providers.Factory(kind, **wired)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
     database = providers.Singleton(make_database, settings)
     mail_signal = providers.Singleton(MailSignal)  # a commit that wrote mail wakes the delivery loop
-    # Use cases get `uow.provider`: a factory of UoWs.
     uow = providers.Factory(SqlUnitOfWork, database, mail_signal=mail_signal)
     read_uow = providers.Factory(read_only_unit_of_work, database)  # for use cases that only read
     argon2_hasher = providers.Singleton(_argon2_hasher, settings)
@@ -114,75 +139,26 @@ class Container(containers.DeclarativeContainer):
     tokens = providers.Singleton(_token_service, settings, clock)
     rate_limiter = providers.Singleton(_rate_limiter, settings)
     session_lifetimes = providers.Singleton(_session_lifetimes, settings)
-
-    # Account recovery (issue 16): mail, its delivery loop, one-time tokens.
     mailer = providers.Singleton(make_mailer, settings)
     mailing = providers.Singleton(_mailing, settings, clock)
     mail_delivery = providers.Singleton(_mail_delivery, settings, uow.provider, mailer, clock, mail_signal)
-    request_password_reset = providers.Factory(
-        RequestPasswordReset, new_uow=uow.provider, mailing=mailing, clock=clock, limiter=rate_limiter
-    )
-    reset_password = providers.Factory(
-        ResetPassword, new_uow=uow.provider, hasher=hasher, mailing=mailing, clock=clock, limiter=rate_limiter
-    )
-    verify_email = providers.Factory(
-        VerifyEmail, new_uow=uow.provider, mailing=mailing, clock=clock, limiter=rate_limiter
-    )
-    send_verification_email = providers.Factory(
-        SendVerificationEmail, new_uow=uow.provider, mailing=mailing, clock=clock, limiter=rate_limiter
-    )
 
-    register_user = providers.Factory(
-        RegisterUser, new_uow=uow.provider, hasher=hasher, clock=clock, limiter=rate_limiter, mailing=mailing
-    )
-    get_user = providers.Factory(GetUser, new_read_uow=read_uow.provider)
-    list_users = providers.Factory(ListUsers, new_read_uow=read_uow.provider)
-    update_profile = providers.Factory(
-        UpdateProfile, new_uow=uow.provider, hasher=hasher, limiter=rate_limiter, mailing=mailing
-    )
-    delete_account = providers.Factory(
-        DeleteAccount, new_uow=uow.provider, hasher=hasher, limiter=rate_limiter
-    )
-
-    authenticate = providers.Factory(
-        Authenticate,
+    # The use cases, by resource: each gets the providers above that its fields name.
+    use_cases = Wiring(
         new_uow=uow.provider,
+        new_read_uow=read_uow.provider,
         hasher=hasher,
-        tokens=tokens,
         clock=clock,
+        tokens=tokens,
         limiter=rate_limiter,
         lifetimes=session_lifetimes,
-    )
-    current_user = providers.Factory(CurrentUser, new_read_uow=read_uow.provider, tokens=tokens)
-    sign_out_everywhere = providers.Factory(SignOutEverywhere, new_uow=uow.provider)
-
-    create_post = providers.Factory(
-        CreatePost,
-        new_uow=uow.provider,
-        clock=clock,
-        limiter=rate_limiter,
+        mailing=mailing,
         require_verified_email=settings.provided.require_verified_email,
     )
-    get_post = providers.Factory(GetPost, new_read_uow=read_uow.provider)
-    list_posts = providers.Factory(ListPosts, new_read_uow=read_uow.provider)
-    list_user_posts = providers.Factory(ListUserPosts, new_read_uow=read_uow.provider)
-    update_post = providers.Factory(UpdatePost, new_uow=uow.provider, clock=clock)
-    delete_post = providers.Factory(DeletePost, new_uow=uow.provider, clock=clock)
-
-    # Sessions, roles and moderation (issue 17)
-    refresh_session = providers.Factory(
-        RefreshSession, new_uow=uow.provider, tokens=tokens, clock=clock, lifetimes=session_lifetimes
-    )
-    revoke_token = providers.Factory(RevokeToken, new_uow=uow.provider, tokens=tokens)
-    list_sessions = providers.Factory(
-        ListSessions, new_read_uow=read_uow.provider, clock=clock, lifetimes=session_lifetimes
-    )
-    end_session = providers.Factory(EndSession, new_uow=uow.provider)
-    list_users_as_admin = providers.Factory(ListUsersAsAdmin, new_read_uow=read_uow.provider)
-    read_audit_log = providers.Factory(ReadAuditLog, new_read_uow=read_uow.provider)
-    change_role = providers.Factory(ChangeRole, new_uow=uow.provider, clock=clock)
-    suspend_user = providers.Factory(SuspendUser, new_uow=uow.provider, clock=clock)
-    reinstate_user = providers.Factory(ReinstateUser, new_uow=uow.provider, clock=clock)
-    grant_role = providers.Factory(GrantRole, new_uow=uow.provider, clock=clock)
-
-    idempotency = providers.Factory(Idempotency, new_uow=uow.provider, clock=clock)
+    users = use_cases(RegisterUser, GetUser, ListUsers, UpdateProfile, DeleteAccount)
+    auth = use_cases(Authenticate, CurrentUser, SignOutEverywhere)
+    sessions = use_cases(RefreshSession, RevokeToken, ListSessions, EndSession)
+    recovery = use_cases(RequestPasswordReset, ResetPassword, VerifyEmail, SendVerificationEmail)
+    posts = use_cases(CreatePost, GetPost, ListPosts, ListUserPosts, UpdatePost, DeletePost)
+    moderation = use_cases(ListUsersAsAdmin, ReadAuditLog, ChangeRole, SuspendUser, ReinstateUser, GrantRole)
+    idempotency = use_cases(Idempotency)

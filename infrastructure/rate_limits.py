@@ -18,7 +18,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from application.errors import RateLimited
-from application.ports import Throttle
+from application.ports.throttling import Throttle
 
 logger = logging.getLogger(__name__)
 

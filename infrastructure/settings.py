@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
     # Pool of the server databases (PostgreSQL); SQLite uses its own pool. Opened as needed, then kept:
-    # an overflow connection is closed when returned, so 10 + 10 opened and closed a connection every
-    # ~80 requests at 16 concurrent ones (`make bench`); 20 + 0 has the same ceiling and keeps them.
+    # an overflow connection is closed when returned, so a pool with overflow keeps opening and closing
+    # connections under a steady load (docs/performance.md); 20 + 0 has the same ceiling and keeps them.
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
     db_pool_recycle_seconds: int = Field(default=1800, ge=-1)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from infrastructure.operations.migrations import MIGRATION_LOGGING
 from infrastructure.settings import InvalidSettings, database_url_problem, load_settings
-from infrastructure.sql.engine import NO_PREPARED_STATEMENTS
+from infrastructure.sql.databases import NO_PREPARED_STATEMENTS
 from infrastructure.sql.tables import metadata
 from infrastructure.sql.urls import shown_url
 

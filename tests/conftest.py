@@ -7,7 +7,8 @@ import pytest
 
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import Database, make_database
+from infrastructure.sql.databases import make_database
+from infrastructure.sql.engine import Database
 from infrastructure.sql.tables import metadata
 from tests.databases import SQL_KINDS, migrated_database_url
 from tests.fakes import FakeHasher, FixedClock

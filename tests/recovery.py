@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from application.mail import Links, Mailing
 from application.one_time_tokens import OneTimeTokens
-from application.ports import OutgoingMail
+from application.ports.mail import OutgoingMail
 from infrastructure.memory import MemoryStore
 from tests.fakes import FixedClock
 

@@ -14,7 +14,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from api.observability.uvicorn_logging import uvicorn_logging
 from infrastructure.settings import Settings
 
-APP = "api.app:app"
+APP = "api.app:create_served_app"  # an app factory: each worker builds its app
 
 HEAD_TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
@@ -29,6 +29,7 @@ def uvicorn_options(settings: Settings, host: str, port: int, workers: int) -> d
     """Everything `uvicorn.run` is given: the one place the server's behaviour is set."""
     return {
         "app": APP,
+        "factory": True,
         "host": host,
         "port": port,
         "workers": workers,

@@ -11,7 +11,6 @@
 Nothing is kept per origin, so any number of origins costs no memory. With a list of origins every
 answer carries `Vary: Origin`, so that a shared cache never hands one origin's answer to another."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,22 +48,17 @@ class CorsPolicy:
 
 
 class Cors:
-    """`policy`, or the one `policy()` gives at the first request (settings are not loaded when the app
-    is built); with no origin configured, every request passes straight through."""
+    """CORS by `policy`; with no origin configured, every request passes straight through."""
 
-    def __init__(self, app: ASGIApp, policy: CorsPolicy | Callable[[], CorsPolicy]) -> None:
+    def __init__(self, app: ASGIApp, policy: CorsPolicy) -> None:
         self.app = app
-        self._policy = policy if isinstance(policy, CorsPolicy) else None
-        self._policy_of = policy
+        self._policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         policy = self._policy
-        if policy is None:
-            assert callable(self._policy_of)
-            policy = self._policy = self._policy_of()
         if not policy.enabled:
             await self.app(scope, receive, send)
             return

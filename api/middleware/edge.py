@@ -4,12 +4,12 @@ security headers and X-Request-ID on the answer, then the access event and metri
 it fails before answering, one error event and a 500 problem.
 
 One layer rather than one middleware per concern: each layer costs a call on the way in and a wrapped
-`send` per message on the way out, on every request (README "How it stays fast"). The steps' own rules
-live in their modules (host_guard, body_limit, security_headers, api.observability.request_ids); the
-reporting is handed in (`reporter`, api.observability.requests.RequestObserver)."""
+`send` per message on the way out, on every request (docs/decisions/0003-one-pure-asgi-edge.md). The
+steps' own rules live in their modules (host_guard, body_limit, security_headers,
+api.observability.request_ids); the reporting is handed in (`reporter`, RequestObserver)."""
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from time import perf_counter
 from typing import Protocol
 
@@ -124,7 +124,7 @@ class Edge:
         app: ASGIApp,
         *,
         reporter: RequestReporter,
-        allowed_hosts: Callable[[], Sequence[str]],
+        allowed_hosts: Sequence[str],
         max_body_bytes: int = MAX_BODY_BYTES,
         with_security_headers: bool = True,
     ) -> None:

@@ -1,7 +1,7 @@
 """The Host guard: requests whose Host header is not one of the allowed hosts are refused, as Starlette's
 TrustedHostMiddleware refuses them (same patterns, same answers), as a step of the edge."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from starlette._utils import parse_host_header  # what TrustedHostMiddleware parses the header with
 from starlette.datastructures import URL
@@ -15,26 +15,20 @@ _KNOWN_GOOD_MAX = 64
 
 
 class HostGuard:
-    """The allowed hosts (APP_ALLOWED_HOSTS) are asked with `allowed_hosts()` at the first request:
-    settings are not loaded when the app is built. "*" lets every Host through without a check."""
+    """The allowed hosts (APP_ALLOWED_HOSTS); "*" lets every Host through without a check."""
 
-    __slots__ = ("_allowed_hosts", "_known_good", "_patterns", "_www_redirect")
+    __slots__ = ("_known_good", "_patterns", "_www_redirect")
 
-    def __init__(self, allowed_hosts: Callable[[], Sequence[str]]) -> None:
-        self._allowed_hosts = allowed_hosts
-        self._patterns: list[str] | None = None  # None until the first request; [] lets every host in
-        self._www_redirect = True
+    def __init__(self, allowed_hosts: Sequence[str]) -> None:
+        # Its constructor checks the patterns (and lower-cases them); its defaults are ours.
+        trusted = TrustedHostMiddleware(lambda *_: None, list(allowed_hosts))  # type: ignore[arg-type]
+        self._www_redirect = trusted.www_redirect
+        self._patterns: list[str] = [] if trusted.allow_any else trusted.allowed_hosts  # []: every host
         self._known_good: set[str] = set()
 
     def refusal(self, scope: Scope, host_header: str | None) -> Response | None:
         """None when the request may go on; else the answer refusing it (a 400, or a redirect to the
         www. host when only that one is allowed)."""
-        if self._patterns is None:
-            hosts = list(self._allowed_hosts())
-            # Its constructor checks the patterns (and lower-cases them); its defaults are ours.
-            trusted = TrustedHostMiddleware(lambda *_: None, hosts)  # type: ignore[arg-type]
-            self._www_redirect = trusted.www_redirect
-            self._patterns = [] if trusted.allow_any else trusted.allowed_hosts
         if not self._patterns or host_header in self._known_good:
             return None
         return self._check(scope, host_header, self._patterns)

@@ -1,7 +1,6 @@
 """The caller of each request, for the read replicas' read-your-writes (infrastructure.sql.replicas):
-the user id in the bearer token and the client address. Pure ASGI middleware, doing nothing unless
-APP_DATABASE_REPLICA_URLS names replicas (read at the first request: settings are loaded later than the
-app is built).
+the user id in the bearer token and the client address. Pure ASGI middleware, added only when
+APP_DATABASE_REPLICA_URLS names replicas.
 
 The token is not verified here: the id only decides whether this request's reads wait for the caller's
 last write (go to the primary), which any client can cause by writing. The routes verify it as always."""
@@ -9,7 +8,6 @@ last write (go to the primary), which any client can cause by writing. The route
 import base64
 import binascii
 import json
-from collections.abc import Callable
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -34,23 +32,14 @@ def token_subject(authorization: bytes) -> str | None:
 
 
 class ReadYourWritesCaller:
-    """Sets `caller_keys` for the request when `enabled()` (asked at the first request) says so."""
+    """Sets `caller_keys` for the request."""
 
-    def __init__(
-        self, app: ASGIApp, enabled: Callable[[], bool], caller_keys: ContextVar[tuple[str, ...]]
-    ) -> None:
+    def __init__(self, app: ASGIApp, caller_keys: ContextVar[tuple[str, ...]]) -> None:
         self.app = app
-        self._is_enabled = enabled
         self._caller_keys = caller_keys
-        self._enabled: bool | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self._enabled is None:
-            self._enabled = self._is_enabled()
-        if not self._enabled:
             await self.app(scope, receive, send)
             return
         keys = []

@@ -1,6 +1,5 @@
 """Work held back from the request that made it and done in batches: the access events and the request
-metrics (a batch costs a fraction of doing the same work request by request, measured in the served app,
-README "How it stays fast")."""
+metrics (a batch does at once what each request would do alone; docs/performance.md)."""
 
 import asyncio
 from collections import deque

@@ -102,10 +102,10 @@ def formatter(log_format: LogFormat) -> structlog.stdlib.ProcessorFormatter:
 class _EventWriter:
     """Renders events as `formatter` renders records (same fields, same order) on the stream of the handler
     configure_logging installed, without building a LogRecord, which costs far more through
-    ProcessorFormatter (README "Logs"). An event is held back as the tuple `log_later` was given, and the
-    ones held are rendered and written together (when: api.observability.batches): a request pays for a
-    tuple, and a batch for one write and one flush. In JSON, one orjson call renders an event, timestamp
-    included."""
+    ProcessorFormatter (docs/performance.md). An event is held back as the tuple `log_later` was given,
+    and the ones held are rendered and written together (when: api.observability.batches): a request
+    pays for a tuple, and a batch for one write and one flush. In JSON, one orjson call renders an
+    event, timestamp included."""
 
     def __init__(self, log_format: LogFormat, handler: AppLogHandler) -> None:
         self._render = _render_json if log_format == "json" else _console_renderer(log_format)

@@ -65,7 +65,7 @@ class RequestObserver:
         if metrics:
             IN_FLIGHT.dec()
             self._answered.add((scope["method"], route_of(scope), status, elapsed))
-        # The event's fields are read from the scope when it is written (log_later), within ~50 ms.
+        # The event's fields are read from the scope when it is written (log_later), within one batch.
         log_later(access_logger, logging.INFO, "request", self._access_fields, scope, status, elapsed)
 
     @staticmethod

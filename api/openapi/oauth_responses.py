@@ -2,11 +2,18 @@
 `OAuthProblem`, shown by an example per refusal, built by the function that builds the answers; every
 answer, a token or an error, with the headers that keep it out of caches."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from api.openapi.problem_responses import EXAMPLE_REQUEST_ID, SCHEMA_REF, problem_responses
+from api.openapi.problem_responses import (
+    EXAMPLE_REQUEST_ID,
+    PROBLEM_HEADERS,
+    SCHEMA_REF,
+    Cause,
+    causes_of,
+    described,
+)
 from api.problems import types
 from api.problems.oauth import REPEATED_PARAMETER
 from api.problems.response import PROBLEM_JSON, problem_body
@@ -51,51 +58,46 @@ def _refused(parameter: str, message: str, kind: str = "value_error") -> Refusal
 
 
 _REPEATED = _refused("username", "The parameter is sent more than once", REPEATED_PARAMETER)
-_UNAVAILABLE = {
-    "storage_unavailable": Refusal(types.STORAGE_UNAVAILABLE),
-    "overloaded": Refusal(types.OVERLOADED),
-}
-TOKEN_REFUSALS = {
+# The refused forms shown, beside the refusals derived from the body and the use cases.
+TOKEN_FORM_REFUSALS = {
     "invalid_request": _refused("password", "password is required for the password grant"),
     "repeated_parameter": _REPEATED,
-    "unparsable_body": Refusal(types.UNPARSABLE_BODY),
     "unsupported_grant_type": _refused(
         "grant_type", "Input should be 'password' or 'refresh_token'", "literal_error"
     ),
     "invalid_scope": _refused("scope", "No scope is defined: leave scope out"),
-    "invalid_credentials": Refusal(types.INVALID_CREDENTIALS, "Incorrect email or password"),
-    "account_suspended": Refusal(types.ACCOUNT_SUSPENDED),
-    "invalid_grant": Refusal(types.INVALID_GRANT),
-    "body_too_large": Refusal(types.BODY_TOO_LARGE),
-    "rate_limited": Refusal(types.RATE_LIMITED),
-    **_UNAVAILABLE,
 }
-REVOKE_REFUSALS = {
+REVOKE_FORM_REFUSALS = {
     "invalid_request": _refused("token", "Field required", "missing"),
     "repeated_parameter": _REPEATED,
-    "unparsable_body": Refusal(types.UNPARSABLE_BODY),
-    "body_too_large": Refusal(types.BODY_TOO_LARGE),
-    **_UNAVAILABLE,
 }
+FORM: tuple[Cause, ...] = (types.UNPARSABLE_BODY, types.BODY_TOO_LARGE)  # a form to parse
 
 
 def oauth_responses(
-    path: str, success: Mapping[int | str, dict[str, Any]], refusals: Mapping[str, Refusal]
+    path: str,
+    success: Mapping[int | str, dict[str, Any]],
+    *sources: type | ProblemType | Sequence[Cause],
+    form: Mapping[str, Refusal],
 ) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` of the OAuth endpoint at `path`: `success`, and a response for each status
-    of the `refusals`, each an `OAuthProblem` with one example per refusal; all with `_NOT_CACHED`."""
+    its refusals answer with: those of the `form` and those the `sources` name (as for
+    problem_responses), each an `OAuthProblem` with one example per refusal; all with `_NOT_CACHED`."""
+    refusals = dict(form)
+    for cause in (*causes_of(sources), types.STORAGE_UNAVAILABLE):
+        kind, detail, name = described(cause)
+        refusals.setdefault(name, Refusal(kind, detail))
     bodies = {name: _body(path, refusal) for name, refusal in refusals.items()}
-    statuses = sorted({body["status"] for body in bodies.values()})
     responses: dict[int | str, dict[str, Any]] = {
         status: {**response, "headers": {**response.get("headers", {}), **_NOT_CACHED}}
         for status, response in success.items()
     }
-    for status, response in problem_responses(*statuses, instance=path).items():
+    for status in sorted({body["status"] for body in bodies.values()}):
         examples = {name: {"value": body} for name, body in bodies.items() if body["status"] == status}
         media = {"schema": {"$ref": SCHEMA_REF + "OAuthProblem"}, "examples": examples}
         responses[status] = {
-            "description": _DESCRIPTIONS[int(status)],
-            "headers": {**response.get("headers", {}), **_NOT_CACHED},
+            "description": _DESCRIPTIONS[status],
+            "headers": {**PROBLEM_HEADERS.get(status, {}), **_NOT_CACHED},
             "content": {PROBLEM_JSON: media},
         }
     return responses

@@ -1,19 +1,40 @@
 """The documented error responses of an operation: a problem schema under `application/problem+json`,
 the headers sent along, and examples drawn from the problem types' table."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from api.problems.response import PROBLEM_JSON
-from api.problems.types import DOCUMENTED, ProblemType
+from api.problems.types import (
+    BODY_TOO_LARGE,
+    MALFORMED_HEADER,
+    PRECONDITION_REQUIRED,
+    STORAGE_UNAVAILABLE,
+    UNPARSABLE_BODY,
+    VALIDATION_ERROR,
+    ProblemType,
+    problem_type_of,
+)
+from application.errors import Raises
+from application.idempotency import Idempotency
+from domain.errors import DomainError, InvalidCredentials, PreconditionFailed
 
 SCHEMA_REF = "#/components/schemas/"
 EXAMPLE_REQUEST_ID = "5f0c6d5e9a8b4c7d8e9f0a1b2c3d4e5f"
 
 
-# What any route taking a body may answer besides its own errors: a body that cannot be parsed (400),
-# too large (413), or not valid (422).
-BODY_PROBLEMS = (400, 413, 422)
+Cause = type[Exception] | ProblemType
+"""Why an operation may answer a problem: an error it may raise (its problem from the one table), or a
+problem the HTTP layer answers itself."""
+
+# What a route answers because of what it takes, besides its use cases' errors.
+BODY: tuple[Cause, ...] = (UNPARSABLE_BODY, BODY_TOO_LARGE, VALIDATION_ERROR)  # a body to parse and validate
+PARAMETERS: tuple[Cause, ...] = (VALIDATION_ERROR,)  # path or query parameters to validate
+AUTHENTICATED: tuple[Cause, ...] = (InvalidCredentials,)  # a bearer token
+IF_MATCH: tuple[Cause, ...] = (MALFORMED_HEADER, PreconditionFailed, PRECONDITION_REQUIRED)
+IF_NONE_MATCH: tuple[Cause, ...] = (MALFORMED_HEADER,)
+IDEMPOTENT: tuple[Cause, ...] = (MALFORMED_HEADER, *Idempotency.raises)  # an Idempotency-Key header
+
 
 _DESCRIPTIONS = {
     400: "The body cannot be parsed, or a header (`If-Match`, `If-None-Match`, `Idempotency-Key`) is "
@@ -37,7 +58,7 @@ _RETRY_AFTER = {
     "required": True,
     "schema": {"type": "integer", "minimum": 0},
 }
-_HEADERS: dict[int, dict[str, Any]] = {
+PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
     401: {
         "WWW-Authenticate": {
             "description": "`Bearer`: the token scheme to use",
@@ -51,42 +72,64 @@ _HEADERS: dict[int, dict[str, Any]] = {
 
 
 def problem_responses(
-    *statuses: int,
-    details: Mapping[int, str] | None = None,
-    instance: str = "/",
-    also: Sequence[ProblemType] = (),
+    *sources: type | ProblemType | Sequence[Cause], instance: str = "/"
 ) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` for these error statuses: each a `Problem` (422: a `ValidationProblem`) under
-    `application/problem+json`, with the headers sent along and an example per problem type (`details`
-    and `instance` make them this operation's; `also` names the types this operation answers besides
-    the DOCUMENTED ones)."""
-    return {
-        status: _problem_response(status, (details or {}).get(status), instance, also) for status in statuses
-    }
+    """OpenAPI `responses=` for the problems an operation may answer: those of its use cases (what each
+    `raises`), of what it takes (BODY, AUTHENTICATED, IF_MATCH…), and an unreachable database (503).
+    Each status is a `Problem` (422: a `ValidationProblem`) under `application/problem+json`, with the
+    headers sent along and an example per cause, saying the cause's own message (`instance` makes them
+    this operation's)."""
+    causes: dict[int, dict[str, tuple[ProblemType, str]]] = {}
+    for cause in (*causes_of(sources), STORAGE_UNAVAILABLE):
+        kind, detail, name = described(cause)
+        causes.setdefault(kind.status, {}).setdefault(name, (kind, detail))
+    return {status: _problem_response(status, causes[status], instance) for status in sorted(causes)}
+
+
+def causes_of(sources: Sequence[type | ProblemType | Sequence[Cause]]) -> list[Cause]:
+    """The causes `sources` name: themselves, or what a use case class `raises`."""
+    found: list[Cause] = []
+    for source in sources:
+        if isinstance(source, ProblemType) or (isinstance(source, type) and issubclass(source, Exception)):
+            found.append(source)
+        elif isinstance(source, type):
+            raises: Raises = getattr(source, "raises")  # noqa: B009 - a use case class's ClassVar
+            found.extend(raises)
+        else:
+            found.extend(source)
+    return found
+
+
+def described(cause: Cause) -> tuple[ProblemType, str, str]:
+    """The problem of `cause`, its detail, and the name of its example."""
+    if isinstance(cause, ProblemType):
+        return cause, cause.detail, cause.slug or f"status-{cause.status}"
+    message = cause.default_message if issubclass(cause, DomainError) else problem_type_of(cause).detail
+    return problem_type_of(cause), message, cause.__name__
 
 
 def _problem_response(
-    status: int, detail: str | None, instance: str, also: Sequence[ProblemType]
+    status: int, causes: dict[str, tuple[ProblemType, str]], instance: str
 ) -> dict[str, Any]:
-    kinds = [kind for kind in (*DOCUMENTED, *also) if kind.status == status]
     schema = "ValidationProblem" if status == 422 else "Problem"
     media: dict[str, Any] = {"schema": {"$ref": SCHEMA_REF + schema}}
-    if len(kinds) == 1:
-        media["example"] = _example(kinds[0], detail, instance)
-    else:  # one named example per problem type this status stands for
-        media["examples"] = {kind.slug: {"value": _example(kind, detail, instance)} for kind in kinds}
+    examples = {name: _example(kind, detail, instance) for name, (kind, detail) in causes.items()}
+    if len(examples) == 1:
+        media["example"] = next(iter(examples.values()))
+    else:  # one named example per cause this status stands for
+        media["examples"] = {name: {"value": example} for name, example in examples.items()}
     response: dict[str, Any] = {"description": _DESCRIPTIONS[status], "content": {PROBLEM_JSON: media}}
-    if status in _HEADERS:
-        response["headers"] = _HEADERS[status]
+    if status in PROBLEM_HEADERS:
+        response["headers"] = PROBLEM_HEADERS[status]
     return response
 
 
-def _example(kind: ProblemType, detail: str | None, instance: str) -> dict[str, Any]:
+def _example(kind: ProblemType, detail: str, instance: str) -> dict[str, Any]:
     example: dict[str, Any] = {
         "type": kind.uri,
         "title": kind.title,
         "status": kind.status,
-        "detail": detail or kind.detail,
+        "detail": detail,
         "instance": instance,
         "request_id": EXAMPLE_REQUEST_ID,
     }

@@ -13,43 +13,14 @@ from api.paths import OAUTH_PATHS
 from api.problems import types
 from api.problems.response import MAX_REPORTED_ERRORS, problem
 from api.problems.types import ProblemType
-from application.errors import MailUnavailable, Overloaded, RateLimited, StorageUnavailable, TryLater
-from application.idempotency import IdempotencyKeyInUse
-from application.one_time_tokens import InvalidToken
-from application.posts import EmailNotVerified
+from application.errors import StorageUnavailable, TryLater
 from domain.errors import (
-    AccountSuspended,
-    AlreadyExists,
-    Conflict,
     DomainError,
-    InvalidCredentials,
-    InvalidGrant,
-    NotFound,
-    PermissionDenied,
-    PreconditionFailed,
     ValidationError,
 )
 
 logger = logging.getLogger(__name__)
 
-# Most specific first: the first class an error is an instance of decides its status.
-DOMAIN_PROBLEMS: tuple[tuple[type[DomainError], ProblemType], ...] = (
-    (InvalidToken, types.INVALID_TOKEN),
-    (EmailNotVerified, types.EMAIL_NOT_VERIFIED),
-    (MailUnavailable, types.MAIL_UNAVAILABLE),
-    (ValidationError, types.VALIDATION_ERROR),
-    (NotFound, types.NOT_FOUND),
-    (AlreadyExists, types.ALREADY_EXISTS),
-    (IdempotencyKeyInUse, types.IDEMPOTENCY_KEY_IN_USE),
-    (Conflict, types.CONFLICT),
-    (AccountSuspended, types.ACCOUNT_SUSPENDED),
-    (PermissionDenied, types.PERMISSION_DENIED),
-    (PreconditionFailed, types.PRECONDITION_FAILED),
-    (InvalidGrant, types.INVALID_GRANT),
-    (InvalidCredentials, types.INVALID_CREDENTIALS),
-    (RateLimited, types.RATE_LIMITED),
-    (Overloaded, types.OVERLOADED),
-)
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 RETRY_AFTER_SECONDS = "5"
 
@@ -64,7 +35,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def _domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
-    kind = next(kind for error_class, kind in DOMAIN_PROBLEMS if isinstance(error, error_class))
+    kind = types.problem_type_of(type(error))
     extra: dict[str, Any] = {}
     headers: dict[str, str] | None = None
     if isinstance(error, ValidationError):

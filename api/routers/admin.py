@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import Path, Request
 
 from api.dependencies import Caller, UseCase, caller_id, request_id
+from api.http.pagination import After, Limit, page_response
+from api.http.responses import JSONBytes
 from api.openapi.examples import ROLE_CHANGE, SUSPENSION, request_example, response_example
-from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.pagination import After, Limit, page_response
-from api.responses import JSONBytes
+from api.openapi.problem_responses import AUTHENTICATED, BODY, PARAMETERS, problem_responses
 from api.routes import api_router
 from api.schemas.admin import (
     AdminUserRead,
@@ -28,8 +28,6 @@ router = api_router(prefix="/admin", tags=["admin"])
 
 UserId = Annotated[int, Path(ge=1, le=ID_MAX, description="The user's id")]
 ADMIN_ONLY: dict[str, Any] = {"x-required-role": "admin"}
-_FORBIDDEN = "This needs the admin role"
-_USER_NOT_FOUND = "User not found"
 
 
 def _admin_only(extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -42,7 +40,7 @@ def _admin_only(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     name="users-list",
     summary="List users with emails, roles and suspensions (admins)",
     responses=response_example(200, AdminUserRead, many=True)
-    | problem_responses(401, 403, 422, 503, details={403: _FORBIDDEN}, instance="/admin/users"),
+    | problem_responses(ListUsersAsAdmin, AUTHENTICATED, PARAMETERS, instance="/admin/users"),
     openapi_extra=_admin_only(),
 )
 async def list_users(
@@ -64,20 +62,7 @@ async def list_users(
     name="users-update",
     summary="Change a user's role (admins)",
     responses=response_example(200, AdminUserRead)
-    | problem_responses(
-        401,
-        403,
-        404,
-        409,
-        *BODY_PROBLEMS,
-        503,
-        details={
-            403: _FORBIDDEN,
-            404: _USER_NOT_FOUND,
-            409: "The user's role was changed by someone else meanwhile; read it and retry",
-        },
-        instance="/admin/users/42",
-    ),
+    | problem_responses(ChangeRole, AUTHENTICATED, BODY, instance="/admin/users/42"),
     openapi_extra=_admin_only(request_example(ROLE_CHANGE)),
 )
 async def change_role(
@@ -96,15 +81,7 @@ async def change_role(
     name="users-suspend",
     summary="Suspend a user (admins)",
     responses=response_example(200, AdminUserRead)
-    | problem_responses(
-        401,
-        403,
-        404,
-        *BODY_PROBLEMS,
-        503,
-        details={403: _FORBIDDEN, 404: _USER_NOT_FOUND},
-        instance="/admin/users/42/suspend",
-    ),
+    | problem_responses(SuspendUser, AUTHENTICATED, BODY, instance="/admin/users/42/suspend"),
     openapi_extra=_admin_only(request_example(SUSPENSION)),
 )
 async def suspend(
@@ -123,15 +100,7 @@ async def suspend(
     name="users-reinstate",
     summary="Reinstate a suspended user (admins)",
     responses=response_example(200, AdminUserRead)
-    | problem_responses(
-        401,
-        403,
-        404,
-        422,
-        503,
-        details={403: _FORBIDDEN, 404: _USER_NOT_FOUND},
-        instance="/admin/users/42/reinstate",
-    ),
+    | problem_responses(ReinstateUser, AUTHENTICATED, PARAMETERS, instance="/admin/users/42/reinstate"),
     openapi_extra=_admin_only(),
 )
 async def reinstate(user_id: UserId, user: Caller, reinstate_user: UseCase[ReinstateUser]) -> JSONBytes:
@@ -145,7 +114,7 @@ async def reinstate(user_id: UserId, user: Caller, reinstate_user: UseCase[Reins
     name="audit-list",
     summary="Read the audit log (admins)",
     responses=response_example(200, AuditEntryRead, many=True)
-    | problem_responses(401, 403, 422, 503, details={403: _FORBIDDEN}, instance="/admin/audit"),
+    | problem_responses(ReadAuditLog, AUTHENTICATED, PARAMETERS, instance="/admin/audit"),
     openapi_extra=_admin_only(),
 )
 async def audit(

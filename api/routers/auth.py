@@ -3,12 +3,12 @@ from typing import Annotated, Any, Literal
 from fastapi import Form, Request, Response
 
 from api.dependencies import UseCase, client_info, request_id
+from api.http.responses import JSONBytes
 from api.oauth_forms import SINGLE_VALUED_FORM
 from api.observability.logins import count_login
 from api.openapi.examples import LOGIN_FORM, REFRESH_FORM, REVOKE_FORM, request_example, response_example
-from api.openapi.oauth_responses import REVOKE_REFUSALS, TOKEN_REFUSALS, oauth_responses
+from api.openapi.oauth_responses import FORM, REVOKE_FORM_REFUSALS, TOKEN_FORM_REFUSALS, oauth_responses
 from api.paths import REVOKE_PATH, TOKEN_PATH
-from api.responses import JSONBytes
 from api.routes import api_router
 from api.schemas.sessions import Token, grant_json
 from application.auth import Authenticate
@@ -30,7 +30,9 @@ _REVOKED: dict[int | str, Any] = {200: {"description": "Revoked, or nothing to r
     name="token",
     summary="Log in, or refresh a session: get a bearer token and a refresh token",
     dependencies=SINGLE_VALUED_FORM,
-    responses=oauth_responses(TOKEN_PATH, response_example(200, Token), TOKEN_REFUSALS),
+    responses=oauth_responses(
+        TOKEN_PATH, response_example(200, Token), Authenticate, RefreshSession, FORM, form=TOKEN_FORM_REFUSALS
+    ),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -104,7 +106,7 @@ async def token(
     name="revoke",
     summary="Revoke a token: end its session",
     dependencies=SINGLE_VALUED_FORM,
-    responses=oauth_responses(REVOKE_PATH, _REVOKED, REVOKE_REFUSALS),
+    responses=oauth_responses(REVOKE_PATH, _REVOKED, RevokeToken, FORM, form=REVOKE_FORM_REFUSALS),
     openapi_extra=request_example(REVOKE_FORM, "application/x-www-form-urlencoded"),
 )
 async def revoke(

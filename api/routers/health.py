@@ -38,7 +38,7 @@ async def live() -> Health:
     "/ready",
     name="ready",
     summary="Readiness",
-    responses=problem_responses(503, instance="/health/ready"),
+    responses=problem_responses(instance="/health/ready"),
     response_model_exclude_unset=True,  # no `replicas` without replicas
 )
 async def ready(probe: ReadinessProbe) -> Readiness:

@@ -7,15 +7,7 @@ from api.dependencies import (
     UseCase,
     caller_id,
 )
-from api.openapi.examples import (
-    ACCOUNT_DELETION,
-    NOT_MODIFIED,
-    USER_UPDATE,
-    request_example,
-    response_example,
-)
-from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.preconditions import (
+from api.http.conditional import (
     IF_NONE_MATCH_DOCUMENTED,
     IfMatchHeader,
     entity_tag,
@@ -23,7 +15,22 @@ from api.preconditions import (
     if_none_match,
     tagged_json,
 )
-from api.responses import JSONBytes
+from api.http.responses import JSONBytes
+from api.openapi.examples import (
+    ACCOUNT_DELETION,
+    NOT_MODIFIED,
+    USER_UPDATE,
+    request_example,
+    response_example,
+)
+from api.openapi.problem_responses import (
+    AUTHENTICATED,
+    BODY,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    PARAMETERS,
+    problem_responses,
+)
 from api.routes import api_router
 from api.schemas.users import AccountDeletion, UserRead, UserUpdate, user_json
 from application.auth import SignOutEverywhere
@@ -39,7 +46,7 @@ router = api_router(prefix="/users/me", tags=["me"])
     summary="Get my profile",
     responses=response_example(200, UserRead, tagged=True)
     | NOT_MODIFIED
-    | problem_responses(400, 401, 422, 503, instance="/users/me"),
+    | problem_responses(AUTHENTICATED, IF_NONE_MATCH, PARAMETERS, instance="/users/me"),
     openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
 async def read_me(request: Request, user: Caller) -> Response:
@@ -53,21 +60,7 @@ async def read_me(request: Request, user: Caller) -> Response:
     name="update",
     summary="Change my profile",
     responses=response_example(200, UserRead, tagged=True)
-    | problem_responses(
-        401,
-        403,
-        409,
-        412,
-        429,
-        *BODY_PROBLEMS,
-        428,
-        503,
-        details={
-            403: "The current password is incorrect",
-            412: "The user has changed since the version given",
-        },
-        instance="/users/me",
-    ),
+    | problem_responses(UpdateProfile, AUTHENTICATED, IF_MATCH, BODY, instance="/users/me"),
     openapi_extra=request_example(USER_UPDATE),
 )
 async def update_me(
@@ -77,9 +70,7 @@ async def update_me(
     a 403 (the token is fine, the proof is not) and counts as a failed login; an email another user
     has is a 409. A new password signs out every other token. With `If-Match`, only if the profile is
     still at that version (412 otherwise, nothing written)."""
-    changes = ProfileChanges(
-        name=body.name, email=body.email, password=body.password, current_password=body.current_password
-    )
+    changes = ProfileChanges(**body.given())
     me = caller_id(user)
     updated = await update(me, changes, expected_versions(if_match, me))
     return JSONBytes(user_json(updated), headers={"ETag": entity_tag(me, updated.version)})
@@ -90,15 +81,7 @@ async def update_me(
     status_code=204,
     name="delete",
     summary="Delete my account",
-    responses=problem_responses(
-        401,
-        403,
-        429,
-        *BODY_PROBLEMS,
-        503,
-        details={403: "The current password is incorrect"},
-        instance="/users/me",
-    ),
+    responses=problem_responses(DeleteAccount, AUTHENTICATED, BODY, instance="/users/me"),
     openapi_extra=request_example(ACCOUNT_DELETION),
 )
 async def delete_me(body: AccountDeletion, user: Caller, delete: UseCase[DeleteAccount]) -> Response:
@@ -113,7 +96,7 @@ async def delete_me(body: AccountDeletion, user: Caller, delete: UseCase[DeleteA
     status_code=204,
     name="sign-out",
     summary="Sign out everywhere",
-    responses=problem_responses(401, 503, instance="/users/me/sign-out"),
+    responses=problem_responses(SignOutEverywhere, AUTHENTICATED, instance="/users/me/sign-out"),
 )
 async def sign_out_everywhere(user: Caller, sign_out: UseCase[SignOutEverywhere]) -> Response:
     """Revoke every access token of the caller, this one included."""

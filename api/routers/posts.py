@@ -4,18 +4,12 @@ from fastapi import Path, Query, Request, Response
 
 from api.dependencies import (
     Caller,
-    FingerprintSecret,
     UseCase,
     caller_id,
-    public_url,
     request_id,
     use_case_of,
 )
-from api.idempotency import IdempotencyKey, at_most_once
-from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
-from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.pagination import After, Limit, page_response
-from api.preconditions import (
+from api.http.conditional import (
     IF_NONE_MATCH_DOCUMENTED,
     IfMatchHeader,
     entity_tag,
@@ -23,11 +17,21 @@ from api.preconditions import (
     if_none_match,
     tagged_json,
 )
-from api.problems.types import EMAIL_NOT_VERIFIED
-from api.responses import JSONBytes, created
+from api.http.idempotency import AtMostOnceDep
+from api.http.pagination import After, Limit, page_response
+from api.http.responses import JSONBytes, created
+from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
+from api.openapi.problem_responses import (
+    AUTHENTICATED,
+    BODY,
+    IDEMPOTENT,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    PARAMETERS,
+    problem_responses,
+)
 from api.routes import api_router, collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
-from application.idempotency import Idempotency
 from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, PostEdit, UpdatePost
 from domain.ids import ID_MAX
@@ -47,42 +51,22 @@ _list_posts = use_case_of(ListPosts)
     name="create",
     summary="Write a post",
     responses=response_example(201, PostRead, tagged=True)
-    | problem_responses(
-        401,
-        403,
-        409,
-        429,
-        *BODY_PROBLEMS,
-        503,
-        details={409: "A request with this Idempotency-Key is still being processed; retry later"},
-        instance="/posts/",
-        also=(EMAIL_NOT_VERIFIED,),
-    ),
+    | problem_responses(CreatePost, AUTHENTICATED, IDEMPOTENT, BODY, instance="/posts/"),
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(
-    request: Request,
-    body: PostCreate,
-    user: Caller,
-    create: UseCase[CreatePost],
-    idempotency: UseCase[Idempotency],
-    secret: FingerprintSecret,
-    idempotency_key: IdempotencyKey = None,
+    request: Request, body: PostCreate, user: Caller, create: UseCase[CreatePost], once: AtMostOnceDep
 ) -> Response:
     """Write a post as the caller; each user may write a limited number per minute (429 beyond). With
     APP_REQUIRE_VERIFIED_EMAIL, only a caller whose email is verified may (403 otherwise). With
     `Idempotency-Key`, a retry gets the first answer and writes no second post."""
     author = caller_id(user)
-    return await at_most_once(
-        request,
-        secret,
-        idempotency_key,
+    return await once(
         f"user:{author}",
         body,
-        idempotency,
         lambda completion: create(author, body.title, body.content, completion),
         lambda post: created(
-            public_url(request), f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
+            request, f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
         ),
     )
 
@@ -92,7 +76,8 @@ async def create_post(
     response_model=list[PostRead],
     name="list",
     summary="List posts",
-    responses=response_example(200, PostRead, many=True) | problem_responses(422, 503, instance="/posts/"),
+    responses=response_example(200, PostRead, many=True)
+    | problem_responses(ListPosts, PARAMETERS, instance="/posts/"),
 )
 async def list_posts(
     request: Request,
@@ -112,7 +97,7 @@ async def list_posts(
     summary="Get a post with its author",
     responses=response_example(200, PostDetail, tagged=True)
     | NOT_MODIFIED
-    | problem_responses(400, 404, 422, 503, details={404: "Post not found"}, instance="/posts/7"),
+    | problem_responses(GetPost, IF_NONE_MATCH, PARAMETERS, instance="/posts/7"),
     openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
 async def read_post(request: Request, post_id: PostId) -> Response:
@@ -129,9 +114,7 @@ async def read_post(request: Request, post_id: PostId) -> Response:
     name="update",
     summary="Edit a post",
     responses=response_example(200, PostRead, tagged=True)
-    | problem_responses(
-        401, 403, 404, 412, *BODY_PROBLEMS, 428, 503, details={404: "Post not found"}, instance="/posts/7"
-    ),
+    | problem_responses(UpdatePost, AUTHENTICATED, IF_MATCH, BODY, instance="/posts/7"),
     openapi_extra=request_example(POST_UPDATE),
 )
 async def update_post(
@@ -153,21 +136,7 @@ async def update_post(
     status_code=204,
     name="delete",
     summary="Delete a post",
-    responses=problem_responses(
-        400,
-        401,
-        403,
-        404,
-        412,
-        422,
-        428,
-        503,
-        details={
-            403: "Only the author of a post, a moderator or an admin may delete it",
-            404: "Post not found",
-        },
-        instance="/posts/7",
-    ),
+    responses=problem_responses(DeletePost, AUTHENTICATED, IF_MATCH, PARAMETERS, instance="/posts/7"),
     openapi_extra={"x-required-role": "the post's author, or moderator, or admin"},
 )
 async def delete_post(

@@ -6,10 +6,9 @@ from typing import Any
 from fastapi import Request, Response
 
 from api.dependencies import Caller, UseCase, caller_id, client_address
+from api.http.responses import JSONBytes
 from api.openapi.examples import request_example
-from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.problems.types import INVALID_TOKEN, MAIL_UNAVAILABLE
-from api.responses import JSONBytes
+from api.openapi.problem_responses import AUTHENTICATED, BODY, problem_responses
 from api.routes import api_router
 from api.schemas.recovery import (
     Accepted,
@@ -24,7 +23,6 @@ router = api_router()
 
 RESET_ACCEPTED = {"detail": "If an account has this email, a link to reset its password is on its way"}
 VERIFICATION_ACCEPTED = {"detail": "A link to verify your email address is on its way"}
-TOKEN_PROBLEMS = (INVALID_TOKEN, MAIL_UNAVAILABLE)
 TOKEN_EXAMPLE = "kM3bq0wZ5mJ1pX8vT2nY7cR4hL6sD9fG0aE3uI5oQ1w"
 
 
@@ -40,7 +38,7 @@ def _accepted(example: dict[str, str]) -> dict[int | str, dict[str, Any]]:
     name="password-reset",
     summary="Ask for a password-reset link",
     responses=_accepted(RESET_ACCEPTED)
-    | problem_responses(429, *BODY_PROBLEMS, 503, instance="/auth/password-reset", also=(MAIL_UNAVAILABLE,)),
+    | problem_responses(RequestPasswordReset, BODY, instance="/auth/password-reset"),
     openapi_extra=request_example({"email": "ada@example.com"}),
 )
 async def request_password_reset(
@@ -59,9 +57,7 @@ async def request_password_reset(
     tags=["auth"],
     name="password-reset-confirm",
     summary="Set a new password with a reset link's token",
-    responses=problem_responses(
-        *BODY_PROBLEMS, 429, 503, instance="/auth/password-reset/confirm", also=TOKEN_PROBLEMS
-    ),
+    responses=problem_responses(ResetPassword, BODY, instance="/auth/password-reset/confirm"),
     openapi_extra=request_example({"token": TOKEN_EXAMPLE, "new_password": "a new long password"}),
 )
 async def confirm_password_reset(
@@ -81,7 +77,7 @@ async def confirm_password_reset(
     tags=["auth"],
     name="verify-email",
     summary="Verify an email address with a link's token",
-    responses=problem_responses(*BODY_PROBLEMS, 429, 503, instance="/auth/verify-email", also=TOKEN_PROBLEMS),
+    responses=problem_responses(VerifyEmail, BODY, instance="/auth/verify-email"),
     openapi_extra=request_example({"token": TOKEN_EXAMPLE}),
 )
 async def verify_email(request: Request, body: EmailVerification, verify: UseCase[VerifyEmail]) -> Response:
@@ -99,7 +95,7 @@ async def verify_email(request: Request, body: EmailVerification, verify: UseCas
     name="verification-email",
     summary="Mail me a new verification link",
     responses=_accepted(VERIFICATION_ACCEPTED)
-    | problem_responses(401, 429, 503, instance="/users/me/verification-email", also=(MAIL_UNAVAILABLE,)),
+    | problem_responses(SendVerificationEmail, AUTHENTICATED, instance="/users/me/verification-email"),
 )
 async def send_verification_email(user: Caller, send: UseCase[SendVerificationEmail]) -> JSONBytes:
     """Mail the caller a new link to verify their email address (earlier links stop working); nothing

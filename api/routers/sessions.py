@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import Path, Response
 
 from api.dependencies import CallerSession, UseCase, caller_id
+from api.http.responses import JSONBytes
 from api.openapi.examples import example_of
-from api.openapi.problem_responses import problem_responses
-from api.responses import JSONBytes
+from api.openapi.problem_responses import AUTHENTICATED, PARAMETERS, problem_responses
 from api.routes import api_router
 from api.schemas.sessions import SessionRead, session_json
 from application.sessions import EndSession, ListSessions
@@ -26,13 +26,13 @@ SessionId = Annotated[str, Path(pattern=SESSION_ID_PATTERN, description="The ses
     response_model=list[SessionRead],
     name="sessions-list",
     summary="List my sessions",
-    responses=_EXAMPLE | problem_responses(401, 503, instance="/users/me/sessions"),
+    responses=_EXAMPLE | problem_responses(ListSessions, AUTHENTICATED, instance="/users/me/sessions"),
 )
 async def list_sessions(caller: CallerSession, list_sessions: UseCase[ListSessions]) -> JSONBytes:
     """The caller's live sessions, oldest first: when and where each signed in and was last used, and
     which one this request's token belongs to. No token material is shown."""
     sessions = await list_sessions(caller_id(caller.user))
-    return JSONBytes([session_json(session, caller.session_id) for session in sessions])
+    return JSONBytes([session_json(session, session.id == caller.session_id) for session in sessions])
 
 
 @router.delete(
@@ -40,9 +40,7 @@ async def list_sessions(caller: CallerSession, list_sessions: UseCase[ListSessio
     status_code=204,
     name="sessions-delete",
     summary="End one of my sessions",
-    responses=problem_responses(
-        401, 404, 422, 503, details={404: "Session not found"}, instance="/users/me/sessions/9f1c…"
-    ),
+    responses=problem_responses(EndSession, AUTHENTICATED, PARAMETERS, instance="/users/me/sessions/9f1c…"),
 )
 async def end_session(session_id: SessionId, caller: CallerSession, end: UseCase[EndSession]) -> Response:
     """End one of the caller's sessions (this one included): its refresh token and its access tokens

@@ -2,17 +2,16 @@ from typing import Annotated
 
 from fastapi import Path, Request, Response
 
-from api.dependencies import FingerprintSecret, UseCase, client_address, public_url, use_case_of
-from api.idempotency import IdempotencyKey, at_most_once
+from api.dependencies import UseCase, client_address, use_case_of
+from api.http.conditional import IF_NONE_MATCH_DOCUMENTED, entity_tag, if_none_match, tagged_json
+from api.http.idempotency import AtMostOnceDep
+from api.http.pagination import After, Limit, page_response
+from api.http.responses import JSONBytes, created
 from api.openapi.examples import NOT_MODIFIED, USER_CREATE, request_example, response_example
-from api.openapi.problem_responses import BODY_PROBLEMS, problem_responses
-from api.pagination import After, Limit, page_response
-from api.preconditions import IF_NONE_MATCH_DOCUMENTED, entity_tag, if_none_match, tagged_json
-from api.responses import JSONBytes, created
+from api.openapi.problem_responses import BODY, IDEMPOTENT, IF_NONE_MATCH, PARAMETERS, problem_responses
 from api.routes import api_router, collection
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserPublic, UserRead, public_user_json, user_json
-from application.idempotency import Idempotency
 from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from application.posts import ListUserPosts
 from application.users import GetUser, ListUsers, RegisterUser
@@ -34,32 +33,23 @@ _list_user_posts = use_case_of(ListUserPosts)
     name="create",
     summary="Register a user",
     responses=response_example(201, UserRead, tagged=True)
-    | problem_responses(409, 429, *BODY_PROBLEMS, 503, instance="/users/"),
+    | problem_responses(RegisterUser, IDEMPOTENT, BODY, instance="/users/"),
     openapi_extra=request_example(USER_CREATE),
 )
 async def create_user(
-    request: Request,
-    body: UserCreate,
-    register: UseCase[RegisterUser],
-    idempotency: UseCase[Idempotency],
-    secret: FingerprintSecret,
-    idempotency_key: IdempotencyKey = None,
+    request: Request, body: UserCreate, register: UseCase[RegisterUser], once: AtMostOnceDep
 ) -> Response:
     """Register a user. The email is unique in any spelling (letter case, Unicode form, IDNA domain).
     The answer is the owner's view, with the email; each client address may register a limited number
     of users per hour (429 beyond). With `Idempotency-Key` (scoped to the client address), a retry gets
     the first answer."""
     client = client_address(request)
-    return await at_most_once(
-        request,
-        secret,
-        idempotency_key,
+    return await once(
         f"address:{client}",
         body,
-        idempotency,
         lambda completion: register(body.name, body.email, body.password, client, completion),
         lambda user: created(
-            public_url(request), f"/users/{user.id}", user_json(user), entity_tag(user.id, user.version)
+            request, f"/users/{user.id}", user_json(user), entity_tag(user.id, user.version)
         ),
     )
 
@@ -69,7 +59,8 @@ async def create_user(
     response_model=list[UserPublic],
     name="list",
     summary="List users",
-    responses=response_example(200, UserPublic, many=True) | problem_responses(422, 503, instance="/users/"),
+    responses=response_example(200, UserPublic, many=True)
+    | problem_responses(ListUsers, PARAMETERS, instance="/users/"),
 )
 async def list_users(request: Request, limit: Limit = DEFAULT_PAGE_SIZE, after: After = 0) -> JSONBytes:
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
@@ -85,7 +76,7 @@ async def list_users(request: Request, limit: Limit = DEFAULT_PAGE_SIZE, after: 
     summary="Get a user",
     responses=response_example(200, UserPublic, tagged=True)
     | NOT_MODIFIED
-    | problem_responses(400, 404, 422, 503, details={404: "User not found"}, instance="/users/1"),
+    | problem_responses(GetUser, IF_NONE_MATCH, PARAMETERS, instance="/users/1"),
     openapi_extra=IF_NONE_MATCH_DOCUMENTED,
 )
 async def read_user(request: Request, user_id: UserId) -> Response:
@@ -102,7 +93,7 @@ async def read_user(request: Request, user_id: UserId) -> Response:
     name="posts-list",
     summary="List a user's posts",
     responses=response_example(200, PostRead, many=True)
-    | problem_responses(404, 422, 503, details={404: "User not found"}, instance="/users/1/posts"),
+    | problem_responses(ListUserPosts, PARAMETERS, instance="/users/1/posts"),
 )
 async def list_user_posts(
     user_id: UserId,

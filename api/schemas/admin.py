@@ -1,39 +1,40 @@
 """Admin DTOs: users as admins see them, role changes, suspensions, audit entries."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.schemas.builders import Source, json_builder
 from api.schemas.text import SINGLE_LINE
-from api.schemas.users import user_json
-from application.ports import AuditEntry
+from api.schemas.users import UserRead
+from application.ports.audit import AuditAction
 from domain.roles import Role
 from domain.users import SUSPENSION_REASON_MAX_LENGTH, User
 
 
-class AdminUserRead(BaseModel):
-    """A user with what only admins see: email (and whether it is verified), role and suspension."""
-
-    id: int
-    name: str
-    email: str
-    email_verified: bool = Field(description="Whether the owner followed a link mailed to `email`")
-    created_at: datetime
-    role: Role
-    suspended: bool
-    suspended_at: datetime | None = Field(description="When they were suspended; null when they are not")
-    suspension_reason: str | None = Field(description="The reason given; null when not suspended")
+def _suspended_at(user: User) -> datetime | None:
+    return user.suspension.since if user.suspension else None
 
 
-def admin_user_json(user: User) -> dict[str, Any]:
-    suspension = user.suspension
-    return user_json(user) | {
-        "role": user.role.value,
-        "suspended": suspension is not None,
-        "suspended_at": suspension.since if suspension else None,
-        "suspension_reason": suspension.reason if suspension else None,
-    }
+def _suspension_reason(user: User) -> str | None:
+    return user.suspension.reason if user.suspension else None
+
+
+class AdminUserRead(UserRead):
+    """A user with what only admins see: their email (and whether it is verified), role and suspension."""
+
+    role: Role = Field(examples=["member"])
+    suspended: bool = Field(examples=[True])
+    suspended_at: Annotated[datetime | None, Source(_suspended_at)] = Field(
+        description="When they were suspended; null when they are not", examples=["2026-11-25T11:00:00Z"]
+    )
+    suspension_reason: Annotated[str | None, Source(_suspension_reason)] = Field(
+        description="The reason given; null when not suspended", examples=["Spam after two warnings"]
+    )
+
+
+admin_user_json = json_builder(AdminUserRead)  # from a User
 
 
 class RoleChange(BaseModel):
@@ -58,25 +59,18 @@ class SuspensionRequest(BaseModel):
 class AuditEntryRead(BaseModel):
     """Who did what to whom, when, why, and in which request."""
 
-    id: int
-    at: datetime
-    actor_id: int | None = Field(description="The admin or moderator; null: the command line or the system")
-    action: str = Field(
-        description="`post.deleted`, `user.suspended`, `user.reinstated`, `user.role_changed` or "
-        "`session.refresh_token_reused`"
+    id: int = Field(examples=[12])
+    at: datetime = Field(examples=["2026-11-25T11:00:00Z"])
+    actor_id: int | None = Field(
+        description="The admin or moderator; null: the command line or the system", examples=[1]
     )
-    target: str = Field(description="`user:<id>`, `post:<id>` or `session:<id>`")
-    reason: str | None
-    request_id: str | None
+    action: str = Field(
+        description=f"One of {', '.join(f'`{action.value}`' for action in AuditAction)}",
+        examples=["user.suspended"],
+    )
+    target: str = Field(description="`user:<id>`, `post:<id>` or `session:<id>`", examples=["user:42"])
+    reason: str | None = Field(examples=["Spam after two warnings"])
+    request_id: str | None = Field(examples=["5f0c6d5e9a8b4c7d8e9f0a1b2c3d4e5f"])
 
 
-def audit_entry_json(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": entry.at,
-        "actor_id": entry.actor_id,
-        "action": entry.action.value,
-        "target": entry.target,
-        "reason": entry.reason,
-        "request_id": entry.request_id,
-    }
+audit_entry_json = json_builder(AuditEntryRead)  # from an AuditEntry

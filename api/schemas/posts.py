@@ -1,13 +1,15 @@
 """Post DTOs. The author is always the caller: no input schema has an author field."""
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.schemas.builders import json_builder
 from api.schemas.text import MULTI_LINE, SINGLE_LINE, PatchBody
-from application.ports import PostWithAuthor
-from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
+from api.schemas.users import UserPublic
+from application.ports.posts import PostWithAuthor
+from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH), SINGLE_LINE
@@ -26,28 +28,18 @@ class PostUpdate(PatchBody):
     title: Title | None = None
     content: Content | None = None
 
-    @model_validator(mode="after")
-    def _something_to_change(self) -> Self:
-        if self.title is None and self.content is None:
-            raise ValueError("give title and/or content")
-        return self
-
 
 class PostRead(BaseModel):
-    id: int
-    title: str
-    content: str
-    author_id: int
-    created_at: datetime
-    updated_at: datetime
+    id: int = Field(examples=[7])
+    title: str = Field(examples=["Notes on the Analytical Engine"])
+    content: str = Field(examples=["It might act upon other things besides number."])
+    author_id: int = Field(examples=[1])
+    created_at: datetime = Field(examples=["2026-11-25T10:00:00Z"])
+    updated_at: datetime = Field(examples=["2026-11-25T10:05:00Z"])
 
 
-class AuthorRead(BaseModel):
+class AuthorRead(UserPublic):
     """The author's public profile: no email."""
-
-    id: int
-    name: str
-    created_at: datetime
 
 
 class PostDetail(PostRead):
@@ -56,22 +48,10 @@ class PostDetail(PostRead):
     author: AuthorRead
 
 
-def post_json(post: Post) -> dict[str, Any]:
-    """A PostRead as JSON-ready data, built without validating what the domain already guarantees."""
-    return {
-        "id": post.id,
-        "title": post.title,
-        "content": post.content,
-        "author_id": post.author_id,
-        "created_at": post.created_at,
-        "updated_at": post.updated_at,
-    }
+post_json = json_builder(PostRead)  # from a Post
+_author_json = json_builder(AuthorRead)
 
 
 def post_detail_json(found: PostWithAuthor) -> dict[str, Any]:
-    """A PostDetail as JSON-ready data."""
-    author = found.author
-    return {
-        **post_json(found.post),
-        "author": {"id": author.id, "name": author.name, "created_at": author.created_at},
-    }
+    """A PostDetail as JSON-ready data: the post's, and its author's under `author`."""
+    return {**post_json(found.post), "author": _author_json(found.author)}

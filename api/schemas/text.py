@@ -2,9 +2,9 @@
 will refuse (documentation only: the domain enforces them, with its own messages); and the base of PATCH
 bodies, whose schema says exactly which bodies are accepted."""
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.text import BLANK_CHARACTERS
 
@@ -66,8 +66,8 @@ def _patch_schema(schema: dict[str, Any], model: type["PatchBody"]) -> None:
             field.update(branches[0])
         elif branches:
             field["anyOf"] = branches
-    if model.changes:
-        schema["anyOf"] = [{"required": [name]} for name in model.changes]
+    if model.proofs:  # without proofs, any one field given is a change: minProperties says it
+        schema["anyOf"] = [{"required": [name]} for name in model.changes()]
     if model.dependent_required:
         schema["dependentRequired"] = {name: list(needs) for name, needs in model.dependent_required.items()}
 
@@ -76,14 +76,29 @@ PATCH_BODY = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
 
 
 class PatchBody(BaseModel):
-    """A PATCH body: only the fields given change. Unknown fields are refused, and so is `null`: leave a
-    field out to keep it."""
+    """A PATCH body: only the fields given change, and at least one must be given. Unknown fields are
+    refused, and so is `null`: leave a field out to keep it."""
 
     model_config = PATCH_BODY
-    # For the schema, when not every field is a change: the fields one of which must be given.
-    changes: ClassVar[tuple[str, ...]] = ()
-    # For the schema: a field given needs these too.
+    # Fields that prove a change rather than make one (a current password): not enough alone.
+    proofs: ClassVar[tuple[str, ...]] = ()
+    # A field given needs these too (enforced by the use case; documented here).
     dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    @classmethod
+    def changes(cls) -> tuple[str, ...]:
+        """The fields that change something: one of them must be given."""
+        return tuple(name for name in cls.model_fields if name not in cls.proofs)
+
+    def given(self) -> dict[str, Any]:
+        """The fields given, by name."""
+        return self.model_dump(exclude_unset=True)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> Self:
+        if not self.model_fields_set & set(self.changes()):
+            raise ValueError(f"give at least one of {', '.join(self.changes())}")
+        return self
 
     @field_validator("*", mode="before")
     @classmethod

@@ -1,18 +1,19 @@
-"""User DTOs. Limits come from the domain constants; no response schema carries a password or hash."""
+"""User DTOs. Limits come from the domain constants; no response schema carries a password or hash.
+Each response field is declared once, with its example: the views extend one another, and their JSON
+is built by json_builder from these declarations (api.schemas.builders)."""
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.schemas.builders import Source, json_builder
 from api.schemas.text import SINGLE_LINE, PatchBody
 from domain.users import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
-    PublicProfile,
-    User,
 )
 
 Name = Annotated[
@@ -47,17 +48,11 @@ class UserUpdate(PatchBody):
     password: Password | None = None
     current_password: CurrentPassword | None = None
 
-    changes: ClassVar[tuple[str, ...]] = ("name", "email", "password")
+    proofs: ClassVar[tuple[str, ...]] = ("current_password",)
     dependent_required: ClassVar[dict[str, tuple[str, ...]]] = {
         "email": ("current_password",),
         "password": ("current_password",),
     }
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> Self:
-        if self.name is None and self.email is None and self.password is None:
-            raise ValueError("give at least one of name, email, password")
-        return self
 
 
 class AccountDeletion(BaseModel):
@@ -71,33 +66,19 @@ class AccountDeletion(BaseModel):
 class UserPublic(BaseModel):
     """A user as anyone sees them: no email."""
 
-    id: int
-    name: str
-    created_at: datetime
+    id: int = Field(examples=[1])
+    name: str = Field(examples=["Ada Lovelace"])
+    created_at: datetime = Field(examples=["2026-11-25T09:30:00Z"])
 
 
-class UserRead(BaseModel):
+class UserRead(UserPublic):
     """A user as they see themselves: with their email (registration, `/users/me`)."""
 
-    id: int
-    name: str
-    email: str
-    email_verified: bool = Field(description="Whether the owner followed a link mailed to `email`")
-    created_at: datetime
+    email: Annotated[str, Source("email.value")] = Field(examples=["ada@example.com"])
+    email_verified: bool = Field(
+        description="Whether the owner followed a link mailed to `email`", examples=[True]
+    )
 
 
-def user_json(user: User) -> dict[str, Any]:
-    """A UserRead (the owner's view) as JSON-ready data, built without validating what the domain
-    already guarantees."""
-    return {
-        "id": user.id,
-        "name": user.name,
-        "email": user.email.value,
-        "email_verified": user.email_verified,
-        "created_at": user.created_at,
-    }
-
-
-def public_user_json(profile: PublicProfile) -> dict[str, Any]:
-    """A UserPublic as JSON-ready data."""
-    return {"id": profile.id, "name": profile.name, "created_at": profile.created_at}
+user_json = json_builder(UserRead)  # from a User
+public_user_json = json_builder(UserPublic)  # from a PublicProfile

@@ -1,9 +1,40 @@
 """Idempotent creates: the records of Idempotency-Key requests."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from application.idempotency import IdempotencyRecord, StoredResponse
+KEY_MAX_LENGTH = 255
+CALLER_MAX_LENGTH = 100
+FINGERPRINT_LENGTH = 64  # hex SHA-256
+TOKEN_LENGTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """The first answer, replayed to every retry: status, the headers that matter, body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """Who sent it (a user, or a client address), their key, and a fingerprint of what they sent."""
+
+    caller: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    request: IdempotentRequest
+    token: str  # the claim's holder
+    locked_until: datetime
+    expires_at: datetime
+    response: StoredResponse | None = None  # None while the first request runs
 
 
 class IdempotencyRecords(Protocol):

@@ -1,4 +1,4 @@
-"""Account recovery: one-time tokens and outgoing mail."""
+"""One-time tokens: what a password-reset or email-verification link carries, stored as a hash."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,41 +43,3 @@ class OneTimeTokenStore(Protocol):
     async def revoke(self, user_id: int, purpose: TokenPurpose) -> None:
         """End every token of the user for this purpose."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMail:
-    """A plain-text message to one recipient."""
-
-    to: str
-    subject: str
-    body: str
-
-
-class Outbox(Protocol):
-    """Mail to send, written in the unit of work of the change it announces: committed together, or
-    not at all. A delivery loop sends it later (infrastructure.mail)."""
-
-    async def add(self, mail: OutgoingMail, now: datetime) -> None: ...
-
-    async def add_decoy(self, now: datetime) -> None:
-        """The database work of `add` (a write the commit must make durable) with nothing left to
-        send: for answers whose time must not tell whether a message was written."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class MailMessage:
-    """A message on its way out: `message_id` stays the same on every attempt to send it."""
-
-    message_id: str
-    to: str
-    subject: str
-    body: str
-
-
-class Mailer(Protocol):
-    """Delivers one message. Raises application.errors.MailNotSent, saying whether trying again later
-    may succeed (connection failures, 4xx answers) or not (5xx answers)."""
-
-    async def send(self, message: MailMessage) -> None: ...

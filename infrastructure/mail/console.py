@@ -3,7 +3,7 @@ end with no mail server; production refuses it (settings)."""
 
 import logging
 
-from application.ports import MailMessage
+from application.ports.mail import MailMessage
 
 logger = logging.getLogger(__name__)
 

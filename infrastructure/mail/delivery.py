@@ -22,7 +22,8 @@ from typing import Protocol, Self
 from prometheus_client import Counter
 
 from application.errors import MailNotSent, StorageUnavailable
-from application.ports import Clock, Mailer, MailMessage
+from application.ports.clock import Clock
+from application.ports.mail import Mailer, MailMessage
 from infrastructure.mail.queue import ExpiringTokens, MailQueue, QueuedMail
 from infrastructure.mail.signal import MailSignal
 

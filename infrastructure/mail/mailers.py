@@ -2,7 +2,7 @@
 
 from email.utils import parseaddr
 
-from application.ports import Mailer
+from application.ports.mail import Mailer
 from infrastructure.mail.console import ConsoleMailer
 from infrastructure.mail.smtp import SmtpMailer, SmtpSettings
 from infrastructure.settings import Settings

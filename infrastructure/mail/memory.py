@@ -1,7 +1,7 @@
 """A Mailer that keeps what it is given: for tests."""
 
 from application.errors import MailNotSent
-from application.ports import MailMessage
+from application.ports.mail import MailMessage
 
 
 class InMemoryMailer:

@@ -10,7 +10,7 @@ from typing import Literal
 import aiosmtplib
 
 from application.errors import MailNotSent
-from application.ports import MailMessage
+from application.ports.mail import MailMessage
 
 SmtpSecurity = Literal["starttls", "tls", "none"]
 

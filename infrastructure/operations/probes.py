@@ -3,7 +3,7 @@
 import asyncio
 
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import make_database
+from infrastructure.sql.databases import make_database
 
 
 async def ping_database(settings: Settings) -> None:

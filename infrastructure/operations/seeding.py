@@ -1,6 +1,6 @@
 """Demo data for `users-posts seed`: users with real argon2 hashes and their posts, written in batches.
 
-Hashing each user's password would cost N times ~0.2 s of CPU; instead one demo password is hashed a few
+Hashing each user's password would cost N slow hashes; instead one demo password is hashed a few
 times (each with its own salt, in parallel threads: argon2 releases the GIL) and the hashes are dealt
 out round-robin. Every demo user logs in with DEMO_PASSWORD."""
 
@@ -16,7 +16,8 @@ from sqlmodel import col, func, select
 from domain.users import Email, new_credentials_stamp
 from infrastructure.security.passwords import argon2_password_hash
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import UnitSession, make_database
+from infrastructure.sql.databases import make_database
+from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.tables import UserRow, metadata
 
 DEMO_PASSWORD = "demo password"

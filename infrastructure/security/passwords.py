@@ -16,7 +16,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from application.errors import Overloaded
-from application.ports import PasswordHasher
+from application.ports.security import PasswordHasher
 
 T = TypeVar("T")
 
@@ -85,9 +85,7 @@ class Argon2PasswordHasher:
 
     async def _run(self, work: Callable[..., T], *args: Any) -> T:
         if self.in_flight >= self.capacity:
-            raise Overloaded(
-                "The server is busy checking passwords; try again shortly", RETRY_AFTER_BUSY_SECONDS
-            )
+            raise Overloaded(None, RETRY_AFTER_BUSY_SECONDS)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(
                 self.concurrency, thread_name_prefix="argon2", initializer=_lower_this_threads_priority

@@ -6,7 +6,8 @@ from typing import Any
 
 import jwt
 
-from application.ports import Clock, IssuedToken, TokenClaims
+from application.ports.clock import Clock
+from application.ports.security import IssuedToken, TokenClaims
 from domain.errors import InvalidCredentials
 from domain.ids import ID_MAX
 from domain.sessions import SESSION_ID_LENGTH
@@ -80,13 +81,13 @@ class JwtTokenService:
                 options={"require": list(self.REQUIRED), "strict_aud": True},
             )
         except jwt.InvalidTokenError as error:
-            raise InvalidCredentials("Could not validate credentials") from error
+            raise InvalidCredentials() from error
         subject, stamp, session_id = claims["sub"], claims["stamp"], claims["sid"]
         if not (isinstance(subject, str) and _CANONICAL_ID.fullmatch(subject)) or not isinstance(stamp, str):
-            raise InvalidCredentials("Could not validate credentials")
+            raise InvalidCredentials()
         if not isinstance(session_id, str) or len(session_id) > SESSION_ID_LENGTH:
-            raise InvalidCredentials("Could not validate credentials")
+            raise InvalidCredentials()
         user_id = int(subject)
         if user_id > ID_MAX:
-            raise InvalidCredentials("Could not validate credentials")
+            raise InvalidCredentials()
         return TokenClaims(user_id, stamp, session_id)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, delete, select, update
 
-from application.idempotency import IdempotencyRecord, IdempotentRequest, StoredResponse
+from application.ports.idempotency import IdempotencyRecord, IdempotentRequest, StoredResponse
 from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.mapping import aware
 from infrastructure.sql.tables import IdempotencyRecordRow

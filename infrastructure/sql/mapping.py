@@ -1,24 +1,27 @@
-"""Table rows ↔ entities, by name: each mapping reads the fields of a row by column name, never by a
-position written in the code, whether the row was a table object (`fields_of(row)`) or columns selected
-through the session (a reader made from the result's column names). Table classes never leave
-infrastructure.sql."""
+"""Rows ↔ entities, derived from the entity's dataclass fields: a field is stored in the column of the
+same name, converted by its type (an aware UTC datetime, an Email, an enum by its value); a value object
+stored in several columns (a user's Suspension) is named with the columns that hold its fields. Nothing
+here lists an entity's fields again: a field added to the entity and a column added to its table are
+mapped both ways.
 
+Readers are made once per tuple of column names (a result's `keys()`), as the source of one function
+building the entity from a row by position, compiled once: reading a page costs what a hand-written
+mapping would. Table classes never leave infrastructure.sql."""
+
+import dataclasses
+import enum
+import types
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from sqlalchemy import Table
+from sqlalchemy import Column, Table
 from sqlmodel import SQLModel
 
-from application.ports import AuditAction, AuditEntry, AuthorSummary, PostWithAuthor
-from domain.posts import Post
-from domain.roles import Role
-from domain.sessions import RefreshToken, Session
-from domain.users import Email, PublicProfile, Suspension, User
-from infrastructure.sql.tables import PostRow
+from domain.users import Email
 
-Fields = Mapping[str, Any]
-T = TypeVar("T")
+E = TypeVar("E")
+RowReader = Callable[[Sequence[Any]], E]
 
 
 def table_of(table_class: type[SQLModel]) -> Table:
@@ -27,202 +30,186 @@ def table_of(table_class: type[SQLModel]) -> Table:
     return table
 
 
-# `result: Any`: sqlmodel's `select` types a selection of more than four columns as if it were one, so
-# `session.exec` claims to return a ScalarResult where it returns rows.
-
-
-RowReader = Callable[[Sequence[Any]], T]
-
-
-def read_rows(result: Any, reader: Callable[[Sequence[str]], RowReader[T]]) -> list[T]:
-    """Every row of `result` through a reader made once from the result's column names: reading
-    `row.name` on a SQLAlchemy Row, or a dict per row, would cost a page hundreds of times over (README
-    "How it stays fast")."""
-    read = reader(tuple(result.keys()))
-    return [read(row) for row in result.all()]
-
-
-def read_first(result: Any, reader: Callable[[Sequence[str]], RowReader[T]]) -> T | None:
-    row = result.first()
-    return reader(tuple(result.keys()))(row) if row is not None else None
-
-
-def fields_of(row: SQLModel) -> Fields:
-    """The column values of a table object, by name."""
-    return row.model_dump()
-
-
 def aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-# A dict lookup: calling Role(value) goes through the enum machinery, ~10x slower, once per row.
-_ROLES = {role.value: role for role in Role}
+def _optional_aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else aware(moment)
 
 
-def user_reader(names: Sequence[str]) -> RowReader[User]:
-    """Users from rows whose columns are called `names` (a user table's, in any order)."""
-    at = {name: index for index, name in enumerate(names)}
-    id_, name, email, password_hash = at["id"], at["name"], at["email"], at["password_hash"]
-    created_at, credentials_stamp, version = at["created_at"], at["credentials_stamp"], at["version"]
-    email_verified_at = at["email_verified_at"]
-    role, suspended_at, suspension_reason = at["role"], at["suspended_at"], at["suspension_reason"]
-    return lambda row: User(
-        id=row[id_],
-        name=row[name],
-        email=Email.trusted(row[email]),  # validated on the way in
-        password_hash=row[password_hash],
-        created_at=aware(row[created_at]),
-        credentials_stamp=row[credentials_stamp],
-        email_verified_at=aware(row[email_verified_at]) if row[email_verified_at] is not None else None,
-        role=_ROLES[row[role]],
-        suspension=(
-            None
-            if row[suspended_at] is None
-            else Suspension(since=aware(row[suspended_at]), reason=row[suspension_reason] or "")
-        ),
-        version=row[version],
-    )
+def _enum_reader(kind: type[enum.Enum]) -> Callable[[Any], enum.Enum]:
+    # A dict lookup: calling the enum class goes through the enum machinery, once per row.
+    return {member.value: member for member in kind}.__getitem__
 
 
-def profile_reader(names: Sequence[str]) -> RowReader[PublicProfile]:
-    """Public profiles from rows whose columns are called `names` (id, name, created_at and version, in
-    any order)."""
-    at = {name: index for index, name in enumerate(names)}
-    id_, name, created_at, version = at["id"], at["name"], at["created_at"], at["version"]
-    return lambda row: PublicProfile(row[id_], row[name], aware(row[created_at]), row[version])
+def _value_of(member: enum.Enum | Email) -> Any:
+    return member.value
 
 
-def to_user(fields: Fields) -> User:
-    return user_reader(tuple(fields))(tuple(fields.values()))
+def _identity(value: Any) -> Any:
+    return value
 
 
-def user_values(user: User) -> dict[str, Any]:
-    """The stored fields of a user, by column name (the id and the version are the database's)."""
-    return user_profile_values(user) | user_admin_values(user)
+def _codec(hint: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """(column → field, field → column) for a field of type `hint`."""
+    optional = get_origin(hint) in (Union, types.UnionType) and type(None) in get_args(hint)
+    kind = next((arg for arg in get_args(hint) if arg is not type(None)), hint) if optional else hint
+    if kind is datetime:
+        return (_optional_aware if optional else aware), _identity
+    if kind is Email:
+        return Email.trusted, _value_of
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return _enum_reader(kind), _value_of
+    return _identity, _identity
 
 
-def user_profile_values(user: User) -> dict[str, Any]:
-    """The fields a profile update writes."""
-    return {
-        "name": user.name,
-        "email": user.email.value,
-        "password_hash": user.password_hash,
-        "created_at": user.created_at,
-        "credentials_stamp": user.credentials_stamp,
-        "email_verified_at": user.email_verified_at,
-    }
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    """How one field of the entity is stored: in `columns` (one, of its own name, for a plain field)."""
+
+    name: str
+    columns: tuple[str, ...]
+    read: Callable[[Any], Any]
+    write: Callable[[Any], Any]
+    value_object: type | None = None  # a field stored in several columns: built from them
 
 
-def user_admin_values(user: User) -> dict[str, Any]:
-    """The columns only the administration writes change (role, suspension): a profile update leaves
-    them out, so that it never undoes a concurrent role change or suspension."""
-    return {
-        "role": user.role.value,
-        "suspended_at": user.suspension.since if user.suspension else None,
-        "suspension_reason": user.suspension.reason if user.suspension else None,
-    }
+class EntityMapping(Generic[E]):
+    """How `entity`'s fields are stored in `table` (see the module's docstring). `generated`: fields the
+    database assigns on insert (left out of `values`); `value_objects`: for a field stored in several
+    columns, the column of each of its fields (`{"suspension": {"since": "suspended_at", …}}`)."""
+
+    def __init__(
+        self,
+        entity: type[E],
+        table: Table,
+        *,
+        generated: Sequence[str] = (),
+        value_objects: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        self.entity = entity
+        self.table = table
+        self.generated = frozenset(generated)
+        self._parts = _parts(entity, value_objects or {})
+        self._readers: dict[tuple[str, ...], RowReader[E]] = {}
+        missing = [c for part in self._parts for c in part.columns if c not in table.c]
+        if missing:
+            raise LookupError(f"{entity.__name__}: table {table.name} has no column {', '.join(missing)}")
+
+    @property
+    def columns(self) -> tuple[Column[Any], ...]:
+        """The table's columns that hold the entity's fields: what a read of the entity selects."""
+        return tuple(self.table.c[name] for part in self._parts for name in part.columns)
+
+    def reader(self, names: Sequence[str]) -> RowReader[E]:
+        """Entities from rows whose columns are called `names` (in any order)."""
+        key = tuple(names)
+        reader = self._readers.get(key)
+        if reader is None:
+            reader = self._readers[key] = self._compile(key)
+        return reader
+
+    def from_fields(self, fields: Mapping[str, Any]) -> E:
+        """The entity from column values by name (a table object's `model_dump()`)."""
+        return self.reader(tuple(fields))(tuple(fields.values()))
+
+    def values(
+        self, entity: E, *, only: Sequence[str] | None = None, exclude: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """The stored fields of `entity` by column name, but the generated ones (or `only` these fields),
+        and not those in `exclude`."""
+        names = set(only) if only is not None else None
+        values: dict[str, Any] = {}
+        for part in self._parts:
+            if (names is None and part.name in self.generated) or part.name in exclude:
+                continue
+            if names is not None and part.name not in names:
+                continue
+            value = getattr(entity, part.name)
+            if part.value_object is None:
+                values[part.columns[0]] = part.write(value)
+            else:
+                inner = [f.name for f in dataclasses.fields(part.value_object)]
+                for field_name, column in zip(inner, part.columns, strict=True):
+                    values[column] = None if value is None else getattr(value, field_name)
+        return values
+
+    def _compile(self, names: tuple[str, ...]) -> RowReader[E]:
+        at = {name: index for index, name in enumerate(names)}
+        scope: dict[str, Any] = {"Entity": self.entity}
+        arguments = []
+        for number, part in enumerate(self._parts):
+            if any(column not in at for column in part.columns):
+                continue  # not selected: the field keeps its default (and the entity says if it has one)
+            read = f"read{number}"
+            scope[read] = part.read
+            if part.value_object is None:
+                expression = (
+                    f"{read}(row[{at[part.columns[0]]}])"
+                    if part.read is not _identity
+                    else f"row[{at[part.columns[0]]}]"
+                )
+            else:
+                cells = ", ".join(f"row[{at[column]}]" for column in part.columns)
+                expression = f"{read}(({cells},))"
+            arguments.append(f"{part.name}={expression}")
+        source = f"lambda row: Entity({', '.join(arguments)})"
+        reader: RowReader[E] = eval(source, scope)
+        return reader
 
 
-def post_reader(names: Sequence[str]) -> RowReader[Post]:
-    """Posts from rows whose columns are called `names` (a post table's, in any order)."""
-    at = {name: index for index, name in enumerate(names)}
-    id_, title, content, author_id = at["id"], at["title"], at["content"], at["author_id"]
-    created_at, updated_at, version = at["created_at"], at["updated_at"], at["version"]
-    return lambda row: Post(
-        id=row[id_],
-        title=row[title],
-        content=row[content],
-        author_id=row[author_id],
-        created_at=aware(row[created_at]),
-        updated_at=aware(row[updated_at]),
-        version=row[version],
-    )
+def _parts(entity: type, value_objects: Mapping[str, Mapping[str, str]]) -> tuple[_Part, ...]:
+    hints = get_type_hints(entity)
+    parts = []
+    for field in dataclasses.fields(entity):
+        hint = hints[field.name]
+        if field.name not in value_objects:
+            read, write = _codec(hint)
+            parts.append(_Part(field.name, (field.name,), read, write))
+            continue
+        kind = next(arg for arg in get_args(hint) or (hint,) if arg is not type(None))
+        columns = value_objects[field.name]
+        inner = [(f.name, _codec(get_type_hints(kind)[f.name])[0]) for f in dataclasses.fields(kind)]
+        parts.append(
+            _Part(
+                field.name,
+                tuple(columns[name] for name, _ in inner),
+                _value_object_reader(kind, inner),
+                _identity,
+                kind,
+            )
+        )
+    return tuple(parts)
 
 
-def to_post(fields: Fields) -> Post:
-    return post_reader(tuple(fields))(tuple(fields.values()))
+def _value_object_reader(
+    kind: type, inner: list[tuple[str, Callable[[Any], Any]]]
+) -> Callable[[tuple[Any, ...]], Any]:
+    """The value object from its columns' cells; None when its first column is NULL (no such value)."""
+
+    def read(cells: tuple[Any, ...]) -> Any:
+        if cells[0] is None:
+            return None
+        return kind(**{name: convert(cell) for (name, convert), cell in zip(inner, cells, strict=True)})
+
+    return read
 
 
-def to_post_with_author(row: PostRow) -> PostWithAuthor:
-    """A post table object loaded with its author (eagerly: nothing is lazy-loaded here)."""
-    author = AuthorSummary(row.author_id, row.author.name, aware(row.author.created_at))
-    return PostWithAuthor(to_post(fields_of(row)), author)
+def read_rows(result: Any, mapping: EntityMapping[E]) -> list[E]:
+    """Every row of `result` as an entity. `result: Any`: sqlmodel's `select` types a selection of more
+    than four columns as if it were one, so `session.exec` claims to return a ScalarResult where it
+    returns rows."""
+    read = mapping.reader(tuple(result.keys()))
+    return [read(row) for row in result.all()]
 
 
-def post_values(post: Post) -> dict[str, Any]:
-    """The stored fields of a post, by column name (the id and the version are the database's)."""
-    return {
-        "title": post.title,
-        "content": post.content,
-        "author_id": post.author_id,
-        "created_at": post.created_at,
-        "updated_at": post.updated_at,
-    }
+def read_first(result: Any, mapping: EntityMapping[E]) -> E | None:
+    row = result.first()
+    return mapping.reader(tuple(result.keys()))(row) if row is not None else None
 
 
-def to_session(fields: Fields) -> Session:
-    return Session(
-        id=fields["id"],
-        user_id=fields["user_id"],
-        created_at=aware(fields["created_at"]),
-        last_used_at=aware(fields["last_used_at"]),
-        expires_at=aware(fields["expires_at"]),
-        client_address=fields["client_address"],
-        user_agent=fields["user_agent"],
-    )
-
-
-def session_values(session: Session) -> dict[str, Any]:
-    return {
-        "id": session.id,
-        "user_id": session.user_id,
-        "created_at": session.created_at,
-        "last_used_at": session.last_used_at,
-        "expires_at": session.expires_at,
-        "client_address": session.client_address,
-        "user_agent": session.user_agent,
-    }
-
-
-def to_refresh_token(fields: Fields) -> RefreshToken:
-    rotated_at = fields["rotated_at"]
-    return RefreshToken(
-        token_hash=fields["token_hash"],
-        session_id=fields["session_id"],
-        created_at=aware(fields["created_at"]),
-        rotated_at=aware(rotated_at) if rotated_at is not None else None,
-    )
-
-
-def refresh_token_values(token: RefreshToken) -> dict[str, Any]:
-    return {
-        "token_hash": token.token_hash,
-        "session_id": token.session_id,
-        "created_at": token.created_at,
-        "rotated_at": token.rotated_at,
-    }
-
-
-def to_audit_entry(fields: Fields) -> AuditEntry:
-    return AuditEntry(
-        id=fields["id"],
-        action=AuditAction(fields["action"]),
-        target=fields["target"],
-        at=aware(fields["at"]),
-        actor_id=fields["actor_id"],
-        reason=fields["reason"],
-        request_id=fields["request_id"],
-    )
-
-
-def audit_values(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "action": entry.action.value,
-        "target": entry.target,
-        "at": entry.at,
-        "actor_id": entry.actor_id,
-        "reason": entry.reason,
-        "request_id": entry.request_id,
-    }
+def fields_of(row: SQLModel) -> dict[str, Any]:
+    """The column values of a table object, by name."""
+    return row.model_dump()

@@ -1,8 +1,8 @@
 """The session of a read-only unit of work on PostgreSQL: a read that meets a connection the server
 dropped is run again, once, on a fresh one.
 
-This replaces the pool's pre-ping, a round trip before every unit of work (~18 % of a read's CPU,
-profiled), by a retry paid only when a connection was dropped (a database restart or fail-over, an
+This replaces the pool's pre-ping, a round trip before every unit of work (its cost is in
+docs/performance.md), by a retry paid only when a connection was dropped (a database restart or fail-over, an
 idle connection killed): then the first statement fails, SQLAlchemy invalidates the connection and
 every one pooled before it, and the statement runs again on a new connection. A read-only unit of
 work runs outside any transaction (each statement sees what is committed when it runs), so re-running

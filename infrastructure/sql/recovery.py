@@ -7,24 +7,12 @@ from typing import Any
 
 from sqlmodel import col, delete, insert, select, update
 
-from application.ports import OneTimeToken, OutgoingMail, TokenPurpose
+from application.ports.mail import OutgoingMail
+from application.ports.recovery import OneTimeToken, TokenPurpose
 from infrastructure.mail.queue import MailStatus, QueuedMail, new_mail_key
 from infrastructure.sql.engine import UnitSession
-from infrastructure.sql.mapping import aware
-from infrastructure.sql.tables import MAIL_ERROR_MAX_LENGTH, MailOutboxRow, OneTimeTokenRow
-
-_TOKEN_COLUMNS: tuple[Any, ...] = (
-    col(OneTimeTokenRow.token_hash),
-    col(OneTimeTokenRow.user_id),
-    col(OneTimeTokenRow.purpose),
-    col(OneTimeTokenRow.email),
-    col(OneTimeTokenRow.expires_at),
-)
-
-
-def _token(row: Any) -> OneTimeToken:
-    token_hash, user_id, purpose, email, expires_at = row
-    return OneTimeToken(token_hash, user_id, TokenPurpose(purpose), email, aware(expires_at))
+from infrastructure.sql.mapping import read_first
+from infrastructure.sql.tables import MAIL_ERROR_MAX_LENGTH, ONE_TIME_TOKENS, MailOutboxRow, OneTimeTokenRow
 
 
 class SqlOneTimeTokenStore:
@@ -32,14 +20,7 @@ class SqlOneTimeTokenStore:
         self._session = session
 
     async def add(self, token: OneTimeToken) -> None:
-        values = {
-            "token_hash": token.token_hash,
-            "user_id": token.user_id,
-            "purpose": token.purpose.value,
-            "email": token.email,
-            "expires_at": token.expires_at,
-        }
-        await self._session.exec(insert(OneTimeTokenRow).values(values))
+        await self._session.exec(insert(OneTimeTokenRow).values(ONE_TIME_TOKENS.values(token)))
 
     def _live(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> Any:
         return (
@@ -49,19 +30,16 @@ class SqlOneTimeTokenStore:
         )
 
     async def find(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
-        result: Any = await self._session.exec(
-            select(*_TOKEN_COLUMNS).where(*self._live(token_hash, purpose, now))
-        )
-        row = result.first()
-        return _token(row) if row is not None else None
+        statement = select(*ONE_TIME_TOKENS.columns).where(*self._live(token_hash, purpose, now))
+        return read_first(await self._session.exec(statement), ONE_TIME_TOKENS)
 
     async def consume(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
         statement = (
-            delete(OneTimeTokenRow).where(*self._live(token_hash, purpose, now)).returning(*_TOKEN_COLUMNS)
+            delete(OneTimeTokenRow)
+            .where(*self._live(token_hash, purpose, now))
+            .returning(*ONE_TIME_TOKENS.columns)
         )
-        result: Any = await self._session.exec(statement)
-        row = result.first()
-        return _token(row) if row is not None else None
+        return read_first(await self._session.exec(statement), ONE_TIME_TOKENS)
 
     async def delete_expired(self, now: datetime) -> int:
         result = await self._session.exec(
@@ -176,4 +154,4 @@ class SqlOutbox:
             select(*_STATUS_COLUMNS).where(col(MailOutboxRow.id) == mail_id)
         )
         row = result.first()
-        return (MailStatus(row[0]), row[1]) if row is not None else None
+        return (MailStatus(row.status), row.attempts) if row is not None else None

@@ -4,10 +4,10 @@ Statements are `sqlmodel.select` (and `update`/`delete`) over the table classes,
 `session.exec`; results become entities by name inside the session, so no table object outlives it and
 nothing can lazy-load later. A post read with its author loads both in one statement (`joinedload` on
 `PostRow.author`). Hot paths select the table's columns rather than whole table objects: a row of
-columns costs a fraction of a tracked, identity-mapped object (see README "How it stays fast"). Read
-statements are built once with bound parameters, so a call only binds values."""
+columns skips the tracking and identity map of a table object (docs/performance.md). Read statements
+are built once with bound parameters, so a call only binds values."""
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -18,65 +18,54 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import col, delete, select, update
 
 from application.pagination import Page, PageRequest
-from application.ports import AuditEntry, PostWithAuthor
-from domain.errors import EmailAlreadyRegistered, NotFound
+from application.ports.audit import AuditEntry
+from application.ports.posts import PostWithAuthor
+from domain.errors import EmailAlreadyRegistered
 from domain.posts import Post
 from domain.roles import Role
 from domain.sessions import CLIENT_ADDRESS_MAX_LENGTH, RefreshToken, Session
-from domain.users import Email, PublicProfile, Suspension, User
+from domain.users import Email, PublicProfile, Suspension, User, UserNotFound
 from infrastructure.sql.driver_errors import violates_foreign_key, violates_unique
 from infrastructure.sql.engine import UnitSession
-from infrastructure.sql.mapping import (
-    RowReader,
-    audit_values,
-    fields_of,
-    post_reader,
-    post_values,
-    profile_reader,
-    read_first,
-    read_rows,
-    refresh_token_values,
-    session_values,
-    table_of,
-    to_audit_entry,
-    to_post,
-    to_post_with_author,
-    to_refresh_token,
-    to_session,
-    to_user,
-    user_profile_values,
-    user_reader,
-    user_values,
+from infrastructure.sql.mapping import EntityMapping, fields_of, read_first, read_rows
+from infrastructure.sql.tables import (
+    AUDIT_ENTRIES,
+    AUTHORS,
+    POSTS,
+    PROFILES,
+    REFRESH_TOKENS,
+    SESSIONS,
+    USERS,
+    AuditRow,
+    PostRow,
+    RefreshTokenRow,
+    SessionRow,
+    UserRow,
 )
-from infrastructure.sql.tables import AuditRow, PostRow, RefreshTokenRow, SessionRow, UserRow
 
 T = TypeVar("T", User, PublicProfile, Post)
 
-# Hot reads (a user by id; pages of users, of posts, of an author's posts) select the columns of the
-# table through the session. Written over the table's columns rather than the class attributes, they
-# skip the ORM's per-statement and per-row work that a row of plain values does not need (measured in
-# README "How it stays fast").
-# Everything else is written over the table classes' attributes and relationships.
-_users, _posts = table_of(UserRow), table_of(PostRow)
+# Reads select the columns that hold the entity (its EntityMapping's) through the session: a row of
+# plain values skips the ORM's per-statement and per-row work that a tracked table object costs. Writes
+# and the reads of a post with its author go through the table classes and their relationship.
+_users, _posts = USERS.table, POSTS.table
 # Rows after the `after` id in id order, `limit` of them (callers ask one more than they show, to know
 # whether a next page exists).
 _AFTER, _LIMIT = bindparam("after", type_=Integer), bindparam("limit", type_=Integer)
 
-_USER_BY_ID = select(*_users.c).where(_users.c.id == bindparam("id"))
-_USERS_PAGE = select(*_users.c).where(_users.c.id > _AFTER).order_by(_users.c.id).limit(_LIMIT)
-# The public reads: a third of a user's columns, a page of them read in half the time (measured).
-_PROFILE = (_users.c.id, _users.c.name, _users.c.created_at, _users.c.version)
-_PROFILE_BY_ID = select(*_PROFILE).where(_users.c.id == bindparam("id"))
-_PROFILES_PAGE = select(*_PROFILE).where(_users.c.id > _AFTER).order_by(_users.c.id).limit(_LIMIT)
-_POSTS_PAGE = select(*_posts.c).where(_posts.c.id > _AFTER).order_by(_posts.c.id).limit(_LIMIT)
+_USER_BY_ID = select(*USERS.columns).where(_users.c.id == bindparam("id"))
+_USER_BY_EMAIL = select(*USERS.columns).where(_users.c.email == bindparam("email"))
+_USERS_PAGE = select(*USERS.columns).where(_users.c.id > _AFTER).order_by(_users.c.id).limit(_LIMIT)
+# The public reads: what a PublicProfile holds, a third of a user's columns.
+_PROFILE_BY_ID = select(*PROFILES.columns).where(_users.c.id == bindparam("id"))
+_PROFILES_PAGE = select(*PROFILES.columns).where(_users.c.id > _AFTER).order_by(_users.c.id).limit(_LIMIT)
+_POSTS_PAGE = select(*POSTS.columns).where(_posts.c.id > _AFTER).order_by(_posts.c.id).limit(_LIMIT)
 _AUTHOR_POSTS_PAGE = (
-    select(*_posts.c)
+    select(*POSTS.columns)
     .where(_posts.c.author_id == bindparam("author_id"), _posts.c.id > _AFTER)
     .order_by(_posts.c.id)
     .limit(_LIMIT)
 )
-
-_USER_BY_EMAIL = select(UserRow).where(UserRow.email == bindparam("email"))
 _POST_BY_ID = select(PostRow).where(PostRow.id == bindparam("id"))
 _POST_WITH_AUTHOR = (
     select(PostRow)
@@ -91,12 +80,23 @@ async def _page(
     session: UnitSession,
     statement: Any,
     page: PageRequest,
-    reader: Callable[[Sequence[str]], RowReader[T]],
+    mapping: EntityMapping[T],
     **params: Any,
 ) -> Page[T]:
     result = await session.exec(statement, params={"after": page.after, "limit": page.limit + 1, **params})
-    items = read_rows(result, reader)
+    items = read_rows(result, mapping)
     return Page.from_overfetch(items, page, lambda item: item.id or 0)
+
+
+# Written only by their own statements (role changes, suspensions), never by a profile update.
+_ADMINISTERED = ("role", "suspension")
+# What an edit of a post changes: its author and creation time never do.
+_EDITABLE = ("title", "content", "updated_at")
+
+
+def _with_author(row: PostRow) -> PostWithAuthor:
+    """A post table object loaded with its author (eagerly: nothing is lazy-loaded here)."""
+    return PostWithAuthor(POSTS.from_fields(fields_of(row)), AUTHORS.from_fields(fields_of(row.author)))
 
 
 @contextmanager
@@ -115,27 +115,26 @@ class SqlUserRepository:
         self._session = session
 
     async def add(self, user: User) -> User:
-        row = UserRow(**user_values(user))
+        row = UserRow(**USERS.values(user))
         self._session.add(row)
         with _unique_email(user.email):
             await self._session.flush()  # INSERT … RETURNING id
-        return to_user(fields_of(row))
+        return USERS.from_fields(fields_of(row))
 
     async def get(self, user_id: int) -> User | None:
-        return read_first(await self._session.exec(_USER_BY_ID, params={"id": user_id}), user_reader)
+        return read_first(await self._session.exec(_USER_BY_ID, params={"id": user_id}), USERS)
 
     async def get_profile(self, user_id: int) -> PublicProfile | None:
-        return read_first(await self._session.exec(_PROFILE_BY_ID, params={"id": user_id}), profile_reader)
+        return read_first(await self._session.exec(_PROFILE_BY_ID, params={"id": user_id}), PROFILES)
 
     async def list_profiles(self, page: PageRequest) -> Page[PublicProfile]:
-        return await _page(self._session, _PROFILES_PAGE, page, profile_reader)
+        return await _page(self._session, _PROFILES_PAGE, page, PROFILES)
 
     async def get_by_email(self, email: Email) -> User | None:
-        row = (await self._session.exec(_USER_BY_EMAIL, params={"email": email.value})).first()
-        return to_user(fields_of(row)) if row else None
+        return read_first(await self._session.exec(_USER_BY_EMAIL, params={"email": email.value}), USERS)
 
     async def list(self, page: PageRequest) -> Page[User]:
-        return await _page(self._session, _USERS_PAGE, page, user_reader)
+        return await _page(self._session, _USERS_PAGE, page, USERS)
 
     async def update(
         self,
@@ -147,7 +146,7 @@ class SqlUserRepository:
         statement = (
             update(UserRow)
             .where(col(UserRow.id) == user.id)
-            .values(**user_profile_values(user), version=col(UserRow.version) + 1)
+            .values(**USERS.values(user, exclude=_ADMINISTERED), version=col(UserRow.version) + 1)
             .returning(col(UserRow.version))
         )
         # The profile's columns only: role and suspension have writes of their own (below). Conditional
@@ -173,8 +172,10 @@ class SqlUserRepository:
     async def lock(self, *user_ids: int) -> dict[int, User]:
         # FOR UPDATE in id order on PostgreSQL; SQLite has no row locks (its writing units of work take
         # turns, which serialises them anyway) and SQLAlchemy leaves the clause out there.
-        statement = select(*_users.c).where(_users.c.id.in_(user_ids)).order_by(_users.c.id).with_for_update()
-        users = read_rows(await self._session.exec(statement), user_reader)
+        statement = (
+            select(*USERS.columns).where(_users.c.id.in_(user_ids)).order_by(_users.c.id).with_for_update()
+        )
+        users = read_rows(await self._session.exec(statement), USERS)
         return {user.id: user for user in users if user.id is not None}
 
     async def set_role(self, user_id: int, role: Role, *, if_role: Role) -> bool:
@@ -207,31 +208,31 @@ class SqlPostRepository:
         self._session = session
 
     async def add(self, post: Post) -> Post:
-        row = PostRow(**post_values(post))
+        row = PostRow(**POSTS.values(post))
         self._session.add(row)
         try:
             await self._session.flush()  # INSERT … RETURNING id
         except IntegrityError as error:  # the author was deleted meanwhile
             if violates_foreign_key(error, "fk_post_author_id_user"):
-                raise NotFound("User", post.author_id) from error
+                raise UserNotFound(post.author_id) from error
             raise
-        return to_post(fields_of(row))
+        return POSTS.from_fields(fields_of(row))
 
     async def get(self, post_id: int) -> Post | None:
         row = (await self._session.exec(_POST_BY_ID, params={"id": post_id})).first()
-        return to_post(fields_of(row)) if row else None
+        return POSTS.from_fields(fields_of(row)) if row else None
 
     async def get_with_author(self, post_id: int) -> PostWithAuthor | None:
         row = (await self._session.exec(_POST_WITH_AUTHOR, params={"id": post_id})).first()
-        return to_post_with_author(row) if row else None
+        return _with_author(row) if row else None
 
     async def list(self, page: PageRequest, author_id: int | None = None) -> Page[Post]:
         if author_id is None:
-            return await _page(self._session, _POSTS_PAGE, page, post_reader)
-        return await _page(self._session, _AUTHOR_POSTS_PAGE, page, post_reader, author_id=author_id)
+            return await _page(self._session, _POSTS_PAGE, page, POSTS)
+        return await _page(self._session, _AUTHOR_POSTS_PAGE, page, POSTS, author_id=author_id)
 
     async def update(self, post: Post, *, if_version_in: Collection[int] | None = None) -> int | None:
-        values = {"title": post.title, "content": post.content, "updated_at": post.updated_at}
+        values = POSTS.values(post, only=_EDITABLE)
         statement = (
             update(PostRow)
             .where(col(PostRow.id) == post.id)
@@ -254,13 +255,13 @@ class SqlPostRepository:
         await self._session.exec(statement.values(version=col(PostRow.version) + 1))
 
 
-_sessions = table_of(SessionRow)
+_sessions = SESSIONS.table
 _SESSION_EXISTS = select(_sessions.c.id).where(
     _sessions.c.id == bindparam("id"), _sessions.c.user_id == bindparam("user_id")
 )
 # The per-request check of an access token: its user, only while its session exists, in one statement.
 _USER_IN_SESSION = (
-    select(*_users.c)
+    select(*USERS.columns)
     .join(_sessions, _sessions.c.user_id == _users.c.id)
     .where(_users.c.id == bindparam("user_id"), _sessions.c.id == bindparam("session_id"))
 )
@@ -276,19 +277,19 @@ class SqlSessionStore:
         self._session = session
 
     async def add(self, session: Session, token: RefreshToken) -> None:
-        self._session.add(SessionRow(**session_values(session)))
+        self._session.add(SessionRow(**SESSIONS.values(session)))
         try:
             await self._session.flush()
         except IntegrityError as error:  # the user was deleted meanwhile
             if violates_foreign_key(error, "fk_auth_session_user_id_user"):
-                raise NotFound("User", session.user_id) from error
+                raise UserNotFound(session.user_id) from error
             raise
-        self._session.add(RefreshTokenRow(**refresh_token_values(token)))
+        self._session.add(RefreshTokenRow(**REFRESH_TOKENS.values(token)))
         await self._session.flush()
 
     async def get(self, session_id: str) -> Session | None:
         row = (await self._session.exec(select(SessionRow).where(col(SessionRow.id) == session_id))).first()
-        return to_session(fields_of(row)) if row else None
+        return SESSIONS.from_fields(fields_of(row)) if row else None
 
     async def exists(self, session_id: str, user_id: int) -> bool:
         result = await self._session.exec(_SESSION_EXISTS, params={"id": session_id, "user_id": user_id})
@@ -296,7 +297,7 @@ class SqlSessionStore:
 
     async def user_in_session(self, user_id: int, session_id: str) -> User | None:
         params = {"user_id": user_id, "session_id": session_id}
-        return read_first(await self._session.exec(_USER_IN_SESSION, params=params), user_reader)
+        return read_first(await self._session.exec(_USER_IN_SESSION, params=params), USERS)
 
     async def list_for_user(self, user_id: int) -> list[Session]:
         statement = (
@@ -304,14 +305,14 @@ class SqlSessionStore:
             .where(col(SessionRow.user_id) == user_id)
             .order_by(col(SessionRow.created_at), col(SessionRow.id))
         )
-        return [to_session(fields_of(row)) for row in (await self._session.exec(statement)).all()]
+        return [SESSIONS.from_fields(fields_of(row)) for row in (await self._session.exec(statement)).all()]
 
     async def find_token(self, token_hash: str) -> tuple[RefreshToken, Session] | None:
         found = (await self._session.exec(_TOKEN_WITH_SESSION, params={"token_hash": token_hash})).first()
         if found is None:
             return None
         token, session = found
-        return to_refresh_token(fields_of(token)), to_session(fields_of(session))
+        return REFRESH_TOKENS.from_fields(fields_of(token)), SESSIONS.from_fields(fields_of(session))
 
     async def rotate(self, old_hash: str, new: RefreshToken, now: datetime, client_address: str) -> bool:
         # The check and the write are one statement: of two refreshes of one token, one updates the
@@ -323,7 +324,7 @@ class SqlSessionStore:
         )
         if not rotated.rowcount:
             return False
-        self._session.add(RefreshTokenRow(**refresh_token_values(new)))
+        self._session.add(RefreshTokenRow(**REFRESH_TOKENS.values(new)))
         await self._session.flush()
         await self._session.exec(
             update(SessionRow)
@@ -357,7 +358,7 @@ class SqlAuditLog:
         self._session = session
 
     async def add(self, entry: AuditEntry) -> None:
-        self._session.add(AuditRow(**audit_values(entry)))
+        self._session.add(AuditRow(**AUDIT_ENTRIES.values(entry)))
         await self._session.flush()
 
     async def list(self, page: PageRequest) -> Page[AuditEntry]:
@@ -367,5 +368,7 @@ class SqlAuditLog:
             .order_by(col(AuditRow.id))
             .limit(page.limit + 1)
         )
-        entries = [to_audit_entry(fields_of(row)) for row in (await self._session.exec(statement)).all()]
+        entries = [
+            AUDIT_ENTRIES.from_fields(fields_of(row)) for row in (await self._session.exec(statement)).all()
+        ]
         return Page.from_overfetch(entries, page, lambda entry: entry.id or 0)

@@ -1,4 +1,5 @@
-"""SQLModel table classes: the database schema and its relationships. They never leave the
+"""SQLModel table classes: the database schema and its relationships, each followed by how its entity is
+stored in it (an EntityMapping, derived from the entity's fields). They never leave the
 infrastructure.sql package: repositories map them (or rows of their columns) to entities by name."""
 
 from datetime import datetime
@@ -6,14 +7,19 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, Index, LargeBinary, MetaData, String, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from application.idempotency import CALLER_MAX_LENGTH, FINGERPRINT_LENGTH, KEY_MAX_LENGTH, TOKEN_LENGTH
-from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
+from application.ports.audit import AuditEntry
+from application.ports.idempotency import CALLER_MAX_LENGTH, FINGERPRINT_LENGTH, KEY_MAX_LENGTH, TOKEN_LENGTH
+from application.ports.posts import AuthorSummary
+from application.ports.recovery import OneTimeToken
+from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
 from domain.roles import ROLE_MAX_LENGTH
 from domain.sessions import (
     CLIENT_ADDRESS_MAX_LENGTH,
     SESSION_ID_LENGTH,
     TOKEN_HASH_LENGTH,
     USER_AGENT_MAX_LENGTH,
+    RefreshToken,
+    Session,
 )
 from domain.users import (
     CREDENTIALS_STAMP_MAX_LENGTH,
@@ -21,7 +27,10 @@ from domain.users import (
     NAME_MAX_LENGTH,
     PASSWORD_HASH_MAX_LENGTH,
     SUSPENSION_REASON_MAX_LENGTH,
+    PublicProfile,
+    User,
 )
+from infrastructure.sql.mapping import EntityMapping, table_of
 
 # Stable constraint and index names, so migrations can name what they alter or drop.
 NAMING_CONVENTION = {
@@ -97,6 +106,17 @@ class PostRow(SQLModel, table=True):
     author: UserRow = Relationship(back_populates="posts")
 
 
+USERS = EntityMapping(
+    User,
+    table_of(UserRow),
+    generated=("id", "version"),
+    value_objects={"suspension": {"since": "suspended_at", "reason": "suspension_reason"}},
+)
+PROFILES = EntityMapping(PublicProfile, table_of(UserRow))
+AUTHORS = EntityMapping(AuthorSummary, table_of(UserRow))
+POSTS = EntityMapping(Post, table_of(PostRow), generated=("id", "version"))
+
+
 # --- Account recovery (issue 16): one-time tokens and the mail outbox ---------------------------------
 
 TOKEN_PURPOSE_MAX_LENGTH = 32
@@ -117,6 +137,9 @@ class OneTimeTokenRow(SQLModel, table=True):
     purpose: str = Field(sa_type=String(TOKEN_PURPOSE_MAX_LENGTH), nullable=False)
     email: str = Field(sa_type=String(EMAIL_MAX_LENGTH), nullable=False)
     expires_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+
+
+ONE_TIME_TOKENS = EntityMapping(OneTimeToken, table_of(OneTimeTokenRow))
 
 
 class MailOutboxRow(SQLModel, table=True):
@@ -181,6 +204,10 @@ class RefreshTokenRow(SQLModel, table=True):
     rotated_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
 
 
+SESSIONS = EntityMapping(Session, table_of(SessionRow))
+REFRESH_TOKENS = EntityMapping(RefreshToken, table_of(RefreshTokenRow))
+
+
 class AuditRow(SQLModel, table=True):
     """The audit log: append-only. No foreign keys: an entry outlives the users and posts it names."""
 
@@ -194,6 +221,9 @@ class AuditRow(SQLModel, table=True):
     target: str = Field(sa_type=String(AUDIT_TARGET_MAX_LENGTH), nullable=False)
     reason: str | None = Field(default=None, sa_type=String(AUDIT_REASON_MAX_LENGTH), nullable=True)
     request_id: str | None = Field(default=None, sa_type=String(REQUEST_ID_MAX_LENGTH), nullable=True)
+
+
+AUDIT_ENTRIES = EntityMapping(AuditEntry, table_of(AuditRow), generated=("id",))
 
 
 # --- Idempotent creates (issue 18) ------------------------------------------------------------------------

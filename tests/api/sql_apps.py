@@ -11,7 +11,7 @@ from dependency_injector import providers
 from fastapi import FastAPI
 
 from api.app import create_app
-from application.ports import PasswordHasher
+from application.ports.security import PasswordHasher
 from infrastructure.container import Container
 from infrastructure.settings import Settings
 from tests.fakes import FakeHasher

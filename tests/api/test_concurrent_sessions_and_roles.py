@@ -115,7 +115,7 @@ async def test_two_admins_changing_one_role_at_once_both_answer_what_is_stored(
         admins = [await sign_up_and_in(app, f"admin{i}@example.com") for i in (1, 2)]
         await sign_up_and_in(app, "ada@example.com")
         for i in (1, 2):  # roles are read on every request: their tokens now act as admins
-            await app.container.grant_role()(f"admin{i}@example.com", "admin")
+            await app.container.moderation.GrantRole()(f"admin{i}@example.com", "admin")
         target = (await app.client.get("/admin/users", headers=bearer(admins[0]))).json()[-1]
         assert target["email"] == "ada@example.com"
 
@@ -144,7 +144,7 @@ async def test_two_admins_demoting_each_other_at_once_leave_one_admin(postgres_d
         )
         admins = [await sign_up_and_in(app, f"admin{i}@example.com") for i in (1, 2)]
         for i in (1, 2):
-            await app.container.grant_role()(f"admin{i}@example.com", "admin")
+            await app.container.moderation.GrantRole()(f"admin{i}@example.com", "admin")
         ids = [(await app.client.get("/users/me", headers=bearer(admin))).json()["id"] for admin in admins]
 
         rendezvous.armed = True

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from starlette.types import Message
 
 from api.app import create_app
-from application.ports import Throttle
+from application.ports.throttling import Throttle
 from infrastructure.container import Container
 from infrastructure.settings import Settings
 from tests.api.problems import assert_problem

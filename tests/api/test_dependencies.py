@@ -1,22 +1,28 @@
 """Routers reach use cases through `UseCase[X]`, resolved from the container's provider of X: each
-resolves to the type it declares, and a type the container does not build fails at import."""
+resolves to the type it declares, and a type the container does not build fails at import. The
+container wires each use case by the names of its fields."""
+
+from dataclasses import dataclass
 
 import pytest
 from dependency_injector import providers
 from fastapi import FastAPI, Request
 
 import api.dependencies as dependencies
-from infrastructure.container import Container
+from application.ports.clock import Clock
+from infrastructure.container import Container, Wiring
 
 USE_CASES = {
-    name: provider.cls
-    for name, provider in Container.cls_providers.items()
-    if isinstance(provider, providers.Factory) and provider.cls.__module__.startswith("application.")
+    f"{group}.{key}": getattr(factory, "cls")  # noqa: B009 - a Factory's, not on Provider's type
+    for group, provider in Container.cls_providers.items()
+    if isinstance(provider, providers.Aggregate)
+    for key, factory in provider.providers.items()
 }
 
 
-def test_every_use_case_provider_has_an_alias() -> None:
-    assert len(USE_CASES) >= 12
+def test_every_use_case_is_registered_under_its_class_name() -> None:
+    assert len(USE_CASES) >= 28
+    assert all(name.endswith(f".{kind.__name__}") for name, kind in USE_CASES.items())
 
 
 @pytest.mark.parametrize("name", sorted(USE_CASES))
@@ -38,9 +44,23 @@ def test_a_type_the_container_does_not_build_has_no_plain_resolver() -> None:
         dependencies.use_case_of(Request)
 
 
-def test_a_provider_foreign_to_the_container_is_refused_at_import() -> None:
-    with pytest.raises(LookupError):
-        dependencies.provide(providers.Factory(object))
+def test_a_use_case_is_wired_by_its_fields_names_and_refused_when_one_has_no_provider() -> None:
+    @dataclass(frozen=True)
+    class Wired:
+        clock: Clock
+        retries: int = 3
+
+    @dataclass(frozen=True)
+    class Unwired:
+        clock: Clock
+        mystery: str
+
+    clock = providers.Object(object())
+    wire = Wiring(clock=clock)
+    built = wire(Wired).Wired()
+    assert (built.clock, built.retries) == (clock(), 3)
+    with pytest.raises(LookupError, match=r"Unwired\.mystery"):
+        wire(Unwired)
 
 
 def test_a_type_the_container_does_not_build_is_refused_at_import() -> None:

@@ -37,7 +37,7 @@ class Recording:
 def edge_client(
     app: Any, hosts: tuple[str, ...] = ("*",), base_url: str = "http://testserver"
 ) -> httpx.AsyncClient:
-    edge = Edge(app, reporter=RequestObserver(Observing(metrics=False)), allowed_hosts=lambda: hosts)
+    edge = Edge(app, reporter=RequestObserver(Observing(metrics=False)), allowed_hosts=hosts)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=edge), base_url=base_url)
 
 
@@ -93,7 +93,7 @@ async def test_a_failure_after_the_answer_started_reaches_the_server() -> None:
     async def receive() -> Message:
         return {"type": "http.request", "body": b""}
 
-    edge = Edge(Failing(after_start=True), reporter=RequestObserver(Observing()), allowed_hosts=lambda: ["*"])
+    edge = Edge(Failing(after_start=True), reporter=RequestObserver(Observing()), allowed_hosts=["*"])
     scope = {"type": "http", "method": "GET", "path": "/x", "headers": [], "query_string": b""}
     with pytest.raises(RuntimeError, match="boom"):
         await edge(scope, receive, send)
@@ -114,8 +114,10 @@ async def test_the_host_guard_redirects_to_the_www_host_and_remembers_only_allow
     assert "x-request-id" in refused.headers
 
 
-async def test_the_allowed_hosts_are_asked_at_the_first_request(container: Container) -> None:
-    app = create_app(container)  # built before the settings say which hosts
+async def test_the_allowed_hosts_are_those_of_the_settings_the_app_is_built_with(
+    container: Container,
+) -> None:
     container.settings.override(providers.Object(Settings(allowed_hosts="api.example.com")))
+    app = create_app(container)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
         assert (await client.get("/health/live", headers={"Host": "evil.example"})).status_code == 400

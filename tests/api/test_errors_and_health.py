@@ -30,7 +30,7 @@ class Exploding:
 async def test_unexpected_errors_are_500_problems_without_internals(
     container: Container, client: httpx.AsyncClient
 ) -> None:
-    container.get_user.override(providers.Object(Exploding()))
+    container.users.GetUser.override(providers.Object(Exploding()))
 
     response = await client.get("/users/1")
 
@@ -47,7 +47,7 @@ async def test_storage_outage_is_a_503_problem_with_retry_after(
         async def __call__(self, *args: object) -> None:
             raise StorageUnavailable("down")
 
-    container.list_users.override(providers.Object(Unavailable()))
+    container.users.ListUsers.override(providers.Object(Unavailable()))
 
     response = await client.get("/users/")
 

@@ -13,8 +13,8 @@ from dependency_injector import providers
 
 from api.app import create_app
 from application.errors import RateLimited
-from application.idempotency import IdempotencyRecord, IdempotentRequest
-from application.ports import Throttle
+from application.ports.idempotency import IdempotencyRecord, IdempotentRequest
+from application.ports.throttling import Throttle
 from infrastructure.container import Container
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
 from tests.api.problems import assert_problem

@@ -200,22 +200,26 @@ class Raising:
     ("provider", "error", "problem_type"),
     [
         (
-            "authenticate",
+            "auth.Authenticate",
             Overloaded("The server is busy checking passwords; try again shortly", 1),
             "overloaded",
         ),
-        ("refresh_session", StorageUnavailable("down"), "storage-unavailable"),
-        ("revoke_token", StorageUnavailable("down"), "storage-unavailable"),
+        ("sessions.RefreshSession", StorageUnavailable("down"), "storage-unavailable"),
+        ("sessions.RevokeToken", StorageUnavailable("down"), "storage-unavailable"),
     ],
 )
 async def test_outages_keep_their_503_and_say_temporarily_unavailable(
     container: Container, client: httpx.AsyncClient, provider: str, error: Exception, problem_type: str
 ) -> None:
-    getattr(container, provider).override(providers.Object(Raising(error)))
+    group, use_case = provider.split(".")
+    getattr(getattr(container, group), use_case).override(providers.Object(Raising(error)))
     requests = {
-        "authenticate": ("/auth/token", {"username": "ada@example.com", "password": PASSWORD}),
-        "refresh_session": ("/auth/token", {"grant_type": "refresh_token", "refresh_token": "A" * 43}),
-        "revoke_token": ("/auth/revoke", {"token": "A" * 43}),
+        "auth.Authenticate": ("/auth/token", {"username": "ada@example.com", "password": PASSWORD}),
+        "sessions.RefreshSession": (
+            "/auth/token",
+            {"grant_type": "refresh_token", "refresh_token": "A" * 43},
+        ),
+        "sessions.RevokeToken": ("/auth/revoke", {"token": "A" * 43}),
     }
     path, form = requests[provider]
 
@@ -229,7 +233,7 @@ async def test_outages_keep_their_503_and_say_temporarily_unavailable(
 async def test_an_unexpected_failure_is_a_500_server_error(
     container: Container, client: httpx.AsyncClient
 ) -> None:
-    container.authenticate.override(providers.Object(Raising(RuntimeError("secret internals"))))
+    container.auth.Authenticate.override(providers.Object(Raising(RuntimeError("secret internals"))))
     response = await client.post("/auth/token", data={"username": "ada@example.com", "password": PASSWORD})
     assert_oauth_problem(response, "server_error", status=500)
     assert "secret" not in response.text

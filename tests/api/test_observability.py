@@ -100,7 +100,7 @@ async def test_an_unhandled_error_is_one_event_with_traceback_request_id_route_a
     json_log: Callable[[], list[dict[str, Any]]],
 ) -> None:
     user, auth = await login()
-    container.create_post.override(providers.Object(Exploding()))
+    container.posts.CreatePost.override(providers.Object(Exploding()))
 
     response = await client.post("/posts/", json={"title": "t", "content": "c"}, headers=auth)
 

@@ -3,7 +3,7 @@
 import pytest
 from fastapi import HTTPException
 
-from api.preconditions import ANY, EntityTag, entity_tag, expected_versions, none_match, parse_tags
+from api.http.conditional import ANY, EntityTag, entity_tag, expected_versions, none_match, parse_tags
 
 
 def test_our_tags_are_strong_and_name_the_resource_and_its_version() -> None:

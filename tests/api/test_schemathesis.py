@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from api.idempotency import _KEY
+from api.http.idempotency import _KEY
 from infrastructure.container import Container
 from infrastructure.settings import Settings
 from tests.fakes import FakeHasher

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from domain.roles import Role
+from domain.users import User
 from infrastructure.memory import MemoryStore
 from tests.api.problems import assert_oauth_problem, assert_problem
 from tests.factories import PostCreatePayload, UserCreatePayload
@@ -311,7 +312,8 @@ async def test_suspension_ends_sessions_refuses_login_and_keeps_posts_visible(
 
 
 def admin_id(people: People, email: str) -> int:
-    return next(u.id for u in people.store.users.values() if u.email.value == email and u.id is not None)
+    users: dict[int, User] = people.store.users
+    return next(u.id for u in users.values() if u.email.value == email and u.id is not None)
 
 
 async def test_role_changes_through_the_api(client: httpx.AsyncClient, people: People) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import make_database
+from infrastructure.sql.databases import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 from tests.contract.stored import UowFactory
 from tests.databases import SQL_KINDS, migrated_database_url

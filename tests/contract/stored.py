@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from application.ports import UnitOfWork
+from application.ports.units_of_work import UnitOfWork
 from domain.users import User
 from tests.factories import UserFactory
 

@@ -5,7 +5,7 @@ stored with the unit of work that creates."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from application.idempotency import IdempotencyRecord, IdempotentRequest, StoredResponse
+from application.ports.idempotency import IdempotencyRecord, IdempotentRequest, StoredResponse
 from tests.contract.stored import UowFactory
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from application.ports import Mailer, MailMessage
+from application.ports.mail import Mailer, MailMessage
 from infrastructure.mail.console import ConsoleMailer
 from infrastructure.mail.memory import InMemoryMailer
 from infrastructure.mail.smtp import SmtpMailer, SmtpSettings

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.pagination import PageRequest
-from application.ports import AuthorSummary, PostWithAuthor
-from domain.errors import EmailAlreadyRegistered, NotFound
+from application.ports.posts import AuthorSummary, PostWithAuthor
+from domain.errors import EmailAlreadyRegistered
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
-from domain.users import Email
+from domain.users import Email, UserNotFound
 from tests.contract.stored import UowFactory, add_users
 from tests.factories import EPOCH, PostFactory, UserFactory, id_of
 
@@ -371,10 +371,10 @@ async def test_text_round_trips_unchanged(uow_factory: UowFactory, title: str, c
 
 
 async def test_a_post_of_an_unknown_author_is_refused_as_not_found(uow_factory: UowFactory) -> None:
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(UserNotFound) as caught:
         async with uow_factory() as uow:
             await uow.posts.add(PostFactory(author_id=4242))
             await uow.commit()
-    assert caught.value.kind == "User"
+    assert caught.value.key == 4242
     async with uow_factory() as uow:
         assert (await uow.posts.list(PageRequest())).items == []

@@ -6,7 +6,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from application.ports import MailMessage, OneTimeToken, OutgoingMail, TokenPurpose, UnitOfWork
+from application.ports.mail import MailMessage, OutgoingMail
+from application.ports.recovery import OneTimeToken, TokenPurpose
+from application.ports.units_of_work import UnitOfWork
 from infrastructure.mail.delivery import DeliveryPolicy, MailDelivery
 from infrastructure.mail.memory import InMemoryMailer
 from infrastructure.mail.queue import MailQueue, MailStatus

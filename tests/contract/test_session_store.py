@@ -3,14 +3,12 @@ sessions and their hashed refresh tokens, the conditional rotation, ending sessi
 targeted writes of roles and suspensions, and the audit log's pages."""
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 import pytest
 
 from application.pagination import PageRequest
-from application.ports import AuditAction, AuditEntry, SessionUnitOfWork
+from application.ports.audit import AuditAction, AuditEntry
 from domain.errors import Conflict, NotFound
 from domain.roles import Role
 from domain.sessions import RefreshToken, Session, SessionLifetimes, new_refresh_token, refresh_token_hash
@@ -20,12 +18,12 @@ from tests.factories import id_of
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 LIFETIMES = SessionLifetimes()
-SessionUowFactory = Callable[[], SessionUnitOfWork]
+SessionUowFactory = UowFactory
 
 
 @pytest.fixture
 def uows(uow_factory: UowFactory) -> SessionUowFactory:
-    return cast(SessionUowFactory, uow_factory)
+    return uow_factory
 
 
 def token_of(session: Session, at: datetime = NOW) -> RefreshToken:

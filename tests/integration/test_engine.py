@@ -10,7 +10,8 @@ from sqlalchemy.pool import QueuePool
 
 from application.errors import StorageUnavailable
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import AsyncDatabase, make_database
+from infrastructure.sql.databases import make_database
+from infrastructure.sql.engine import AsyncDatabase
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 
 UNRESOLVABLE = "postgresql+asyncpg://app:secret@db.invalid:5432/app"  # connecting could only fail

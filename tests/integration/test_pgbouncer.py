@@ -7,7 +7,8 @@ import asyncio
 
 from application.pagination import PageRequest
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import Database, make_database
+from infrastructure.sql.databases import make_database
+from infrastructure.sql.engine import Database
 from infrastructure.sql.unit_of_work import read_only_unit_of_work
 
 CLIENTS = 32  # as many concurrent clients as `wrk -c32`

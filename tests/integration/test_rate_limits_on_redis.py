@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from application.errors import RateLimited
-from application.ports import Throttle
+from application.ports.throttling import Throttle
 from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import sql_app

@@ -29,7 +29,7 @@ from api.app import create_app
 from application.errors import StorageUnavailable
 from infrastructure.container import Container
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import make_database
+from infrastructure.sql.databases import make_database
 from infrastructure.sql.replicas import RoutedDatabase, caller_keys
 from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
 from tests.factories import PostCreatePayload, UserCreatePayload, UserFactory, id_of

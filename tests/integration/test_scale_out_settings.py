@@ -7,11 +7,12 @@ import pytest
 from pydantic import ValidationError
 
 from api.middleware.read_your_writes import token_subject
-from application.ports import TokenClaims
+from application.ports.security import TokenClaims
 from infrastructure.clock import SystemClock
 from infrastructure.security.tokens import JwtTokenService
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import AsyncDatabase, make_database
+from infrastructure.sql.databases import make_database
+from infrastructure.sql.engine import AsyncDatabase
 from infrastructure.sql.recent_writes import RecentWrites
 from infrastructure.sql.replicas import RoutedDatabase, parse_lsn
 

@@ -4,7 +4,7 @@
 import pytest
 
 from application.errors import MailNotSent
-from application.ports import MailMessage
+from application.ports.mail import MailMessage
 from infrastructure.mail.smtp import SmtpMailer, SmtpSettings
 from throwaway.processes import free_port
 from throwaway.smtp import smtp_server

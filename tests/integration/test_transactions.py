@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from application.errors import StorageUnavailable
 from infrastructure.settings import Settings
-from infrastructure.sql.engine import Database, make_database
+from infrastructure.sql.databases import make_database
+from infrastructure.sql.engine import Database
 from infrastructure.sql.tables import UserRow
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 from tests.factories import UserFactory

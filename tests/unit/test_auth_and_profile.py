@@ -6,7 +6,8 @@ import pytest
 
 from application.auth import Authenticate, CurrentUser, SignOutEverywhere
 from application.errors import RateLimited
-from application.ports import Throttle, TokenClaims
+from application.ports.security import TokenClaims
+from application.ports.throttling import Throttle
 from application.sessions import ClientInfo
 from application.users import DeleteAccount, ProfileChanges, RegisterUser, UpdateProfile
 from domain.errors import (

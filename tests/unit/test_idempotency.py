@@ -6,15 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from application.idempotency import (
-    LEASE,
-    Completion,
-    Idempotency,
-    IdempotencyKeyInUse,
-    IdempotencyKeyReused,
-    IdempotentRequest,
-    StoredResponse,
-)
+from application.idempotency import LEASE, Completion, Idempotency, IdempotencyKeyInUse, IdempotencyKeyReused
+from application.ports.idempotency import IdempotentRequest, StoredResponse
 from application.posts import CreatePost
 from domain.errors import NotFound
 from domain.posts import Post

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from application.errors import MailNotSent
-from application.ports import MailMessage, OutgoingMail
+from application.ports.mail import MailMessage, OutgoingMail
 from infrastructure.mail.delivery import MAIL_GIVEN_UP, DeliveryPolicy, MailDelivery
 from infrastructure.mail.memory import InMemoryMailer
 from infrastructure.mail.queue import MailStatus

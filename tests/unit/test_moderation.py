@@ -12,13 +12,14 @@ from application.moderation import (
     SuspendUser,
 )
 from application.pagination import PageRequest
-from application.ports import AuditAction
+from application.ports.audit import AuditAction
 from application.posts import CreatePost, DeletePost
 from application.users import RegisterUser
 from domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from domain.roles import Role
 from domain.users import User
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from infrastructure.memory.users import USERS
 from tests.factories import id_of
 from tests.fakes import FakeHasher, FixedClock
 
@@ -41,7 +42,8 @@ def people(uow_factory, hasher: FakeHasher, clock: FixedClock, store: MemoryStor
 
 
 def user(store: MemoryStore, user_id: int) -> User:
-    return store.users[user_id]
+    found: User = store.users[user_id]
+    return found
 
 
 async def test_moderators_and_admins_delete_any_post_and_it_is_audited(
@@ -56,7 +58,7 @@ async def test_moderators_and_admins_delete_any_post_and_it_is_audited(
     await DeletePost(uow_factory, clock)(ids["member"], id_of(own))  # their own: no audit entry
 
     assert store.posts == {}
-    assert [(e.action, e.target, e.actor_id, e.request_id) for e in store.audit] == [
+    assert [(e.action, e.target, e.actor_id, e.request_id) for e in store.audit.values()] == [
         (AuditAction.POST_DELETED, f"post:{first.id}", ids["moderator"], "req-1"),
         (AuditAction.POST_DELETED, f"post:{second.id}", ids["admin"], None),
     ]
@@ -68,7 +70,7 @@ async def test_members_delete_only_their_own_posts(people, uow_factory, clock, s
     with pytest.raises(PermissionDenied):
         await DeletePost(uow_factory, clock)(ids["other"], id_of(post))
     assert list(store.posts) == [post.id]
-    assert store.audit == []
+    assert store.audit == {}
 
 
 async def test_an_admin_suspends_and_reinstates_with_audit(
@@ -88,7 +90,7 @@ async def test_an_admin_suspends_and_reinstates_with_audit(
     assert not reinstated.suspended
     assert not user(store, ids["member"]).suspended
 
-    assert [(e.action, e.target, e.actor_id, e.reason, e.request_id) for e in store.audit] == [
+    assert [(e.action, e.target, e.actor_id, e.reason, e.request_id) for e in store.audit.values()] == [
         (AuditAction.USER_SUSPENDED, f"user:{ids['member']}", ids["admin"], "spam", "req-2"),
         (AuditAction.USER_REINSTATED, f"user:{ids['member']}", ids["admin"], None, "req-3"),
     ]
@@ -113,7 +115,7 @@ async def test_only_admins_suspend_change_roles_and_read_admin_lists(
         await ReadAuditLog(uow_factory)(user(store, ids[actor]), PageRequest())
     assert not user(store, ids["other"]).suspended
     assert user(store, ids["other"]).role is Role.MEMBER
-    assert store.audit == []
+    assert store.audit == {}
 
 
 async def test_an_admin_never_demotes_or_suspends_themselves(people, uow_factory, clock, store) -> None:
@@ -134,7 +136,7 @@ async def test_role_changes_are_audited_and_take_effect(
     assert changed.role is Role.MODERATOR is user(store, ids["member"]).role
     same = await ChangeRole(uow_factory, clock)(ids["admin"], ids["member"], Role.MODERATOR)
     assert same.role is Role.MODERATOR
-    (entry,) = store.audit  # the no-op wrote nothing
+    (entry,) = store.audit.values()  # the no-op wrote nothing
     assert (entry.action, entry.reason, entry.request_id) == (
         AuditAction.ROLE_CHANGED,
         "member -> moderator",
@@ -167,7 +169,7 @@ async def test_a_role_change_judged_on_a_role_changed_meanwhile_is_a_conflict(
             original = self.users.lock
 
             async def lock(*user_ids: int) -> dict[int, User]:
-                self.staged_users[ids["member"]].role = Role.ADMIN
+                self.table(USERS).rows[ids["member"]].role = Role.ADMIN
                 return await original(*user_ids)
 
             self.users.lock = lock  # type: ignore[method-assign]
@@ -175,7 +177,7 @@ async def test_a_role_change_judged_on_a_role_changed_meanwhile_is_a_conflict(
 
     with pytest.raises(Conflict):
         await ChangeRole(lambda: ChangedMeanwhile(store), clock)(ids["admin"], ids["member"], Role.MODERATOR)
-    assert store.audit == []
+    assert store.audit == {}
 
 
 async def test_missing_users_and_unknown_roles(people, uow_factory, clock, store: MemoryStore) -> None:
@@ -188,7 +190,7 @@ async def test_missing_users_and_unknown_roles(people, uow_factory, clock, store
         await GrantRole(uow_factory, clock)("member@example.com", "superuser")
     with pytest.raises(NotFound):
         await GrantRole(uow_factory, clock)("nobody@example.com", "admin")
-    assert store.audit == []
+    assert store.audit == {}
 
 
 async def test_the_command_line_grants_a_role_audited_without_an_actor(
@@ -197,7 +199,7 @@ async def test_the_command_line_grants_a_role_audited_without_an_actor(
     ids = await people()
     granted = await GrantRole(uow_factory, clock)("MEMBER@example.com", "admin")
     assert granted.role is Role.ADMIN is user(store, ids["member"]).role
-    (entry,) = store.audit
+    (entry,) = store.audit.values()
     assert (entry.actor_id, entry.action, entry.target) == (
         None,
         AuditAction.ROLE_CHANGED,

@@ -2,7 +2,8 @@ import pytest
 
 from application.errors import RateLimited
 from application.pagination import PageRequest
-from application.ports import AuthorSummary, Throttle
+from application.ports.posts import AuthorSummary
+from application.ports.throttling import Throttle
 from application.posts import (
     CreatePost,
     DeletePost,

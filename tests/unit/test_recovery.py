@@ -9,7 +9,8 @@ import pytest
 from application.auth import Authenticate
 from application.errors import MailUnavailable, RateLimited
 from application.one_time_tokens import InvalidToken
-from application.ports import Throttle, TokenPurpose
+from application.ports.recovery import TokenPurpose
+from application.ports.throttling import Throttle
 from application.recovery import RequestPasswordReset, ResetPassword
 from application.sessions import RefreshSession
 from application.users import ProfileChanges, RegisterUser, UpdateProfile

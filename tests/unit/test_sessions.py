@@ -8,7 +8,7 @@ import pytest
 
 from application.auth import Authenticate, CurrentUser, SignOutEverywhere
 from application.moderation import SuspendUser
-from application.ports import AuditAction
+from application.ports.audit import AuditAction
 from application.sessions import (
     ClientInfo,
     EndSession,
@@ -105,7 +105,7 @@ async def test_the_loser_of_a_concurrent_refresh_is_refused_and_the_session_surv
 
     assert first.session_id in store.sessions
     assert (await refresh(winner.refresh_token)).session_id == first.session_id
-    assert store.audit == []
+    assert store.audit == {}
 
 
 async def test_reusing_a_rotated_token_ends_the_session_and_is_audited(
@@ -123,7 +123,7 @@ async def test_reusing_a_rotated_token_ends_the_session_and_is_audited(
         await refresh(attacker.refresh_token)  # the newest token of the session died with it
     with pytest.raises(InvalidCredentials):
         await CurrentUser(uow_factory, tokens)(attacker.access_token)  # and its access tokens
-    (entry,) = store.audit
+    (entry,) = store.audit.values()
     assert (entry.action, entry.target, entry.actor_id, entry.request_id) == (
         AuditAction.REFRESH_TOKEN_REUSED,
         f"session:{stolen.session_id}",
@@ -155,7 +155,7 @@ async def test_malformed_and_unknown_refresh_tokens_are_invalid_grants_and_chang
     with pytest.raises(InvalidGrant):
         await refresh(token)
     assert (store.sessions, store.refresh_tokens) == before
-    assert store.audit == []
+    assert store.audit == {}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import pytest
 
 from application.errors import MailUnavailable, RateLimited
 from application.one_time_tokens import InvalidToken
-from application.ports import Throttle
+from application.ports.throttling import Throttle
 from application.posts import CreatePost, EmailNotVerified
 from application.users import ProfileChanges, RegisterUser, UpdateProfile
 from application.verification import SendVerificationEmail, VerifyEmail

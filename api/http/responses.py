@@ -6,7 +6,10 @@ stay the documented response models."""
 from typing import Any
 
 import orjson
+from fastapi import Request
 from fastapi.responses import Response
+
+from api.dependencies import public_url
 
 
 class JSONBytes(Response):
@@ -16,7 +19,8 @@ class JSONBytes(Response):
         return orjson.dumps(content, option=orjson.OPT_UTC_Z)  # 'Z' for UTC, as pydantic writes it
 
 
-def created(public_url: str, path: str, content: Any, etag: str) -> JSONBytes:
-    """A 201 with the created resource's `Location` (relative, or under `public_url`, APP_PUBLIC_URL;
-    never from the request's Host) and `ETag`."""
-    return JSONBytes(content, status_code=201, headers={"Location": public_url + path, "ETag": etag})
+def created(request: Request, path: str, content: Any, etag: str) -> JSONBytes:
+    """A 201 with the created resource's `Location` (relative, or under APP_PUBLIC_URL; never from the
+    request's Host) and `ETag`."""
+    location = public_url(request) + path
+    return JSONBytes(content, status_code=201, headers={"Location": location, "ETag": etag})

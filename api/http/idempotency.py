@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import orjson
-from fastapi import Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from application.idempotency import KEY_MAX_LENGTH, Completion, Idempotency, IdempotentRequest, StoredResponse
+from api.dependencies import options, use_case_of
+from application.idempotency import Completion, Idempotency
+from application.ports.idempotency import KEY_MAX_LENGTH, IdempotentRequest, StoredResponse
 
 T = TypeVar("T")
 
@@ -67,24 +69,42 @@ def _answer(stored: StoredResponse, *, replayed: bool) -> Response:
     return Response(stored.body, stored.status, headers=headers, media_type="application/json")
 
 
-async def at_most_once(
-    request: Request,
-    secret: str,
-    header: str | None,
-    caller: str,
-    body: BaseModel,
-    idempotency: Idempotency,
-    create: Callable[[Completion[T] | None], Awaitable[T]],
-    respond: Callable[[T], Response],
-) -> Response:
-    """`respond(await create(None))` without a key; with one, the create runs at most once per caller
-    and key, and every retry gets the first answer (`secret` keys the request's fingerprint)."""
-    if header is None:
-        return respond(await create(None))
-    key = idempotency_key(header)
-    outcome = await idempotency.run(
-        IdempotentRequest(caller, key, fingerprint(request, body, secret)),
-        create,
-        lambda created: _stored(respond(created)),
-    )
-    return _answer(outcome.response, replayed=outcome.replayed)
+_idempotency = use_case_of(Idempotency)
+
+
+class AtMostOnce:
+    """A create with the request's Idempotency-Key (if any): see `__call__`."""
+
+    __slots__ = ("_header", "_request")
+
+    def __init__(self, request: Request, header: str | None) -> None:
+        self._request = request
+        self._header = header
+
+    async def __call__(
+        self,
+        caller: str,
+        body: BaseModel,
+        create: Callable[[Completion[T] | None], Awaitable[T]],
+        respond: Callable[[T], Response],
+    ) -> Response:
+        """`respond(await create(None))` without a key; with one, the create runs at most once per
+        `caller` and key, and every retry with the same `body` gets the first answer."""
+        if self._header is None:
+            return respond(await create(None))
+        request = self._request
+        key = idempotency_key(self._header)
+        outcome = await _idempotency(request).run(
+            IdempotentRequest(caller, key, fingerprint(request, body, options(request).fingerprint_secret)),
+            create,
+            lambda created: _stored(respond(created)),
+        )
+        return _answer(outcome.response, replayed=outcome.replayed)
+
+
+async def _at_most_once(request: Request, idempotency_key: IdempotencyKey = None) -> AtMostOnce:
+    return AtMostOnce(request, idempotency_key)
+
+
+AtMostOnceDep = Annotated[AtMostOnce, Depends(_at_most_once)]
+"""The create of a route taking an `Idempotency-Key` header, run at most once per caller and key."""

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import Query, Request
 
 from api.dependencies import public_url
-from api.responses import JSONBytes
+from api.http.responses import JSONBytes
 from application.pagination import MAX_PAGE_SIZE, Page
 from domain.ids import ID_MAX
 
@@ -15,8 +15,8 @@ T = TypeVar("T")
 
 
 # The query parameters of a keyset-paged list, taken by the endpoint itself (`limit: Limit =
-# DEFAULT_PAGE_SIZE, after: After = 0`): a dependency holding them cost FastAPI ~9 µs more per request
-# (benchmarks/dependency_cost.py).
+# DEFAULT_PAGE_SIZE, after: After = 0`): a dependency holding them costs FastAPI's solving of one more
+# dependency per request (`python -m benchmarks.dependency_cost`).
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")]
 After = Annotated[
     int, Query(ge=0, le=ID_MAX, description="Return items whose id is greater than this cursor")

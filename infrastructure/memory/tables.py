@@ -1,0 +1,114 @@
+"""Tables in memory: the committed state every unit of work shares, and each unit of work's staged copy.
+
+A table is a dict of rows by key. A unit of work stages its changes on a copy taken when it began and,
+on commit, applies to the committed rows only what it changed since (a concurrent unit of work's
+commits in between are kept). What a database checks at the writing statement or at commit is checked
+here at commit: unique values, conditional writes expected to still hold, and rows whose parent row is
+gone (ON DELETE CASCADE)."""
+
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Unique(Generic[V]):
+    """A unique value of a table's rows (the unique email), and the error a second row with it raises."""
+
+    value: Callable[[V], Hashable]
+    error: Callable[[V], Exception]
+
+
+@dataclass(frozen=True)
+class TableSpec(Generic[V]):
+    """A table: its name (the store's attribute, `store.users`), the parent table whose row each row
+    belongs to with the parent key a row names (deleted with its parent), and its unique values."""
+
+    name: str
+    parent: tuple[str, Callable[[V], Hashable]] | None = None
+    unique: tuple[Unique[V], ...] = ()
+
+
+class MemoryStore:
+    """The committed state shared by every unit of work made from it: the rows of each table by key
+    (`store.users`, `store.posts`…, read by tests), and the sequences that number new rows."""
+
+    def __init__(self) -> None:
+        self.tables: defaultdict[str, dict[Any, Any]] = defaultdict(dict)
+        self._sequences: defaultdict[str, Iterator[int]] = defaultdict(lambda: itertools.count(1))
+        # One-time tokens an open unit of work has consumed: what a row lock does in SQL, so of two
+        # units of work redeeming one token, one gets it.
+        self.consumed_tokens: set[str] = set()
+
+    def __getattr__(self, name: str) -> dict[Any, Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.tables[name]
+
+    def next_id(self, table: str) -> int:
+        return next(self._sequences[table])
+
+
+@dataclass
+class StagedTable(Generic[K, V]):
+    """One table as a unit of work sees it: `rows` (what it reads and writes), the `snapshot` of the
+    committed rows it began from, and the conditional writes to check again at commit."""
+
+    spec: TableSpec[V]
+    store: MemoryStore
+    rows: dict[K, V] = field(default_factory=dict)
+    snapshot: dict[K, V] = field(default_factory=dict)
+    expectations: list[tuple[K, Callable[[V | None], bool], Callable[[], Exception]]] = field(
+        default_factory=list
+    )
+
+    @property
+    def committed(self) -> dict[K, V]:
+        return self.store.tables[self.spec.name]
+
+    def begin(self) -> None:
+        self.snapshot = dict(self.committed)
+        self.rows = dict(self.snapshot)
+        self.expectations = []
+
+    def latest(self, key: K) -> V | None:
+        """The row as this unit of work changed it, or else as last committed (not as when this unit
+        of work began): what a conditional write compares, as a database's writing statement would."""
+        row = self.rows.get(key)
+        return row if row is not self.snapshot.get(key) else self.committed.get(key)
+
+    def expect(self, key: K, holds: Callable[[V | None], bool], error: Callable[[], Exception]) -> None:
+        """Check `holds(committed row)` again at commit, raising `error()` if it no longer does: a
+        conditional write that a concurrent commit may have beaten."""
+        self.expectations.append((key, holds, error))
+
+    def taken(self, key: K, row: V) -> Exception | None:
+        """The error of a unique value of `row` that another row of this unit of work has, if any."""
+        for unique in self.spec.unique:
+            value = unique.value(row)
+            if any(unique.value(other) == value for k, other in self.rows.items() if k != key):
+                return unique.error(row)
+        return None
+
+    def merged(self) -> dict[K, V]:
+        """The committed rows with what this unit of work changed applied, checked as a database
+        would at commit (unique values, expected rows); raises and changes nothing otherwise."""
+        for key, holds, error in self.expectations:
+            if not holds(self.committed.get(key)):
+                raise error()
+        changed = {k: row for k, row in self.rows.items() if self.snapshot.get(k) is not row}
+        removed = self.snapshot.keys() - self.rows.keys()
+        merged = {k: row for k, row in self.committed.items() if k not in removed} | changed
+        for unique in self.spec.unique:
+            seen: set[Hashable] = set()
+            for row in merged.values():
+                value = unique.value(row)
+                if value in seen:
+                    raise unique.error(row)
+                seen.add(value)
+        return merged
