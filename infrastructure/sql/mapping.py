@@ -140,8 +140,11 @@ class EntityMapping(Generic[E]):
         at = {name: index for index, name in enumerate(names)}
         scope: dict[str, Any] = {"Entity": self.entity}
         arguments = []
+        # Positional arguments while the fields come in order (cheaper to pass), then keywords.
+        positional = {field.name for field in dataclasses.fields(self.entity) if not field.kw_only}
         for number, part in enumerate(self._parts):
             if any(column not in at for column in part.columns):
+                positional.clear()
                 continue  # not selected: the field keeps its default (and the entity says if it has one)
             read = f"read{number}"
             scope[read] = part.read
@@ -154,7 +157,7 @@ class EntityMapping(Generic[E]):
             else:
                 cells = ", ".join(f"row[{at[column]}]" for column in part.columns)
                 expression = f"{read}(({cells},))"
-            arguments.append(f"{part.name}={expression}")
+            arguments.append(expression if part.name in positional else f"{part.name}={expression}")
         source = f"lambda row: Entity({', '.join(arguments)})"
         reader: RowReader[E] = eval(source, scope)
         return reader
