@@ -12,8 +12,7 @@ from api.http.conditional import (
     IfMatchHeader,
     entity_tag,
     expected_versions,
-    if_none_match,
-    tagged_json,
+    tagged_read,
 )
 from api.http.responses import JSONBytes
 from api.openapi.examples import (
@@ -51,7 +50,7 @@ router = api_router(prefix="/users/me", tags=["me"])
 )
 async def read_me(request: Request, user: Caller) -> Response:
     """The caller's own profile, email included, and its `ETag`."""
-    return tagged_json(entity_tag(user.id, user.version), if_none_match(request), lambda: user_json(user))
+    return tagged_read(request, user.id, user.version, lambda: user_json(user))
 
 
 @router.patch(

@@ -14,8 +14,7 @@ from api.http.conditional import (
     IfMatchHeader,
     entity_tag,
     expected_versions,
-    if_none_match,
-    tagged_json,
+    tagged_read,
 )
 from api.http.idempotency import AtMostOnceDep
 from api.http.pagination import After, Limit, page_response
@@ -103,9 +102,7 @@ async def list_posts(
 async def read_post(request: Request, post_id: PostId) -> Response:
     """One post with its author's id and name, and its `ETag`: with `If-None-Match` naming it, a 304."""
     found = await _get_post(request)(post_id)
-    return tagged_json(
-        entity_tag(post_id, found.post.version), if_none_match(request), lambda: post_detail_json(found)
-    )
+    return tagged_read(request, post_id, found.post.version, lambda: post_detail_json(found))
 
 
 @router.patch(

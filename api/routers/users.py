@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import Path, Request, Response
 
 from api.dependencies import UseCase, client_address, use_case_of
-from api.http.conditional import IF_NONE_MATCH_DOCUMENTED, entity_tag, if_none_match, tagged_json
+from api.http.conditional import IF_NONE_MATCH_DOCUMENTED, entity_tag, tagged_read
 from api.http.idempotency import AtMostOnceDep
 from api.http.pagination import After, Limit, page_response
 from api.http.responses import JSONBytes, created
@@ -82,9 +82,7 @@ async def list_users(request: Request, limit: Limit = DEFAULT_PAGE_SIZE, after: 
 async def read_user(request: Request, user_id: UserId) -> Response:
     """A public profile (no email) and its `ETag`; 404 for an unknown id."""
     user = await _get_user(request)(user_id)
-    return tagged_json(
-        entity_tag(user_id, user.version), if_none_match(request), lambda: public_user_json(user)
-    )
+    return tagged_read(request, user_id, user.version, lambda: public_user_json(user))
 
 
 @router.get(
