@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from application.ports.events import E, EventType
 from infrastructure.events.queue import QueuedEvent, event_values
-from infrastructure.memory.repository import InMemoryRepository, Staging
+from infrastructure.memory.repository import InMemoryRepository, Staged, Staging
 from infrastructure.memory.tables import TableSpec
 from infrastructure.outbox import trace_context
 from infrastructure.outbox.queue import OutboxStatus, new_key
@@ -34,17 +34,16 @@ R = TypeVar("R", bound=OutboxRecord)
 
 
 class InMemoryOutboxTable(InMemoryRepository, Generic[R, C]):
-    """An outbox table of the unit of work. A kind names its table (`spec`, of records with an `id` and
-    a `key`), makes the claimed record (`claimed_row`), forgets what must not outlive delivery
-    (`cleared`), and names the field whose rows are delivered one at a time in id order (`in_order_of`),
-    if any. `added`: this unit of work wrote rows."""
+    """An outbox table of the unit of work. A kind names its table (`_records = Staged(SPEC)`, of
+    records with an `id` and a `key`), makes the claimed record (`claimed_row`), forgets what must not
+    outlive delivery (`cleared`), and names the field whose rows are delivered one at a time in id
+    order (`in_order_of`), if any. `added`: this unit of work wrote rows."""
 
-    spec: ClassVar[TableSpec[Any]]
+    _records: ClassVar[Staged[Any]]
     in_order_of: ClassVar[str | None] = None
 
     def __init__(self, uow: Staging) -> None:
         super().__init__(uow)
-        self._records = uow.table(self.spec)
         self.added = False
 
     def claimed_row(self, record: R) -> C:
@@ -55,7 +54,7 @@ class InMemoryOutboxTable(InMemoryRepository, Generic[R, C]):
 
     def _insert(self, make: Callable[..., R], now: datetime, **values: Any) -> None:
         """Write a pending row due `now`, made by `make(id, key, …, created_at=…)`."""
-        row_id = self._uow.store.next_id(self.spec.name)
+        row_id = self._uow.store.next_id(self._records.spec.name)
         self._records.rows[row_id] = make(
             row_id,
             new_key(),
@@ -135,8 +134,7 @@ class InMemoryEventOutbox(InMemoryOutboxTable[EventRecord, QueuedEvent]):
     """`Events` and the delivery side of the event outbox in memory: the events of one subject are
     claimed one at a time, in id order. Events are written at the time of the store's clock."""
 
-    tables = (EVENTS,)
-    spec = EVENTS
+    _records = Staged(EVENTS)
     in_order_of = "subject"
 
     async def add(self, kind: EventType[E], entity: E, **extra: object) -> None:
