@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     events_source: str = Field(default="/users-posts", min_length=1)  # every event's CloudEvents `source`
     events_exchange: str = Field(default="users-posts", min_length=1)  # RabbitMQ: the durable topic exchange
     events_stream: str = Field(default="USERS_POSTS", pattern=r"^[A-Za-z0-9_-]+$")  # NATS: the stream
+    # NATS: put before each subject (e.g. "staging."), for deployments sharing one server: JetStream
+    # streams may not share subjects. Empty: the subject is the event's type.
+    events_subject_prefix: str = Field(default="", pattern=r"^([A-Za-z0-9_-]+\.)*$")
     # Connecting and each publish (the broker's confirmation included) within this.
     events_timeout_seconds: float = Field(default=10.0, gt=0)
     # The delivery loop, as mail's: poll interval, attempts before giving up, first and longest delay

@@ -58,7 +58,7 @@ def make_broker(settings: Settings) -> Broker:
     if scheme_of(url) == "nats":
         from infrastructure.events.jetstream import JetStreamBroker
 
-        return JetStreamBroker(url, settings.events_stream, timeout)
+        return JetStreamBroker(url, settings.events_stream, timeout, settings.events_subject_prefix)
     from infrastructure.events.rabbitmq import RabbitMqBroker
 
     return RabbitMqBroker(url, settings.events_exchange, timeout)

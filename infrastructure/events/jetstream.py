@@ -1,8 +1,8 @@
-"""The NATS JetStream broker, on nats-py: the subject is the event's type, in a stream (declared if
-missing) of every `users-posts.>` subject. The `Nats-Msg-Id` header carries the event id, so JetStream
-drops a duplicate published within its window; a publish returns once the stream acknowledged it
-(the PubAck). One connection, without the client's own reconnection: the next `connect` after a
-failure makes it again, as the delivery loop decides."""
+"""The NATS JetStream broker, on nats-py: the subject is the event's type (after a prefix, if one is
+set), in a stream (declared if missing) of every `users-posts.>` subject. The `Nats-Msg-Id` header
+carries the event id, so JetStream drops a duplicate published within its window; a publish returns
+once the stream acknowledged it (the PubAck). One connection, without the client's own reconnection:
+the next `connect` after a failure makes it again, as the delivery loop decides."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -28,10 +28,11 @@ async def _quiet(error: Exception) -> None:
 
 
 class JetStreamBroker:
-    def __init__(self, url: str, stream: str, timeout_seconds: float) -> None:
+    def __init__(self, url: str, stream: str, timeout_seconds: float, subject_prefix: str = "") -> None:
         self._url = url
         self._stream = stream
         self._timeout = timeout_seconds
+        self._prefix = subject_prefix
         self._client: Client | None = None
         self._jetstream: JetStreamContext | None = None
 
@@ -48,6 +49,9 @@ class JetStreamBroker:
             self._url,
             connect_timeout=max(1, round(self._timeout)),
             allow_reconnect=False,
+            # Two tries at most, at once: the delivery loop decides when to try again, not the client.
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0,
             error_cb=_quiet,
             name="users-posts",
         )
@@ -56,7 +60,9 @@ class JetStreamBroker:
             try:
                 await jetstream.stream_info(self._stream)
             except NotFoundError:
-                await jetstream.add_stream(name=self._stream, subjects=[f"{EVENT_TYPE_PREFIX}.>"])
+                await jetstream.add_stream(
+                    name=self._stream, subjects=[f"{self._prefix}{EVENT_TYPE_PREFIX}.>"]
+                )
         except BaseException:
             await client.close()
             raise
@@ -77,7 +83,11 @@ class JetStreamBroker:
         headers = {"Nats-Msg-Id": event.id, "Content-Type": CONTENT_TYPE}
         try:
             await self._jetstream.publish(
-                event.type, structured(event), timeout=self._timeout, stream=self._stream, headers=headers
+                self._prefix + event.type,
+                structured(event),
+                timeout=self._timeout,
+                stream=self._stream,
+                headers=headers,
             )
         except Exception as error:
             # No PubAck (a timeout, a lost connection, an error from the stream): published again, under
@@ -96,7 +106,7 @@ class JetStreamBroker:
         client, jetstream = await self._open()
         try:
             subscription = await jetstream.subscribe(
-                type_pattern(pattern, rest=">"),
+                self._prefix + type_pattern(pattern, rest=">"),
                 stream=self._stream,
                 ordered_consumer=True,  # ephemeral, in stream order, nothing to acknowledge
                 deliver_policy=DeliverPolicy.NEW,

@@ -117,7 +117,7 @@ class SqlOutboxTable(Generic[C]):
     async def pending(self) -> int:
         rows = self._table.c
         result: Any = await self._session.exec(select(func.count()).where(rows.status == PENDING))
-        return int(result.scalar())
+        return int(result.one())
 
 
 class SqlEventOutbox(SqlOutboxTable[QueuedEvent]):
