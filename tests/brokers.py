@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from infrastructure.events.brokers import Broker, make_broker
+from infrastructure.settings import Settings
 from throwaway.brokers import NATS_URL, RABBITMQ_URL, SKIP_NATS, SKIP_RABBITMQ, nats_stream, rabbitmq_exchange
 
 BROKER_KINDS = ["rabbitmq", "nats"]
@@ -24,6 +26,11 @@ def broker_settings(kind: str) -> Iterator[dict[str, str]]:
         pytest.skip(SKIP_NATS)
     with nats_stream(NATS_URL) as (stream, prefix):
         yield {"events_url": NATS_URL, "events_stream": stream, "events_subject_prefix": prefix}
+
+
+def broker_of(settings: dict[str, str]) -> Broker:
+    """The broker adapter these events_* settings name."""
+    return make_broker(Settings.model_validate(settings))
 
 
 def as_environment(settings: dict[str, str]) -> dict[str, str]:

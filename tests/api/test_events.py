@@ -14,16 +14,19 @@ import httpx
 import orjson
 import pytest
 
-from infrastructure.events.brokers import Broker, Received, make_broker
+from infrastructure.events.brokers import Broker, Received
 from infrastructure.events.memory import InMemoryBroker
-from infrastructure.settings import Settings
 from tests.api.sql_apps import sql_app
-from tests.brokers import BROKER_KINDS, broker_settings
+from tests.brokers import BROKER_KINDS, broker_of, broker_settings
 from throwaway.processes import free_port
 
 PASSWORD = "correct horse battery"
 SECRET = "a shared secret of the two instances, long enough"
-FAST = {"events_poll_seconds": 0.05, "events_retry_seconds": 0.05, "events_retry_max_seconds": 0.2}
+FAST: dict[str, Any] = {
+    "events_poll_seconds": 0.05,
+    "events_retry_seconds": 0.05,
+    "events_retry_max_seconds": 0.2,
+}
 
 
 @dataclass
@@ -43,7 +46,7 @@ def events(request: pytest.FixtureRequest) -> Iterator[Events]:
         yield Events({"events_url": "amqp://memory.invalid/", **FAST}, broker, broker)
         return
     with broker_settings(request.param) as settings:
-        yield Events({**settings, **FAST}, None, make_broker(Settings(**settings)))
+        yield Events({**settings, **FAST}, None, broker_of(settings))
 
 
 async def take(messages: AsyncIterator[Received], count: int) -> list[dict[str, Any]]:
@@ -148,8 +151,8 @@ async def test_rolled_back_requests_publish_nothing(sqlite_database: str, events
 
 
 async def test_during_a_broker_outage_the_app_stays_ready_and_the_events_wait(sqlite_database: str) -> None:
-    closed_port = {"events_url": f"amqp://guest:guest@127.0.0.1:{free_port()}/", **FAST}
-    async with sql_app(sqlite_database, **closed_port) as app:
+    closed_port = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
+    async with sql_app(sqlite_database, events_url=closed_port, **FAST) as app:
         client = app.client
         _, auth = await signed_in(client, "ada@example.com")
         created = await client.post("/posts/", json={"title": "Hi", "content": "First"}, headers=auth)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from infrastructure.clock import SystemClock
-from infrastructure.events.brokers import Broker, make_broker
+from infrastructure.events.brokers import Broker
 from infrastructure.events.memory import InMemoryBroker
 from infrastructure.events.queue import EventRecording
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
@@ -15,7 +15,7 @@ from infrastructure.outbox.signal import DeliverySignal
 from infrastructure.settings import Settings
 from infrastructure.sql.databases import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
-from tests.brokers import BROKER_KINDS, broker_settings
+from tests.brokers import BROKER_KINDS, broker_of, broker_settings
 from tests.contract.stored import UowFactory
 from tests.databases import SQL_KINDS, migrated_database_url
 
@@ -59,6 +59,6 @@ async def broker(request: pytest.FixtureRequest) -> AsyncIterator[Broker]:
         yield InMemoryBroker()
         return
     with broker_settings(request.param) as settings:
-        broker = make_broker(Settings(**settings))
+        broker = broker_of(settings)
         yield broker
         await broker.close()

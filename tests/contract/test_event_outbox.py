@@ -60,7 +60,7 @@ async def update(uow_factory: UowFactory, post: Post, times: int) -> None:
         async with uow_factory() as uow:
             edited = replace(post, title=f"Edit {n}")
             version = await uow.posts.update(edited)
-            await uow.events.add(POST_UPDATED, replace(edited, version=version))
+            await uow.events.add(POST_UPDATED, replace(edited, version=version or 0))
             await uow.commit()
 
 

@@ -15,9 +15,7 @@ import httpx
 import orjson
 import pytest
 
-from infrastructure.events.brokers import make_broker
-from infrastructure.settings import Settings
-from tests.brokers import BROKER_KINDS, as_environment, broker_settings
+from tests.brokers import BROKER_KINDS, as_environment, broker_of, broker_settings
 from tests.e2e.servers import Server, served, server_env, sqlite_copy
 from tests.recovery import token_in
 from throwaway.processes import free_port
@@ -56,7 +54,7 @@ async def test_every_event_of_a_session_arrives_after_an_outage_and_a_kill_9(
             APP_EVENTS_RETRY_MAX_SECONDS="0.5",
             **as_environment(settings),
         )
-        reader = make_broker(Settings(**settings))
+        reader = broker_of(settings)
         async with reader.subscribe() as messages, contextlib.AsyncExitStack() as servers:
 
             async def serve(events_url: str, log: str) -> Server:

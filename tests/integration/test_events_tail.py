@@ -13,10 +13,8 @@ import orjson
 import pytest
 
 from application.ports.events import CloudEvent
-from infrastructure.events.brokers import make_broker
 from infrastructure.outbox.queue import new_key
-from infrastructure.settings import Settings
-from tests.brokers import as_environment
+from tests.brokers import as_environment, broker_of
 from throwaway.processes import CLI
 
 
@@ -60,7 +58,7 @@ def test_tail_prints_the_events_of_the_types_asked_for(
     published = [event("user.registered"), event("post.created")]
 
     async def publish() -> None:
-        broker = make_broker(Settings(**broker_kind_settings))
+        broker = broker_of(broker_kind_settings)
         try:
             for each in published:
                 await broker.publish(each)

@@ -13,6 +13,7 @@ import pytest
 
 from application.errors import EventNotPublished
 from application.events import POST_CREATED, POST_UPDATED
+from domain.posts import Post
 from infrastructure.events.delivery import BROKER_OUTAGES, BROKER_UP, EVENTS_GIVEN_UP, EventDelivery
 from infrastructure.events.memory import InMemoryBroker
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
@@ -53,8 +54,8 @@ async def record(store: MemoryStore, *edits: tuple[int, int]) -> None:
     """One post.created, or post.updated after the first, per (post id, version), each committed alone."""
     for post_id, version in edits:
         async with InMemoryUnitOfWork(store) as uow:
-            kind = POST_CREATED if version == 1 else POST_UPDATED
-            await uow.events.add(kind, PostFactory(id=post_id, version=version))
+            post: Post = PostFactory(id=post_id, version=version)
+            await uow.events.add(POST_CREATED if version == 1 else POST_UPDATED, post)
             await uow.commit()
 
 
