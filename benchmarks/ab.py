@@ -9,10 +9,15 @@ it moves req/s.
 
     python -m benchmarks.ab --database postgresql --path '/users/{id}' \\
         A=ref:HEAD~1 B=env:APP_DB_POOL_SIZE=20 C=serve,env:APP_DB_POOL_PRE_PING=false
+
+With `--post BODY`, every request is a POST of that JSON body to `--path`, signed in as a seeded user
+(`POST /posts/`: a create; give the variants a post budget that wrk cannot spend, e.g.
+`env:APP_LIMIT_POSTS_PER_USER=1000000/minute`).
 """
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import statistics
@@ -21,7 +26,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+from urllib.request import Request, urlopen
 
 from benchmarks import seed
 from benchmarks.harness import HERE, OURS_ENV, WrkRun, app_target, serve, worktree, wrk
@@ -100,6 +106,14 @@ def _line(name: str, runs: list[WrkRun], cpu_us: list[float]) -> str:
     )
 
 
+def signed_in(base_url: str) -> str:
+    """The Authorization header of a seeded user (benchmarks.seed) signed in to `base_url`."""
+    form = urlencode({"username": "user1@example.com", "password": seed.PASSWORD}).encode()
+    request = Request(f"{base_url}/auth/token", data=form, method="POST")
+    with urlopen(request, timeout=30) as answer:
+        return f"Bearer {json.load(answer)['access_token']}"
+
+
 def add_database_options(parser: argparse.ArgumentParser) -> None:
     """--database, the kind of seeded database served, and --postgres-url, the server a PostgreSQL one
     is made on."""
@@ -138,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--post", metavar="BODY", help="POST this JSON body, signed in as a seeded user")
     args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(seeded_database(args))
@@ -160,12 +175,17 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[WrkRun]] = {name: [] for name in bases}
         cpu: dict[str, list[float]] = {name: [] for name in bases}
         pids = {name: server_pids(base) for name, base in bases.items()}
-        for base in bases.values():
+        authorization = {name: signed_in(base) for name, base in bases.items()} if args.post else {}
+        if args.post:
+            os.environ["WRK_BODY"] = args.post  # read by benchmarks/wrk.lua
+        for name, base in bases.items():
+            os.environ["WRK_AUTHORIZATION"] = authorization.get(name, "")
             wrk(base, args.path, args.warmup, args.connections, args.threads)
         for n in range(args.runs):
             order = list(bases) if n % 2 == 0 else list(reversed(bases))  # no variant always runs first
             for name in order:
                 used = cpu_seconds(pids[name])
+                os.environ["WRK_AUTHORIZATION"] = authorization.get(name, "")
                 runs[name].append(wrk(bases[name], args.path, args.duration, args.connections, args.threads))
                 used = cpu_seconds(pids[name]) - used
                 cpu[name].append(1e6 * used / max(runs[name][-1].requests, 1))

@@ -17,7 +17,8 @@ from throwaway import databases
 
 USERS = 1_000
 POSTS_PER_USER = 5
-# pwdlib's recommended argon2id hash of "correct horse battery", computed once: seeding hashes nothing.
+PASSWORD = "correct horse battery"  # every seeded user's
+# pwdlib's recommended argon2id hash of PASSWORD, computed once: seeding hashes nothing.
 PASSWORD_HASH = (
     "$argon2id$v=19$m=65536,t=3,p=4$jN8c2bzvJ1JPNf7t/eWf9Q$Ni1z63xL6PGNoTphHxBKcKt1hMnxiLUOEcq+8fN4BGY"
 )
