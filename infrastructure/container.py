@@ -115,6 +115,12 @@ def _event_recording(settings: Settings, clock: SystemClock, signal: DeliverySig
     return EventRecording(clock, signal) if settings.events_url else None
 
 
+# Events come with most writes: batches large enough, and gathered for long enough, that claiming and
+# marking them costs a writing request little (docs/performance.md, "Events").
+EVENT_BATCH_SIZE = 100
+EVENT_LINGER_SECONDS = 0.05
+
+
 def _event_delivery(
     settings: Settings,
     new_uow: Callable[[], SqlUnitOfWork],
@@ -129,6 +135,8 @@ def _event_delivery(
         max_retry_seconds=settings.events_retry_max_seconds,
         # A batch is published at once, each publish (its confirmation included) within the timeout.
         lease_seconds=6 * settings.events_timeout_seconds,
+        batch_size=EVENT_BATCH_SIZE,
+        linger_seconds=EVENT_LINGER_SECONDS,
     )
     # The loop runs only with a broker, when every unit of work records events (SqlEventOutbox).
     events_uow = cast(Callable[[], EventUnitOfWork], new_uow)

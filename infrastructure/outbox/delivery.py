@@ -49,6 +49,10 @@ U = TypeVar("U", bound=Transaction)
 class DeliveryPolicy:
     poll_seconds: float = 5.0
     batch_size: int = 20
+    # How long to let rows gather before claiming a batch that would not be full: each batch costs two
+    # transactions (claim, mark) whatever its size, so under a steady flow of writes waiting a little
+    # turns many small batches into a few large ones. Zero: claim at once.
+    linger_seconds: float = 0.0
     max_attempts: int = 10
     first_retry_seconds: float = 5.0
     max_retry_seconds: float = 900.0
@@ -197,9 +201,10 @@ class OutboxDelivery(Generic[U, C]):
             await self.count_pending()
 
     async def run(self) -> None:
-        """Deliver until cancelled: a batch is followed at once by the next one (a row waiting behind
-        one just delivered is due now); an empty one by a wait for a wake-up or the poll interval.
-        While the sender cannot be reached, nothing is claimed: the loop tries again after a backoff."""
+        """Deliver until cancelled: a full batch is followed at once by the next one, any other batch
+        after the linger (a row waiting behind one just delivered is due now); an empty one by a wait
+        for a wake-up or the poll interval, then the linger. While the sender cannot be reached,
+        nothing is claimed: the loop tries again after a backoff."""
         unreachable = 0
         while True:
             claimed = 0
@@ -218,8 +223,11 @@ class OutboxDelivery(Generic[U, C]):
                 self.logger.exception("%s delivery failed; trying again at the next poll", self.noun)
             if unreachable:
                 await asyncio.sleep(self._policy.backoff(unreachable).total_seconds())
-            elif not claimed:
+                continue
+            if not claimed:
                 await self._signal.wait(self._policy.poll_seconds)
+            if claimed < self._policy.batch_size and self._policy.linger_seconds:
+                await asyncio.sleep(self._policy.linger_seconds)
 
     def start(self) -> None:
         if self._task is None:
