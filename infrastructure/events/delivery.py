@@ -4,7 +4,8 @@ process publishes the due rows of `event_outbox` as CloudEvents through the Even
 Order: the rows of one subject (`posts/7`) are claimed one at a time in id order, which is their
 commit order (a change locks its entity's row before writing its event), and the next is claimed only
 once the one before it is marked published (or given up). A batch therefore holds at most one event of
-each subject: its events are published at once, and marked in one statement.
+each subject: its events are published at once, and marked in one statement, in the transaction that
+claims the next batch.
 
 While the broker cannot be reached nothing is claimed (no attempt is spent, however long the outage):
 the loop tries to connect again after a backoff, logs the outage when it starts and ends, and measures
@@ -77,11 +78,10 @@ class EventDelivery(OutboxDelivery[EventUnitOfWork, QueuedEvent]):
         await self._publisher.publish(self.cloud_event(row))
 
     async def deliver(self, batch: list[QueuedEvent]) -> None:
-        """Publish the batch at once (one event per subject at most), then mark what went in one go."""
+        """Publish the batch at once (one event per subject at most); what went is marked with the next
+        claim, which the next event of a subject waits for."""
         went = await asyncio.gather(*(self._sent(row) for row in batch))
-        published = [row for row, sent in zip(batch, went, strict=True) if sent]
-        if published:
-            await self._mark_sent(published)
+        self.deliver_later([row for row, sent in zip(batch, went, strict=True) if sent])
 
     async def ready(self) -> bool:
         try:

@@ -28,6 +28,8 @@ def _insert_into(table: Table) -> Insert:
     if statement is None:
         statement = _INSERTS[table.name] = insert(table)
     return statement
+
+
 PENDING, SENT, FAILED = (status.value for status in OutboxStatus)
 
 

@@ -71,7 +71,7 @@ async def test_due_events_are_published_once_as_cloudevents(
     assert await delivery.deliver_due() == 0
 
     (event,) = broker.published
-    row = store.events[1]
+    row = store.events[1]  # marked by the second claim's transaction
     assert (event.id, event.type, event.source, event.subject) == (
         row.key,
         "users-posts.post.created",
@@ -155,6 +155,7 @@ async def test_nothing_is_claimed_while_the_broker_is_unreachable(
         broker.reachable = True
         assert await delivery.ready()
     assert await delivery.deliver_due() == 1
+    await delivery.mark_delivered()
     assert (store.events[1].status, store.events[1].attempts) == (OutboxStatus.SENT, 1)  # max_attempts 1
     assert BROKER_OUTAGES._value.get() == outages + 1
     assert BROKER_UP._value.get() == 1
