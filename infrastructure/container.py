@@ -3,7 +3,7 @@
 import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from dependency_injector import containers, providers
 
@@ -92,6 +92,21 @@ def _mailing(settings: Settings, clock: SystemClock) -> Mailing:
     return Mailing(links, clock, tokens, enabled=settings.mail_delivery != "off")
 
 
+def _delivery_policy(
+    settings: Settings, kind: Literal["mail", "events"], timeout_seconds: float, **tuning: Any
+) -> DeliveryPolicy:
+    """The delivery policy of a kind from its settings (APP_<KIND>_POLL_SECONDS, _MAX_ATTEMPTS,
+    _RETRY_SECONDS, _RETRY_MAX_SECONDS); a claim outlives 6 times the timeout of one delivery."""
+    return DeliveryPolicy(
+        poll_seconds=getattr(settings, f"{kind}_poll_seconds"),
+        max_attempts=getattr(settings, f"{kind}_max_attempts"),
+        first_retry_seconds=getattr(settings, f"{kind}_retry_seconds"),
+        max_retry_seconds=getattr(settings, f"{kind}_retry_max_seconds"),
+        lease_seconds=6 * timeout_seconds,
+        **tuning,
+    )
+
+
 def _mail_delivery(
     settings: Settings,
     new_uow: Callable[[], SqlUnitOfWork],
@@ -99,14 +114,8 @@ def _mail_delivery(
     clock: SystemClock,
     signal: DeliverySignal,
 ) -> MailDelivery:
-    policy = DeliveryPolicy(
-        poll_seconds=settings.mail_poll_seconds,
-        max_attempts=settings.mail_max_attempts,
-        first_retry_seconds=settings.mail_retry_seconds,
-        max_retry_seconds=settings.mail_retry_max_seconds,
-        # A send is a few SMTP exchanges, each bounded by the timeout; a claim outlives it.
-        lease_seconds=6 * settings.smtp_timeout_seconds,
-    )
+    # A send is a few SMTP exchanges, each bounded by the timeout.
+    policy = _delivery_policy(settings, "mail", settings.smtp_timeout_seconds)
     return MailDelivery(new_uow, mailer, clock, signal, policy, sender_domain(settings.mail_from))
 
 
@@ -128,13 +137,11 @@ def _event_delivery(
     clock: SystemClock,
     signal: DeliverySignal,
 ) -> EventDelivery:
-    policy = DeliveryPolicy(
-        poll_seconds=settings.events_poll_seconds,
-        max_attempts=settings.events_max_attempts,
-        first_retry_seconds=settings.events_retry_seconds,
-        max_retry_seconds=settings.events_retry_max_seconds,
-        # A batch is published at once, each publish (its confirmation included) within the timeout.
-        lease_seconds=6 * settings.events_timeout_seconds,
+    # A batch is published at once, each publish (its confirmation included) within the timeout.
+    policy = _delivery_policy(
+        settings,
+        "events",
+        settings.events_timeout_seconds,
         batch_size=EVENT_BATCH_SIZE,
         linger_seconds=EVENT_LINGER_SECONDS,
     )

@@ -9,23 +9,18 @@ import orjson
 
 from application.ports.clock import Clock
 from application.ports.events import E, EventType
-from infrastructure.outbox.queue import OutboxQueue
+from infrastructure.outbox.queue import Claimed, OutboxQueue
 from infrastructure.outbox.signal import DeliverySignal
 
 
-@dataclass(frozen=True, slots=True)
-class QueuedEvent:
-    """A claimed event row: `key` is the event's id, `time` when it was written, `data` its JSON text;
-    `attempts` counts this one."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueuedEvent(Claimed):
+    """A claimed event: its key is the event's id, `time` when it was written, `data` its JSON text."""
 
-    id: int
-    key: str
     type: str
     subject: str
     time: datetime
     data: str
-    attempts: int
-    traceparent: str | None = None
 
 
 EventQueue = OutboxQueue[QueuedEvent]

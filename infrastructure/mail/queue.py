@@ -4,20 +4,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from infrastructure.outbox.queue import OutboxQueue
+from infrastructure.outbox.queue import Claimed, OutboxQueue
 
 
-@dataclass(frozen=True, slots=True)
-class QueuedMail:
-    """A claimed outbox row: `attempts` counts this one."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueuedMail(Claimed):
+    """A claimed message: its key is its Message-ID's."""
 
-    id: int
-    key: str
     to: str
     subject: str
     body: str
-    attempts: int
-    traceparent: str | None = None
 
 
 MailQueue = OutboxQueue[QueuedMail]

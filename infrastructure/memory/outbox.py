@@ -40,13 +40,21 @@ class InMemoryOutboxTable(InMemoryRepository, Generic[R, C]):
     order (`in_order_of`), if any. `added`: this unit of work wrote rows."""
 
     _records: ClassVar[Staged[Any]]
+    record: ClassVar[type[Any]]
     in_order_of: ClassVar[str | None] = None
 
     def __init__(self, uow: Staging) -> None:
         super().__init__(uow)
         self.added = False
 
-    def claimed_row(self, record: R) -> C:
+    def claimed_row(self, record: Any) -> C:
+        """The claimed record of `record`: its delivery fields and what it `carries`."""
+        delivery = {"id": record.id, "key": record.key, "attempts": record.attempts}
+        claimed: C = self.record(**delivery, traceparent=record.traceparent, **self.carries(record))
+        return claimed
+
+    def carries(self, record: R) -> dict[str, Any]:
+        """What the claimed record holds besides its delivery fields, by field name."""
         raise NotImplementedError
 
     def cleared(self, record: R) -> R:
@@ -135,19 +143,16 @@ class InMemoryEventOutbox(InMemoryOutboxTable[EventRecord, QueuedEvent]):
     claimed one at a time, in id order. Events are written at the time of the store's clock."""
 
     _records = Staged(EVENTS)
+    record = QueuedEvent
     in_order_of = "subject"
 
     async def add(self, kind: EventType[E], entity: E, **extra: object) -> None:
         self._insert(EventRecord, self._uow.store.clock.now(), **event_values(kind, entity, extra))
 
-    def claimed_row(self, record: EventRecord) -> QueuedEvent:
-        return QueuedEvent(
-            record.id,
-            record.key,
-            record.type,
-            record.subject,
-            record.created_at,
-            record.data,
-            record.attempts,
-            record.traceparent,
-        )
+    def carries(self, record: EventRecord) -> dict[str, Any]:
+        return {
+            "type": record.type,
+            "subject": record.subject,
+            "time": record.created_at,
+            "data": record.data,
+        }

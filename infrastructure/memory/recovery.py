@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from application.ports.mail import OutgoingMail
 from application.ports.recovery import OneTimeToken, TokenPurpose
@@ -62,6 +63,7 @@ class InMemoryOutbox(InMemoryOutboxTable[MailRecord, QueuedMail]):
     """`Outbox` and `MailQueue` in memory: a body is not kept once sent or given up."""
 
     _records = Staged(OUTBOX)
+    record = QueuedMail
 
     async def add(self, mail: OutgoingMail, now: datetime) -> None:
         self._insert(MailRecord, now, mail=mail)
@@ -69,11 +71,8 @@ class InMemoryOutbox(InMemoryOutboxTable[MailRecord, QueuedMail]):
     async def add_decoy(self, now: datetime) -> None:
         return None  # nothing to time in memory
 
-    def claimed_row(self, record: MailRecord) -> QueuedMail:
-        mail = record.mail
-        return QueuedMail(
-            record.id, record.key, mail.to, mail.subject, mail.body, record.attempts, record.traceparent
-        )
+    def carries(self, record: MailRecord) -> dict[str, Any]:
+        return {"to": record.mail.to, "subject": record.mail.subject, "body": record.mail.body}
 
     def cleared(self, record: MailRecord) -> MailRecord:
         return replace(record, mail=replace(record.mail, body=""))

@@ -1,6 +1,7 @@
 """What the delivery core needs from an outbox adapter: the delivery side of its table."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Protocol, TypeVar
@@ -20,19 +21,16 @@ class OutboxStatus(Enum):
     FAILED = "failed"
 
 
-class Claimed(Protocol):
-    """A claimed row, as its kind's queue hands it out: `attempts` counts this one."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claimed:
+    """A claimed row, as its kind's queue hands it out (with what the kind carries): `key` names it on
+    every attempt, `attempts` counts this one, `traceparent` is the trace context of the request that
+    wrote it (infrastructure.outbox.trace_context)."""
 
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def attempts(self) -> int: ...
-
-    @property
-    def traceparent(self) -> str | None:
-        """The trace context of the request that wrote the row (infrastructure.outbox.trace_context)."""
-        ...
+    id: int
+    key: str
+    attempts: int
+    traceparent: str | None = None
 
 
 C = TypeVar("C", bound=Claimed)

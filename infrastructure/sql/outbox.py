@@ -2,6 +2,7 @@
 for both kinds, and the domain events' outbox. Claiming is one statement: concurrent deliverers cannot
 both take a row."""
 
+import dataclasses
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -12,13 +13,17 @@ from application.ports.clock import Clock
 from application.ports.events import E, EventType
 from infrastructure.events.queue import QueuedEvent, event_values
 from infrastructure.outbox import trace_context
-from infrastructure.outbox.queue import OutboxStatus, new_key
+from infrastructure.outbox.queue import Claimed, OutboxStatus, new_key
 from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.mapping import aware, table_of
 from infrastructure.sql.tables import OUTBOX_ERROR_MAX_LENGTH, EventOutboxRow, OutboxColumns
 
 C = TypeVar("C")
 _INSERTS: dict[str, Insert] = {}
+
+
+def _fields_of(record: type[Claimed]) -> list[str]:
+    return [field.name for field in dataclasses.fields(record)]
 
 
 def _insert_into(table: Table) -> Insert:
@@ -34,14 +39,15 @@ PENDING, SENT, FAILED = (status.value for status in OutboxStatus)
 
 
 class SqlOutboxTable(Generic[C]):
-    """An outbox table of the unit of work's session. A kind names its table (`row`), the columns a
-    claim returns (`claimed`, in the order of its claimed record's fields, made by `claimed_row`), the
+    """An outbox table of the unit of work's session. A kind names its table (`row`), the record a
+    claim returns (`record`, each field from the column of its name, or the one `claimed` names), the
     values that forget what must not outlive delivery (`cleared`), and the column whose rows are
     delivered one at a time in id order (`in_order_of`), if any. `added` tells the unit of work that
     this transaction wrote rows (to wake the loop when it commits)."""
 
     row: ClassVar[type[OutboxColumns]]
-    claimed: ClassVar[tuple[str, ...]]
+    record: ClassVar[type[Claimed]]
+    claimed: ClassVar[dict[str, str]] = {}
     cleared: ClassVar[dict[str, Any]] = {}
     in_order_of: ClassVar[str | None] = None
 
@@ -54,7 +60,8 @@ class SqlOutboxTable(Generic[C]):
         return table_of(self.row)
 
     def claimed_row(self, row: Any) -> C:
-        raise NotImplementedError
+        claimed: C = self.record(**row._mapping)  # type: ignore[assignment]
+        return claimed
 
     async def _insert(self, now: datetime, status: str = PENDING, **values: Any) -> str:
         """Write a row due now (pending, unless told otherwise); its key."""
@@ -92,7 +99,7 @@ class SqlOutboxTable(Generic[C]):
             update(self._table)
             .where(rows.id.in_(due.scalar_subquery()))
             .values(attempts=rows.attempts + 1, next_attempt_at=lease_until)
-            .returning(*(rows[name] for name in self.claimed))
+            .returning(*(rows[self.claimed.get(name, name)].label(name) for name in _fields_of(self.record)))
         )
         result: Any = await self._session.exec(statement)
         return [self.claimed_row(row) for row in sorted(result.all(), key=lambda row: row[0])]
@@ -136,7 +143,8 @@ class SqlEventOutbox(SqlOutboxTable[QueuedEvent]):
     claimed one at a time, in id order."""
 
     row = EventOutboxRow
-    claimed = ("id", "key", "type", "subject", "created_at", "data", "attempts", "traceparent")
+    record = QueuedEvent
+    claimed: ClassVar[dict[str, str]] = {"time": "created_at"}
     in_order_of = "subject"
 
     def __init__(self, session: UnitSession, clock: Clock) -> None:
@@ -147,4 +155,4 @@ class SqlEventOutbox(SqlOutboxTable[QueuedEvent]):
         await self._insert(self._clock.now(), **event_values(kind, entity, extra))
 
     def claimed_row(self, row: Any) -> QueuedEvent:
-        return QueuedEvent(row[0], row[1], row[2], row[3], aware(row[4]), *row[5:])
+        return QueuedEvent(**{**row._mapping, "time": aware(row.time)})  # SQLite's are naive

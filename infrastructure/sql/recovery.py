@@ -62,11 +62,9 @@ class SqlOutbox(SqlOutboxTable[QueuedMail]):
     hold a live token, is not kept once a message is sent or given up."""
 
     row = MailOutboxRow
-    claimed = ("id", "key", "recipient", "subject", "body", "attempts", "traceparent")
+    record = QueuedMail
+    claimed: ClassVar[dict[str, str]] = {"to": "recipient"}
     cleared: ClassVar[dict[str, Any]] = {"body": ""}
-
-    def claimed_row(self, row: Any) -> QueuedMail:
-        return QueuedMail(*row)
 
     async def add(self, mail: OutgoingMail, now: datetime) -> None:
         await self._insert(now, recipient=mail.to, subject=mail.subject, body=mail.body)

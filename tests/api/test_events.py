@@ -6,7 +6,7 @@ database publish 100 quick updates of one post in commit order."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,18 @@ async def take(messages: AsyncIterator[Received], count: int) -> list[dict[str, 
     return taken
 
 
+@asynccontextmanager
+async def app_with_events(
+    database_url: str, events: Events, **settings: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncIterator[Received]]]:
+    """A client of the app, its delivery loop running, and the events it publishes from now on."""
+    async with (
+        events.reader.subscribe() as messages,
+        sql_app(database_url, broker=events.app_broker, **events.settings, **settings) as app,
+    ):
+        yield app.client, messages
+
+
 async def signed_in(client: httpx.AsyncClient, email: str) -> tuple[int, dict[str, str]]:
     user = await client.post("/users/", json={"name": "Ada", "email": email, "password": PASSWORD})
     assert user.status_code == 201, user.text
@@ -66,11 +78,7 @@ async def signed_in(client: httpx.AsyncClient, email: str) -> tuple[int, dict[st
 
 
 async def test_a_session_publishes_exactly_its_events_in_order(sqlite_database: str, events: Events) -> None:
-    async with (
-        events.reader.subscribe() as messages,
-        sql_app(sqlite_database, broker=events.app_broker, **events.settings) as app,
-    ):
-        client = app.client
+    async with app_with_events(sqlite_database, events) as (client, messages):
         user_id, auth = await signed_in(client, "ada@example.com")
         renamed = await client.patch("/users/me", json={"name": "Ada L."}, headers=auth)
         post = (await client.post("/posts/", json={"title": "Hi", "content": "First"}, headers=auth)).json()
@@ -125,11 +133,7 @@ async def test_a_session_publishes_exactly_its_events_in_order(sqlite_database: 
 
 
 async def test_rolled_back_requests_publish_nothing(sqlite_database: str, events: Events) -> None:
-    async with (
-        events.reader.subscribe() as messages,
-        sql_app(sqlite_database, broker=events.app_broker, **events.settings) as app,
-    ):
-        client = app.client
+    async with app_with_events(sqlite_database, events) as (client, messages):
         _, auth = await signed_in(client, "ada@example.com")
         post = (await client.post("/posts/", json={"title": "Hi", "content": "First"}, headers=auth)).json()
         taken = await client.post(

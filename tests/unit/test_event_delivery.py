@@ -5,6 +5,7 @@ and counted."""
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, cast
 
@@ -57,6 +58,13 @@ async def record(store: MemoryStore, *edits: tuple[int, int]) -> None:
             post: Post = PostFactory(id=post_id, version=version)
             await uow.events.add(POST_CREATED if version == 1 else POST_UPDATED, post)
             await uow.commit()
+
+
+def minutes(clock: FixedClock, count: int) -> Iterator[int]:
+    """`count` turns, the clock a minute later after each."""
+    for turn in range(count):
+        yield turn
+        clock.advance(minutes=1)
 
 
 def published(broker: InMemoryBroker) -> list[tuple[str, int]]:
@@ -123,17 +131,15 @@ async def test_it_gives_up_after_the_last_attempt_and_the_subject_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await record(store, (7, 1), (7, 2))
-    broker.failures = [EventNotPublished("refused", transient=True) for _ in range(3)]
+    broker.failures = [EventNotPublished("refused", transient=True)] * 3
     given_up = EVENTS_GIVEN_UP._value.get()
     with caplog.at_level(logging.ERROR, logger="infrastructure.events.delivery"):
-        for _ in range(3):
-            assert await delivery.deliver_due() == 1
-            clock.advance(minutes=1)
-    assert (store.events[1].status, store.events[1].attempts) == (OutboxStatus.FAILED, 3)
-    assert EVENTS_GIVEN_UP._value.get() == given_up + 1
-    (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert "event 1 given up after 3 attempt(s)" in error.getMessage()
-    assert await delivery.deliver_due() == 1
+        # Three failed attempts of the first, a minute apart; then the second goes.
+        assert [await delivery.deliver_due() for _ in minutes(clock, 4)] == [1, 1, 1, 1]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert [(store.events[1].status, store.events[1].attempts)] == [(OutboxStatus.FAILED, 3)]
+    assert (EVENTS_GIVEN_UP._value.get() - given_up, len(errors)) == (1, 1)
+    assert "event 1 given up after 3 attempt(s)" in errors[0]
     assert published(broker) == [("posts/7", 2)]
 
 
