@@ -16,8 +16,8 @@ from domain.sessions import DEFAULT_LIFETIMES, SessionLifetimes
 from domain.users import Email, IncorrectLogin, User, UserNotFound, WrongPassword
 
 
-class NotAuthenticated(InvalidCredentials):
-    default_message = "Not authenticated"
+class NotAuthenticated(InvalidCredentials, message="Not authenticated"):
+    """No access token was sent."""
 
 
 # The client address of a call that did not come over the network (a script, a test).

@@ -15,22 +15,16 @@ class TryLater(DomainError):
         self.retry_after = max(1, retry_after)
 
 
-class RateLimited(TryLater):
+class RateLimited(TryLater, message="Too many requests; try again later"):
     """The caller has spent their budget for this action (too many failed logins, posts…)."""
 
-    default_message = "Too many requests; try again later"
 
-
-class Overloaded(TryLater):
+class Overloaded(TryLater, message="The server is busy checking passwords; try again shortly"):
     """Too much work is queued already (password hashing); the request was not started."""
 
-    default_message = "The server is busy checking passwords; try again shortly"
 
-
-class MailUnavailable(TryLater):
+class MailUnavailable(TryLater, message="Mail is not available on this service; try again later"):
     """Mail is switched off (APP_MAIL_BACKEND=off): what needs a message cannot be done."""
-
-    default_message = "Mail is not available on this service; try again later"
 
     def __init__(self) -> None:
         super().__init__(None, retry_after=3600)

@@ -34,10 +34,10 @@ LEASE = timedelta(seconds=60)
 _CLAIM_ATTEMPTS = 3
 
 
-class IdempotencyKeyInUse(DomainError):
+class IdempotencyKeyInUse(
+    DomainError, message="A request with this Idempotency-Key is still being processed; retry later"
+):
     """A request with this key is still running (or was taken over): retry later."""
-
-    default_message = "A request with this Idempotency-Key is still being processed; retry later"
 
 
 class IdempotencyKeyReused(ValidationError):

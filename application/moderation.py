@@ -18,8 +18,10 @@ from domain.roles import Role
 from domain.users import Email, Suspension, User, UserNotFound
 
 
-class RoleChangedMeanwhile(Conflict):
-    default_message = "The user's role was changed by someone else meanwhile; read it and retry"
+class RoleChangedMeanwhile(
+    Conflict, message="The user's role was changed by someone else meanwhile; read it and retry"
+):
+    """Another admin changed the role between the check and the write."""
 
 
 def _target(user_id: int) -> str:

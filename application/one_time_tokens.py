@@ -20,10 +20,8 @@ TOKEN_BYTES = 32  # 256 bits
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
-class InvalidToken(DomainError):
+class InvalidToken(DomainError, message="The link is invalid or has expired; ask for a new one"):
     """A token that is used, expired, ended, unknown or malformed: all look the same to the caller."""
-
-    default_message = "The link is invalid or has expired; ask for a new one"
 
 
 def hash_token(token: str) -> str:

@@ -19,8 +19,8 @@ from domain.posts import NotTheAuthor, Post, PostChanged, PostNotFound
 from domain.users import UserNotFound
 
 
-class EmailNotVerified(PermissionDenied):
-    default_message = "Verify your email address before writing posts"
+class EmailNotVerified(PermissionDenied, message="Verify your email address before writing posts"):
+    """APP_REQUIRE_VERIFIED_EMAIL: the author has not verified their email yet."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -99,11 +100,38 @@ def _line(name: str, runs: list[WrkRun], cpu_us: list[float]) -> str:
     )
 
 
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    """--database, the kind of seeded database served, and --postgres-url, the server a PostgreSQL one
+    is made on."""
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+
+
+@contextlib.contextmanager
+def seeded_database(args: argparse.Namespace) -> Iterator[Callable[[str], str]]:
+    """The seeded database the options ask for, for the block, as the app's database URL for each
+    server (by name): on SQLite a copy of the seeded file of its own, on PostgreSQL the one database."""
+    with contextlib.ExitStack() as stack:
+        if args.database == "postgresql":
+            url = seed.asyncpg_url(stack.enter_context(seed.seeded_postgres(args.postgres_url)))
+            yield lambda _server: url
+            return
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+        seeded = directory / "seed.db"
+        seed.seed_sqlite(seeded)
+
+        def copy_for(server: str) -> str:
+            copy = directory / f"{server}.db"
+            shutil.copyfile(seeded, copy)
+            return f"sqlite:///{copy}"
+
+        yield copy_for
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("variants", nargs="+", type=parse_variant)
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    add_database_options(parser)
     parser.add_argument("--path", default="/users/{id}")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--duration", type=float, default=5.0)
@@ -112,22 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
-        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-ab-")))
-        if args.database == "sqlite":
-            seeded = directory / "seed.db"
-            seed.seed_sqlite(seeded)
-        else:
-            url = stack.enter_context(seed.seeded_postgres(args.postgres_url))
+        database_url = stack.enter_context(seeded_database(args))
         trees = {ref: stack.enter_context(worktree(ref)) for ref in {v.ref for v in args.variants if v.ref}}
         bases = {}
         for variant in args.variants:
-            if args.database == "sqlite":
-                copy = directory / f"{variant.name}.db"
-                shutil.copyfile(seeded, copy)
-                database_url = f"sqlite:///{copy}"
-            else:
-                database_url = seed.asyncpg_url(url)
-            env = {**OURS_ENV, "APP_DATABASE_URL": database_url, **variant.env}
+            env = {**OURS_ENV, "APP_DATABASE_URL": database_url(variant.name), **variant.env}
             log = HERE / "results" / f"ab-{variant.name}.log"
             cwd = trees[variant.ref] if variant.ref else ROOT
             bases[variant.name] = stack.enter_context(

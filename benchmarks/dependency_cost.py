@@ -10,7 +10,7 @@ one sync dependency (run in the threadpool)."""
 import asyncio
 import statistics
 import time
-from collections.abc import MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any
 
 import uvloop
@@ -41,9 +41,6 @@ def sync_dependency() -> UseCaseStub:
 
 
 UserId = Annotated[int, Path(ge=1, le=10**9)]
-WithRequest = Annotated[UseCaseStub, Depends(with_request)]
-WithoutParameters = Annotated[UseCaseStub, Depends(without_parameters)]
-Sync = Annotated[UseCaseStub, Depends(sync_dependency)]
 EMPTY = b"{}"
 
 
@@ -52,23 +49,26 @@ async def no_dependency(user_id: UserId) -> Response:
     return Response(EMPTY)
 
 
-@app.get("/request-dependency/{user_id}")
-async def request_dependency(user_id: UserId, _: WithRequest) -> Response:
-    return Response(EMPTY)
+def depending_on(dependency: Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
+    """The route of `no_dependency` with one dependency parameter more, as a use case is taken."""
+
+    async def endpoint(user_id: UserId, _: Annotated[UseCaseStub, Depends(dependency)]) -> Response:
+        return Response(EMPTY)
+
+    return endpoint
 
 
-@app.get("/bare-dependency/{user_id}")
-async def bare_dependency(user_id: UserId, _: WithoutParameters) -> Response:
-    return Response(EMPTY)
+DEPENDENCY_SHAPES: dict[str, Callable[..., Any]] = {
+    "request-dependency": with_request,
+    "bare-dependency": without_parameters,
+    "sync-dependency": sync_dependency,
+}
+for shape, dependency in DEPENDENCY_SHAPES.items():
+    app.get(f"/{shape}/{{user_id}}")(depending_on(dependency))
 
 
 @app.get("/request-parameter/{user_id}")
 async def request_parameter(request: Request, user_id: UserId) -> Response:
-    return Response(EMPTY)
-
-
-@app.get("/sync-dependency/{user_id}")
-async def sync_dependency_route(user_id: UserId, _: Sync) -> Response:
     return Response(EMPTY)
 
 

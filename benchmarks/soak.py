@@ -11,12 +11,10 @@ import argparse
 import contextlib
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import seed
-from benchmarks.ab import server_pids
+from benchmarks.ab import add_database_options, seeded_database, server_pids
 from benchmarks.harness import HERE, OURS_ENV, app_target, serve, wrk
 
 PATHS = ["/users/{id}", "/users/?limit=100", "/users/{id}/posts?limit=100", "/posts/{id}"]
@@ -36,20 +34,13 @@ def resident_mib(pids: list[int]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="postgresql")
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    add_database_options(parser)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--round-seconds", type=float, default=10.0, help="wrk run between samples")
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
-        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-soak-")))
-        if args.database == "sqlite":
-            database = directory / "soak.db"
-            seed.seed_sqlite(database)
-            database_url = f"sqlite:///{database}"
-        else:
-            database_url = seed.asyncpg_url(stack.enter_context(seed.seeded_postgres(args.postgres_url)))
+        database_url = stack.enter_context(seeded_database(args))("soak")
         env = {**OURS_ENV, "APP_DATABASE_URL": database_url}
         base = stack.enter_context(serve(app_target(), env, HERE / "results" / "soak.log", workers=1))
         pids = server_pids(base)

@@ -9,16 +9,18 @@ from domain.users import User
 MODERATING_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
 
 
-class MayNotDeletePost(PermissionDenied):
-    default_message = "Only the author of a post, a moderator or an admin may delete it"
+class MayNotDeletePost(
+    PermissionDenied, message="Only the author of a post, a moderator or an admin may delete it"
+):
+    """Neither the post's author, nor a moderator or an admin."""
 
 
-class AdminRequired(PermissionDenied):
-    default_message = "This needs the admin role"
+class AdminRequired(PermissionDenied, message="This needs the admin role"):
+    """An admin route, asked by someone who is not an admin (or is suspended)."""
 
 
-class CannotManageSelf(PermissionDenied):
-    default_message = "Admins cannot change their own role or suspension"
+class CannotManageSelf(PermissionDenied, message="Admins cannot change their own role or suspension"):
+    """An admin changing their own role or suspension: the last admin stays one."""
 
 
 def may_delete_post(actor: User, post: Post) -> bool:

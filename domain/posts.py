@@ -10,16 +10,16 @@ TITLE_MAX_LENGTH = 200
 CONTENT_MAX_LENGTH = 10_000
 
 
-class PostNotFound(NotFound):
-    entity = "Post"
+class PostNotFound(NotFound, entity="Post"):
+    """No post has this id."""
 
 
-class PostChanged(PreconditionFailed):
-    default_message = "The post has changed since the version given"
+class PostChanged(PreconditionFailed, message="The post has changed since the version given"):
+    """A conditional write of the post found another version: nothing was written."""
 
 
-class NotTheAuthor(PermissionDenied):
-    default_message = "Only the author of a post may change or delete it"
+class NotTheAuthor(PermissionDenied, message="Only the author of a post may change or delete it"):
+    """Someone other than its author tried to change the post."""
 
 
 def post_title(value: str) -> str:

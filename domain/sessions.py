@@ -28,14 +28,12 @@ DEFAULT_IDLE_DAYS = 7
 DEFAULT_REUSE_GRACE = timedelta(seconds=10)
 
 
-class SessionNotFound(NotFound):
-    entity = "Session"
+class SessionNotFound(NotFound, entity="Session"):
+    """No session of the caller has this id."""
 
 
-class RefreshTokenReused(InvalidGrant):
+class RefreshTokenReused(InvalidGrant, message="The refresh token was already used; its session is ended"):
     """A rotated refresh token presented again, later than the grace: taken for theft."""
-
-    default_message = "The refresh token was already used; its session is ended"
 
 
 _TOKEN_RE = re.compile(rf"[A-Za-z0-9_-]{{16,{REFRESH_TOKEN_MAX_LENGTH}}}")

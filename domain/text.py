@@ -35,10 +35,13 @@ def single_line(field: str, value: str, max_length: int) -> str:
     return text
 
 
-def multi_line(field: str, value: str, max_length: int) -> str:
-    """Check `value` is non-blank, at most `max_length` characters, without control or format
-    characters other than newlines and tabs. The text is kept as written."""
+def multi_line(field: str, value: str, max_length: int, *, may_be_empty: bool = False) -> str:
+    """Check `value` is non-blank (with `may_be_empty`: or blank, stored empty), at most `max_length`
+    characters, without control or format characters other than newlines and tabs. The text is kept as
+    written."""
     if not value.strip():
+        if may_be_empty:
+            return ""
         raise ValidationError(field, f"{field} must not be empty")
     if len(value) > max_length:
         raise ValidationError(field, f"{field} must be at most {max_length} characters")

@@ -27,24 +27,20 @@ _EMAIL_RE = re.compile(rf"{_LOCAL}@(?:{_LABEL}\.)+(?:[a-z]{{2,63}}|xn--[a-z0-9-]
 STAMP_BYTES = 8
 
 
-class UserNotFound(NotFound):
-    entity = "User"
+class UserNotFound(NotFound, entity="User"):
+    """No user has this id (or email)."""
 
 
-class UserChanged(PreconditionFailed):
-    default_message = "The user has changed since the version given"
+class UserChanged(PreconditionFailed, message="The user has changed since the version given"):
+    """A conditional write of the user found another version: nothing was written."""
 
 
-class WrongPassword(PermissionDenied):
+class WrongPassword(PermissionDenied, message="The current password is incorrect"):
     """The current password given to prove a change is not the user's."""
 
-    default_message = "The current password is incorrect"
 
-
-class IncorrectLogin(InvalidCredentials):
+class IncorrectLogin(InvalidCredentials, message="Incorrect email or password"):
     """No account has this email and password (which of the two is wrong is not said)."""
-
-    default_message = "Incorrect email or password"
 
 
 @dataclass(frozen=True, slots=True)

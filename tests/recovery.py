@@ -1,12 +1,17 @@
-"""What the recovery tests share: a mail set-up on a clock, and reading tokens out of mailed links."""
+"""What the recovery tests share: a mail set-up on a clock, reading tokens out of mailed links, and
+reading back the user they changed."""
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from application.mail import Links, Mailing
 from application.one_time_tokens import OneTimeTokens
 from application.ports.mail import OutgoingMail
+from application.ports.units_of_work import UnitOfWork
+from domain.users import User
 from infrastructure.memory import MemoryStore
+from tests.factories import id_of
 from tests.fakes import FixedClock
 
 LINKS = Links("https://app.example/reset-password", "https://app.example/verify-email")
@@ -29,3 +34,11 @@ def token_in(mail: OutgoingMail | str) -> str:
 def outbox(store: MemoryStore) -> list[OutgoingMail]:
     """The committed outbox, oldest first."""
     return [store.outbox[i].mail for i in sorted(store.outbox)]
+
+
+async def stored(uow_factory: Callable[[], UnitOfWork], user: User) -> User:
+    """`user` as stored now, read through a fresh unit of work."""
+    async with uow_factory() as uow:
+        found = await uow.users.get(id_of(user))
+    assert found is not None
+    return found

@@ -91,6 +91,11 @@ def none_match(if_none_match: str | None, current: str) -> bool:
     return not any(tag.opaque == opaque for tag in tags)
 
 
+def tagged_read(request: Request, resource_id: int | None, version: int, body: Callable[[], Any]) -> Response:
+    """A read's answer, with the resource's entity tag, given the request's If-None-Match."""
+    return tagged_json(entity_tag(resource_id, version), if_none_match(request), body)
+
+
 def tagged_json(etag: str, if_none_match: str | None, body: Callable[[], Any]) -> Response:
     """A read's answer: 304 with its ETag and no body when the caller has this version (the JSON is not
     even built), else the JSON of `body()` with its ETag."""

@@ -9,9 +9,9 @@ from fastapi import Path, Request
 from api.dependencies import Caller, UseCase, caller_id, request_id
 from api.http.pagination import After, Limit, page_response
 from api.http.responses import JSONBytes
-from api.openapi.examples import ROLE_CHANGE, SUSPENSION, request_example, response_example
-from api.openapi.problem_responses import AUTHENTICATED, BODY, PARAMETERS, problem_responses
-from api.routes import api_router
+from api.openapi.examples import ROLE_CHANGE, SUSPENSION, request_example
+from api.openapi.problem_responses import AUTHENTICATED, BODY, PARAMETERS
+from api.routes import answers, api_router
 from api.schemas.admin import (
     AdminUserRead,
     AuditEntryRead,
@@ -36,11 +36,9 @@ def _admin_only(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
 @router.get(
     "/users",
-    response_model=list[AdminUserRead],
     name="users-list",
     summary="List users with emails, roles and suspensions (admins)",
-    responses=response_example(200, AdminUserRead, many=True)
-    | problem_responses(ListUsersAsAdmin, AUTHENTICATED, PARAMETERS, instance="/admin/users"),
+    **answers(AdminUserRead, ListUsersAsAdmin, AUTHENTICATED, PARAMETERS, instance="/admin/users", many=True),
     openapi_extra=_admin_only(),
 )
 async def list_users(
@@ -58,11 +56,9 @@ async def list_users(
 
 @router.patch(
     "/users/{user_id}",
-    response_model=AdminUserRead,
     name="users-update",
     summary="Change a user's role (admins)",
-    responses=response_example(200, AdminUserRead)
-    | problem_responses(ChangeRole, AUTHENTICATED, BODY, instance="/admin/users/42"),
+    **answers(AdminUserRead, ChangeRole, AUTHENTICATED, BODY, instance="/admin/users/42"),
     openapi_extra=_admin_only(request_example(ROLE_CHANGE)),
 )
 async def change_role(
@@ -77,11 +73,9 @@ async def change_role(
 
 @router.post(
     "/users/{user_id}/suspend",
-    response_model=AdminUserRead,
     name="users-suspend",
     summary="Suspend a user (admins)",
-    responses=response_example(200, AdminUserRead)
-    | problem_responses(SuspendUser, AUTHENTICATED, BODY, instance="/admin/users/42/suspend"),
+    **answers(AdminUserRead, SuspendUser, AUTHENTICATED, BODY, instance="/admin/users/42/suspend"),
     openapi_extra=_admin_only(request_example(SUSPENSION)),
 )
 async def suspend(
@@ -96,11 +90,9 @@ async def suspend(
 
 @router.post(
     "/users/{user_id}/reinstate",
-    response_model=AdminUserRead,
     name="users-reinstate",
     summary="Reinstate a suspended user (admins)",
-    responses=response_example(200, AdminUserRead)
-    | problem_responses(ReinstateUser, AUTHENTICATED, PARAMETERS, instance="/admin/users/42/reinstate"),
+    **answers(AdminUserRead, ReinstateUser, AUTHENTICATED, PARAMETERS, instance="/admin/users/42/reinstate"),
     openapi_extra=_admin_only(),
 )
 async def reinstate(user_id: UserId, user: Caller, reinstate_user: UseCase[ReinstateUser]) -> JSONBytes:
@@ -110,11 +102,9 @@ async def reinstate(user_id: UserId, user: Caller, reinstate_user: UseCase[Reins
 
 @router.get(
     "/audit",
-    response_model=list[AuditEntryRead],
     name="audit-list",
     summary="Read the audit log (admins)",
-    responses=response_example(200, AuditEntryRead, many=True)
-    | problem_responses(ReadAuditLog, AUTHENTICATED, PARAMETERS, instance="/admin/audit"),
+    **answers(AuditEntryRead, ReadAuditLog, AUTHENTICATED, PARAMETERS, instance="/admin/audit", many=True),
     openapi_extra=_admin_only(),
 )
 async def audit(

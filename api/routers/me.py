@@ -8,30 +8,25 @@ from api.dependencies import (
     caller_id,
 )
 from api.http.conditional import (
-    IF_NONE_MATCH_DOCUMENTED,
     IfMatchHeader,
     entity_tag,
     expected_versions,
-    if_none_match,
-    tagged_json,
+    tagged_read,
 )
 from api.http.responses import JSONBytes
 from api.openapi.examples import (
     ACCOUNT_DELETION,
-    NOT_MODIFIED,
     USER_UPDATE,
     request_example,
-    response_example,
 )
 from api.openapi.problem_responses import (
     AUTHENTICATED,
     BODY,
     IF_MATCH,
-    IF_NONE_MATCH,
     PARAMETERS,
     problem_responses,
 )
-from api.routes import api_router
+from api.routes import answers, api_router
 from api.schemas.users import AccountDeletion, UserRead, UserUpdate, user_json
 from application.auth import SignOutEverywhere
 from application.users import DeleteAccount, ProfileChanges, UpdateProfile
@@ -41,26 +36,20 @@ router = api_router(prefix="/users/me", tags=["me"])
 
 @router.get(
     "",
-    response_model=UserRead,
     name="get",
     summary="Get my profile",
-    responses=response_example(200, UserRead, tagged=True)
-    | NOT_MODIFIED
-    | problem_responses(AUTHENTICATED, IF_NONE_MATCH, PARAMETERS, instance="/users/me"),
-    openapi_extra=IF_NONE_MATCH_DOCUMENTED,
+    **answers(UserRead, AUTHENTICATED, PARAMETERS, instance="/users/me", conditional=True),
 )
 async def read_me(request: Request, user: Caller) -> Response:
     """The caller's own profile, email included, and its `ETag`."""
-    return tagged_json(entity_tag(user.id, user.version), if_none_match(request), lambda: user_json(user))
+    return tagged_read(request, user.id, user.version, lambda: user_json(user))
 
 
 @router.patch(
     "",
-    response_model=UserRead,
     name="update",
     summary="Change my profile",
-    responses=response_example(200, UserRead, tagged=True)
-    | problem_responses(UpdateProfile, AUTHENTICATED, IF_MATCH, BODY, instance="/users/me"),
+    **answers(UserRead, UpdateProfile, AUTHENTICATED, IF_MATCH, BODY, instance="/users/me", tagged=True),
     openapi_extra=request_example(USER_UPDATE),
 )
 async def update_me(

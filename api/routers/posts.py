@@ -10,27 +10,24 @@ from api.dependencies import (
     use_case_of,
 )
 from api.http.conditional import (
-    IF_NONE_MATCH_DOCUMENTED,
     IfMatchHeader,
     entity_tag,
     expected_versions,
-    if_none_match,
-    tagged_json,
+    tagged_read,
 )
 from api.http.idempotency import AtMostOnceDep
 from api.http.pagination import After, Limit, page_response
 from api.http.responses import JSONBytes, created
-from api.openapi.examples import NOT_MODIFIED, POST_CREATE, POST_UPDATE, request_example, response_example
+from api.openapi.examples import POST_CREATE, POST_UPDATE, request_example
 from api.openapi.problem_responses import (
     AUTHENTICATED,
     BODY,
     IDEMPOTENT,
     IF_MATCH,
-    IF_NONE_MATCH,
     PARAMETERS,
     problem_responses,
 )
-from api.routes import api_router, collection
+from api.routes import answers, api_router, collection
 from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post_detail_json, post_json
 from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, PostEdit, UpdatePost
@@ -47,11 +44,11 @@ _list_posts = use_case_of(ListPosts)
 @collection(
     router.post,
     status_code=201,
-    response_model=PostRead,
     name="create",
     summary="Write a post",
-    responses=response_example(201, PostRead, tagged=True)
-    | problem_responses(CreatePost, AUTHENTICATED, IDEMPOTENT, BODY, instance="/posts/"),
+    **answers(
+        PostRead, CreatePost, AUTHENTICATED, IDEMPOTENT, BODY, instance="/posts/", status=201, tagged=True
+    ),
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(
@@ -73,11 +70,9 @@ async def create_post(
 
 @collection(
     router.get,
-    response_model=list[PostRead],
     name="list",
     summary="List posts",
-    responses=response_example(200, PostRead, many=True)
-    | problem_responses(ListPosts, PARAMETERS, instance="/posts/"),
+    **answers(PostRead, ListPosts, PARAMETERS, instance="/posts/", many=True),
 )
 async def list_posts(
     request: Request,
@@ -92,29 +87,21 @@ async def list_posts(
 
 @router.get(
     "/{post_id}",
-    response_model=PostDetail,
     name="get",
     summary="Get a post with its author",
-    responses=response_example(200, PostDetail, tagged=True)
-    | NOT_MODIFIED
-    | problem_responses(GetPost, IF_NONE_MATCH, PARAMETERS, instance="/posts/7"),
-    openapi_extra=IF_NONE_MATCH_DOCUMENTED,
+    **answers(PostDetail, GetPost, PARAMETERS, instance="/posts/7", conditional=True),
 )
 async def read_post(request: Request, post_id: PostId) -> Response:
     """One post with its author's id and name, and its `ETag`: with `If-None-Match` naming it, a 304."""
     found = await _get_post(request)(post_id)
-    return tagged_json(
-        entity_tag(post_id, found.post.version), if_none_match(request), lambda: post_detail_json(found)
-    )
+    return tagged_read(request, post_id, found.post.version, lambda: post_detail_json(found))
 
 
 @router.patch(
     "/{post_id}",
-    response_model=PostRead,
     name="update",
     summary="Edit a post",
-    responses=response_example(200, PostRead, tagged=True)
-    | problem_responses(UpdatePost, AUTHENTICATED, IF_MATCH, BODY, instance="/posts/7"),
+    **answers(PostRead, UpdatePost, AUTHENTICATED, IF_MATCH, BODY, instance="/posts/7", tagged=True),
     openapi_extra=request_example(POST_UPDATE),
 )
 async def update_post(

@@ -3,13 +3,13 @@ from typing import Annotated
 from fastapi import Path, Request, Response
 
 from api.dependencies import UseCase, client_address, use_case_of
-from api.http.conditional import IF_NONE_MATCH_DOCUMENTED, entity_tag, if_none_match, tagged_json
+from api.http.conditional import entity_tag, tagged_read
 from api.http.idempotency import AtMostOnceDep
 from api.http.pagination import After, Limit, page_response
 from api.http.responses import JSONBytes, created
-from api.openapi.examples import NOT_MODIFIED, USER_CREATE, request_example, response_example
-from api.openapi.problem_responses import BODY, IDEMPOTENT, IF_NONE_MATCH, PARAMETERS, problem_responses
-from api.routes import api_router, collection
+from api.openapi.examples import USER_CREATE, request_example
+from api.openapi.problem_responses import BODY, IDEMPOTENT, PARAMETERS
+from api.routes import answers, api_router, collection
 from api.schemas.posts import PostRead, post_json
 from api.schemas.users import UserCreate, UserPublic, UserRead, public_user_json, user_json
 from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
@@ -29,11 +29,9 @@ _list_user_posts = use_case_of(ListUserPosts)
 @collection(
     router.post,
     status_code=201,
-    response_model=UserRead,
     name="create",
     summary="Register a user",
-    responses=response_example(201, UserRead, tagged=True)
-    | problem_responses(RegisterUser, IDEMPOTENT, BODY, instance="/users/"),
+    **answers(UserRead, RegisterUser, IDEMPOTENT, BODY, instance="/users/", status=201, tagged=True),
     openapi_extra=request_example(USER_CREATE),
 )
 async def create_user(
@@ -56,11 +54,9 @@ async def create_user(
 
 @collection(
     router.get,
-    response_model=list[UserPublic],
     name="list",
     summary="List users",
-    responses=response_example(200, UserPublic, many=True)
-    | problem_responses(ListUsers, PARAMETERS, instance="/users/"),
+    **answers(UserPublic, ListUsers, PARAMETERS, instance="/users/", many=True),
 )
 async def list_users(request: Request, limit: Limit = DEFAULT_PAGE_SIZE, after: After = 0) -> JSONBytes:
     """Public profiles (no email) in id order. Follow the `Link: <…>; rel="next"` header for the next
@@ -71,29 +67,21 @@ async def list_users(request: Request, limit: Limit = DEFAULT_PAGE_SIZE, after: 
 
 @router.get(
     "/{user_id}",
-    response_model=UserPublic,
     name="get",
     summary="Get a user",
-    responses=response_example(200, UserPublic, tagged=True)
-    | NOT_MODIFIED
-    | problem_responses(GetUser, IF_NONE_MATCH, PARAMETERS, instance="/users/1"),
-    openapi_extra=IF_NONE_MATCH_DOCUMENTED,
+    **answers(UserPublic, GetUser, PARAMETERS, instance="/users/1", conditional=True),
 )
 async def read_user(request: Request, user_id: UserId) -> Response:
     """A public profile (no email) and its `ETag`; 404 for an unknown id."""
     user = await _get_user(request)(user_id)
-    return tagged_json(
-        entity_tag(user_id, user.version), if_none_match(request), lambda: public_user_json(user)
-    )
+    return tagged_read(request, user_id, user.version, lambda: public_user_json(user))
 
 
 @router.get(
     "/{user_id}/posts",
-    response_model=list[PostRead],
     name="posts-list",
     summary="List a user's posts",
-    responses=response_example(200, PostRead, many=True)
-    | problem_responses(ListUserPosts, PARAMETERS, instance="/users/1/posts"),
+    **answers(PostRead, ListUserPosts, PARAMETERS, instance="/users/1/posts", many=True),
 )
 async def list_user_posts(
     user_id: UserId,

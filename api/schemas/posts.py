@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.builders import json_builder
 from api.schemas.text import MULTI_LINE, SINGLE_LINE, PatchBody
-from api.schemas.users import UserPublic
+from api.schemas.users import UserSummary
 from application.ports.posts import PostWithAuthor
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 
@@ -38,7 +38,7 @@ class PostRead(BaseModel):
     updated_at: datetime = Field(examples=["2026-11-25T10:05:00Z"])
 
 
-class AuthorRead(UserPublic):
+class AuthorRead(UserSummary):
     """The author's public profile: no email."""
 
 

@@ -53,6 +53,8 @@ SINGLE_LINE: Any = Field(
 MULTI_LINE: Any = Field(
     json_schema_extra={"allOf": [{"pattern": f"^[^{_refused_class(CONTENT_ALLOWED)}]*$"}, {"pattern": "\\S"}]}
 )
+# Multi-line text that may be empty (or blank: stored empty), for what a user may clear.
+MULTI_LINE_OR_EMPTY: Any = Field(json_schema_extra={"pattern": f"^[^{_refused_class(CONTENT_ALLOWED)}]*$"})
 
 
 def _patch_schema(schema: dict[str, Any], model: type["PatchBody"]) -> None:

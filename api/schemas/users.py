@@ -63,12 +63,16 @@ class AccountDeletion(BaseModel):
     current_password: CurrentPassword
 
 
-class UserPublic(BaseModel):
-    """A user as anyone sees them: no email."""
+class UserSummary(BaseModel):
+    """Who a user is, in the fields every view of a user shows (a post shows its author so)."""
 
     id: int = Field(examples=[1])
     name: str = Field(examples=["Ada Lovelace"])
     created_at: datetime = Field(examples=["2026-11-25T09:30:00Z"])
+
+
+class UserPublic(UserSummary):
+    """A user as anyone sees them: no email."""
 
 
 class UserRead(UserPublic):

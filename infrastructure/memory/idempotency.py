@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from application.ports.idempotency import IdempotencyRecord, StoredResponse
-from infrastructure.memory.repository import InMemoryRepository, Staging
+from infrastructure.memory.repository import InMemoryRepository, Staged
 from infrastructure.memory.tables import TableSpec
 
 IDEMPOTENCY: TableSpec[IdempotencyRecord] = TableSpec("idempotency")
@@ -14,11 +14,7 @@ class InMemoryIdempotencyRecords(InMemoryRepository):
     """Each check compares with the last committed records (as a unique constraint does), and a claim's
     unit of work commits with no pause in between: one claim per key, however units of work interleave."""
 
-    tables = (IDEMPOTENCY,)
-
-    def __init__(self, uow: Staging) -> None:
-        super().__init__(uow)
-        self._records = uow.table(IDEMPOTENCY)
+    _records = Staged(IDEMPOTENCY)
 
     async def add(self, record: IdempotencyRecord) -> bool:
         if self._records.latest((record.request.caller, record.request.key)) is not None:

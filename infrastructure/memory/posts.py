@@ -5,29 +5,24 @@ from dataclasses import replace
 
 from application.pagination import Page, PageRequest
 from application.ports.posts import AuthorSummary, PostWithAuthor
-from domain.posts import Post
-from domain.users import UserNotFound
+from domain.posts import Post, PostNotFound
 from infrastructure.memory.pages import page_of
-from infrastructure.memory.repository import InMemoryRepository, Staging, copied
+from infrastructure.memory.repository import InMemoryRepository, Staged, copied
 from infrastructure.memory.tables import TableSpec
 from infrastructure.memory.users import USERS
 
-POSTS: TableSpec[Post] = TableSpec("posts", parent=(USERS.name, lambda post: post.author_id))
+POSTS: TableSpec[Post] = TableSpec(
+    "posts", parent=(USERS, lambda post: post.author_id), not_found=PostNotFound
+)
 
 
 class InMemoryPostRepository(InMemoryRepository):
-    tables = (POSTS,)
-
-    def __init__(self, uow: Staging) -> None:
-        super().__init__(uow)
-        self._posts = uow.table(POSTS)
-        self._users = uow.table(USERS)
+    _posts = Staged(POSTS)
+    _users = Staged(USERS)
 
     async def add(self, post: Post) -> Post:
-        if post.author_id not in self._users.rows:  # as the SQL foreign key does
-            raise UserNotFound(post.author_id)
         stored = replace(post, id=self._uow.store.next_id(POSTS.name), version=1)
-        self._posts.rows[stored.id] = stored
+        self._uow.insert(POSTS, stored.id, stored)
         return replace(stored)
 
     async def get(self, post_id: int) -> Post | None:

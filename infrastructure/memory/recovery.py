@@ -5,29 +5,19 @@ from datetime import datetime
 
 from application.ports.mail import OutgoingMail
 from application.ports.recovery import OneTimeToken, TokenPurpose
-from domain.users import UserNotFound
 from infrastructure.mail.queue import MailStatus, QueuedMail, new_mail_key
-from infrastructure.memory.repository import InMemoryRepository, Staging
+from infrastructure.memory.repository import InMemoryRepository, Staged
 from infrastructure.memory.tables import TableSpec
 from infrastructure.memory.users import USERS
 
-ONE_TIME_TOKENS: TableSpec[OneTimeToken] = TableSpec(
-    "tokens", parent=(USERS.name, lambda token: token.user_id)
-)
+ONE_TIME_TOKENS: TableSpec[OneTimeToken] = TableSpec("tokens", parent=(USERS, lambda token: token.user_id))
 
 
 class InMemoryOneTimeTokenStore(InMemoryRepository):
-    tables = (ONE_TIME_TOKENS,)
-
-    def __init__(self, uow: Staging) -> None:
-        super().__init__(uow)
-        self._tokens = uow.table(ONE_TIME_TOKENS)
-        self._users = uow.table(USERS)
+    _tokens = Staged(ONE_TIME_TOKENS)
 
     async def add(self, token: OneTimeToken) -> None:
-        if token.user_id not in self._users.rows:  # as the SQL foreign key does
-            raise UserNotFound(token.user_id)
-        self._tokens.rows[token.token_hash] = token
+        self._uow.insert(ONE_TIME_TOKENS, token.token_hash, token)
 
     async def find(self, token_hash: str, purpose: TokenPurpose, now: datetime) -> OneTimeToken | None:
         token = self._tokens.rows.get(token_hash)
@@ -76,11 +66,7 @@ OUTBOX: TableSpec[OutboxRecord] = TableSpec("outbox")
 class InMemoryOutbox(InMemoryRepository):
     """`Outbox` and `MailQueue` in memory."""
 
-    tables = (OUTBOX,)
-
-    def __init__(self, uow: Staging) -> None:
-        super().__init__(uow)
-        self._records = uow.table(OUTBOX)
+    _records = Staged(OUTBOX)
 
     async def add(self, mail: OutgoingMail, now: datetime) -> None:
         mail_id = self._uow.store.next_id(OUTBOX.name)

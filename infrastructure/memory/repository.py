@@ -1,7 +1,7 @@
 """The base of the in-memory stores: each reads and writes the staged tables of its unit of work."""
 
 import copy
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from infrastructure.memory.tables import MemoryStore, StagedTable, TableSpec
 
@@ -16,16 +16,31 @@ class Staging(Protocol):
 
     def table(self, spec: TableSpec[V]) -> StagedTable[Any, V]: ...
 
+    def insert(self, spec: TableSpec[V], key: Any, row: V) -> None: ...
+
     def delete(self, spec: TableSpec[Any], key: Any) -> None: ...
 
 
-class InMemoryRepository:
-    """`tables`: the tables this store keeps (its unit of work stages them)."""
+class Staged(Generic[V]):
+    """A store's way to one table of its unit of work: `_posts = Staged(POSTS)` reads, on a store, as
+    that unit of work's staged table of posts."""
 
-    tables: ClassVar[tuple[TableSpec[Any], ...]] = ()
+    def __init__(self, spec: TableSpec[V]) -> None:
+        self.spec = spec
+
+    def __get__(self, store: "InMemoryRepository", owner: type | None = None) -> StagedTable[Any, V]:
+        return store._uow.table(self.spec)
+
+
+class InMemoryRepository:
+    """A store: its tables are its `Staged` attributes (its unit of work stages them)."""
 
     def __init__(self, uow: Staging) -> None:
         self._uow = uow
+
+    @classmethod
+    def tables(cls) -> list[TableSpec[Any]]:
+        return [value.spec for value in vars(cls).values() if isinstance(value, Staged)]
 
 
 def copied(row: V | None) -> V | None:

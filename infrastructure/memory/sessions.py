@@ -4,15 +4,17 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from domain.errors import Conflict
-from domain.sessions import CLIENT_ADDRESS_MAX_LENGTH, RefreshToken, Session
-from domain.users import User, UserNotFound
-from infrastructure.memory.repository import InMemoryRepository, Staging, copied
+from domain.sessions import CLIENT_ADDRESS_MAX_LENGTH, RefreshToken, Session, SessionNotFound
+from domain.users import User
+from infrastructure.memory.repository import InMemoryRepository, Staged, copied
 from infrastructure.memory.tables import TableSpec
 from infrastructure.memory.users import USERS
 
-SESSIONS: TableSpec[Session] = TableSpec("sessions", parent=(USERS.name, lambda session: session.user_id))
+SESSIONS: TableSpec[Session] = TableSpec(
+    "sessions", parent=(USERS, lambda session: session.user_id), not_found=SessionNotFound
+)
 REFRESH_TOKENS: TableSpec[RefreshToken] = TableSpec(
-    "refresh_tokens", parent=(SESSIONS.name, lambda token: token.session_id)
+    "refresh_tokens", parent=(SESSIONS, lambda token: token.session_id)
 )
 
 
@@ -21,18 +23,12 @@ def _rotated_by_another() -> Exception:
 
 
 class InMemorySessionStore(InMemoryRepository):
-    tables = (SESSIONS, REFRESH_TOKENS)
-
-    def __init__(self, uow: Staging) -> None:
-        super().__init__(uow)
-        self._sessions = uow.table(SESSIONS)
-        self._tokens = uow.table(REFRESH_TOKENS)
-        self._users = uow.table(USERS)
+    _sessions = Staged(SESSIONS)
+    _tokens = Staged(REFRESH_TOKENS)
+    _users = Staged(USERS)
 
     async def add(self, session: Session, token: RefreshToken) -> None:
-        if session.user_id not in self._users.rows:  # as the SQL foreign key does
-            raise UserNotFound(session.user_id)
-        self._sessions.rows[session.id] = session
+        self._uow.insert(SESSIONS, session.id, session)
         self._tokens.rows[token.token_hash] = token
 
     async def get(self, session_id: str) -> Session | None:

@@ -27,11 +27,13 @@ class Unique(Generic[V]):
 @dataclass(frozen=True)
 class TableSpec(Generic[V]):
     """A table: its name (the store's attribute, `store.users`), the parent table whose row each row
-    belongs to with the parent key a row names (deleted with its parent), and its unique values."""
+    belongs to with the parent key a row names (a row needs its parent, and is deleted with it), its
+    unique values, and the error a missing row of it is (when a child names it)."""
 
     name: str
-    parent: tuple[str, Callable[[V], Hashable]] | None = None
+    parent: "tuple[TableSpec[Any], Callable[[V], Hashable]] | None" = None
     unique: tuple[Unique[V], ...] = ()
+    not_found: Callable[[Hashable], Exception] = KeyError
 
 
 class MemoryStore:

@@ -33,7 +33,7 @@ class InMemoryUnitOfWork:
         self._tables: dict[str, StagedTable[Any, Any]] = {}
         self.consumed_tokens: set[str] = set()  # reserved in the store until this unit of work ends
         for name, kind in _repositories(type(self)).items():
-            for spec in kind.tables:
+            for spec in kind.tables():
                 self._tables.setdefault(spec.name, StagedTable(spec, self.store))
             setattr(self, name, kind(self))
         self._begin()
@@ -41,11 +41,19 @@ class InMemoryUnitOfWork:
     def table(self, spec: TableSpec[V]) -> StagedTable[Any, V]:
         return self._tables[spec.name]
 
+    def insert(self, spec: TableSpec[V], key: Any, row: V) -> None:
+        """Add a row; its parent's not-found error when its parent row does not exist (a foreign key)."""
+        if spec.parent is not None:
+            parent, parent_key = spec.parent
+            if parent_key(row) not in self._tables[parent.name].rows:
+                raise parent.not_found(parent_key(row))
+        self._tables[spec.name].rows[key] = row
+
     def delete(self, spec: TableSpec[Any], key: Any) -> None:
         """Remove a row and, with it, the rows of other tables that belong to it (ON DELETE CASCADE)."""
         self._tables[spec.name].rows.pop(key, None)
         for child in self._tables.values():
-            if child.spec.parent is not None and child.spec.parent[0] == spec.name:
+            if child.spec.parent is not None and child.spec.parent[0].name == spec.name:
                 parent_key = child.spec.parent[1]
                 for k in [k for k, row in child.rows.items() if parent_key(row) == key]:
                     self.delete(child.spec, k)
@@ -101,6 +109,6 @@ def _drop_orphans(tables: dict[str, StagedTable[Any, Any]], merged: dict[str, di
                 continue
             parent, parent_key = table.spec.parent
             rows = merged[name]
-            kept = {k: row for k, row in rows.items() if parent_key(row) in merged[parent]}
+            kept = {k: row for k, row in rows.items() if parent_key(row) in merged[parent.name]}
             if len(kept) != len(rows):
                 merged[name], dropped = kept, True

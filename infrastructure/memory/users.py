@@ -6,22 +6,20 @@ from dataclasses import replace
 from application.pagination import Page, PageRequest
 from domain.errors import EmailAlreadyRegistered
 from domain.roles import Role
-from domain.users import Email, PublicProfile, Suspension, User
+from domain.users import Email, PublicProfile, Suspension, User, UserNotFound
 from infrastructure.memory.pages import page_of
-from infrastructure.memory.repository import InMemoryRepository, Staging, copied
+from infrastructure.memory.repository import InMemoryRepository, Staged, copied
 from infrastructure.memory.tables import TableSpec, Unique
 
 USERS: TableSpec[User] = TableSpec(
-    "users", unique=(Unique(lambda user: user.email, lambda user: EmailAlreadyRegistered(user.email.value)),)
+    "users",
+    unique=(Unique(lambda user: user.email, lambda user: EmailAlreadyRegistered(user.email.value)),),
+    not_found=UserNotFound,
 )
 
 
 class InMemoryUserRepository(InMemoryRepository):
-    tables = (USERS,)
-
-    def __init__(self, uow: Staging) -> None:
-        super().__init__(uow)
-        self._users = uow.table(USERS)
+    _users = Staged(USERS)
 
     async def add(self, user: User) -> User:
         stored = replace(user, id=self._uow.store.next_id(USERS.name), version=1)

@@ -141,7 +141,7 @@ class EntityMapping(Generic[E]):
         scope: dict[str, Any] = {"Entity": self.entity}
         arguments = []
         # Positional arguments while the fields come in order (cheaper to pass), then keywords.
-        positional = {field.name for field in dataclasses.fields(self.entity) if not field.kw_only}
+        positional = {field.name for field in _fields_of(self.entity) if not field.kw_only}
         for number, part in enumerate(self._parts):
             if any(column not in at for column in part.columns):
                 positional.clear()
@@ -216,3 +216,7 @@ def read_first(result: Any, mapping: EntityMapping[E]) -> E | None:
 def fields_of(row: SQLModel) -> dict[str, Any]:
     """The column values of a table object, by name."""
     return row.model_dump()
+
+
+def _fields_of(entity: type) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(entity)

@@ -5,8 +5,6 @@ one 200, the other a 403, and only the winner's new password opens the account."
 import asyncio
 from collections import Counter
 
-import pytest
-
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import sql_app
 from tests.factories import UserCreatePayload
@@ -28,18 +26,10 @@ class BarrierHasher(FakeHasher):
         return await super().hash(password)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """A migrated, empty database of each SQL kind."""
-    return str(
-        request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "postgres_database_url")
-    )
-
-
-async def test_two_changes_proving_the_same_password_let_exactly_one_through(database_url: str) -> None:
+async def test_two_changes_proving_the_same_password_let_exactly_one_through(sql_database_url: str) -> None:
     hasher = BarrierHasher(2)
     payload = UserCreatePayload(password="old password")
-    async with sql_app(database_url, hasher=hasher) as app:
+    async with sql_app(sql_database_url, hasher=hasher) as app:
         client = app.client
         assert (await client.post("/users/", json=payload)).status_code == 201
         form = {"username": payload["email"], "password": "old password"}

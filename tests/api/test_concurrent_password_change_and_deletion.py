@@ -5,7 +5,6 @@ password_hash = :old`), not luck, decide — exactly one of them wins, and the a
 import asyncio
 
 import httpx
-import pytest
 
 from tests.api.sql_apps import sql_app
 from tests.factories import UserCreatePayload
@@ -28,19 +27,11 @@ class BarrierHasher(FakeHasher):
         return verified
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """A migrated, empty database of each SQL kind."""
-    return str(
-        request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "postgres_database_url")
-    )
-
-
 async def test_a_password_change_and_a_deletion_proving_the_same_password_let_exactly_one_through(
-    database_url: str,
+    sql_database_url: str,
 ) -> None:
     hasher = BarrierHasher(2)
-    async with sql_app(database_url, hasher=hasher) as app:
+    async with sql_app(sql_database_url, hasher=hasher) as app:
         client = app.client
         registered = await client.post("/users/", json=UserCreatePayload(password="old password"))
         email = registered.json()["email"]

@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from dependency_injector import providers
 
 from infrastructure.sql.engine import Database
@@ -71,25 +70,18 @@ def bearer(grant: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {grant['access_token']}"}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    return str(
-        request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "postgres_database_url")
-    )
-
-
 async def test_two_refreshes_of_one_token_let_exactly_one_through_and_the_session_survives(
-    database_url: str,
+    sql_database_url: str,
 ) -> None:
-    async with sql_app(database_url) as app:
+    async with sql_app(sql_database_url) as app:
         rendezvous = Rendezvous(2)
-        if database_url.startswith("postgresql"):
+        if sql_database_url.startswith("postgresql"):
             database = app.container.database()
             app.container.uow.override(providers.Factory(racing_units_of_work(database, rendezvous)))
         grant = await sign_up_and_in(app, "ada@example.com")
         form = {"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]}
 
-        rendezvous.armed = database_url.startswith("postgresql")
+        rendezvous.armed = sql_database_url.startswith("postgresql")
         responses = await asyncio.gather(*(app.client.post("/auth/token", data=form) for _ in range(2)))
         rendezvous.armed = False
 

@@ -5,7 +5,7 @@ SQL database: exactly one wins."""
 
 import asyncio
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -24,6 +24,19 @@ async def write_post(client: httpx.AsyncClient, auth: dict[str, str]) -> httpx.R
     response = await client.post("/posts/", json=PostCreatePayload(), headers=auth)
     assert response.status_code == 201, response.text
     return response
+
+
+class AuthoredPost(NamedTuple):
+    user: dict[str, Any]
+    auth: dict[str, str]
+    path: str
+
+
+@pytest.fixture
+async def authored_post(client: httpx.AsyncClient, login: Any) -> AuthoredPost:
+    """A user logged in (their body and auth headers) and the path of a post they wrote."""
+    user, auth = await login()
+    return AuthoredPost(user, auth, (await write_post(client, auth)).headers["location"])
 
 
 async def test_every_201_says_where_the_resource_is_and_its_etag(
@@ -49,10 +62,9 @@ async def test_locations_are_absolute_under_the_public_url(container: Container,
 
 
 async def test_a_posts_etag_changes_with_every_write_and_its_authors_name(
-    client: httpx.AsyncClient, login: Any
+    client: httpx.AsyncClient, authored_post: AuthoredPost
 ) -> None:
-    _user, auth = await login()
-    path = (await write_post(client, auth)).headers["location"]
+    _, auth, path = authored_post
     tags = [(await client.get(path)).headers["etag"]]
 
     edited = await client.patch(path, json={"title": "New"}, headers=auth)
@@ -80,11 +92,10 @@ async def test_user_and_me_etags_change_with_every_write(client: httpx.AsyncClie
 
 @pytest.mark.parametrize("matching", ["{tag}", "W/{tag}", '"0.0", {tag}', "*"])
 async def test_if_none_match_of_the_current_version_is_a_304_without_body(
-    client: httpx.AsyncClient, login: Any, matching: str
+    client: httpx.AsyncClient, authored_post: AuthoredPost, matching: str
 ) -> None:
-    _user, auth = await login()
-    path = (await write_post(client, auth)).headers["location"]
-    paths = {path: {}, f"/users/{_user['id']}": {}, "/users/me": auth}
+    user, auth, path = authored_post
+    paths = {path: {}, f"/users/{user['id']}": {}, "/users/me": auth}
     for where, headers in paths.items():
         tag = (await client.get(where, headers=headers)).headers["etag"]
 
@@ -97,10 +108,9 @@ async def test_if_none_match_of_the_current_version_is_a_304_without_body(
 
 
 async def test_if_none_match_of_an_old_version_gets_the_new_one(
-    client: httpx.AsyncClient, login: Any
+    client: httpx.AsyncClient, authored_post: AuthoredPost
 ) -> None:
-    _user, auth = await login()
-    path = (await write_post(client, auth)).headers["location"]
+    _, auth, path = authored_post
     old = (await client.get(path)).headers["etag"]
     await client.patch(path, json={"title": "New"}, headers=auth)
 
@@ -112,10 +122,9 @@ async def test_if_none_match_of_an_old_version_gets_the_new_one(
 
 
 async def test_a_304_builds_no_json(
-    client: httpx.AsyncClient, login: Any, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, authored_post: AuthoredPost, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _user, auth = await login()
-    path = (await write_post(client, auth)).headers["location"]
+    path = authored_post.path
     tag = (await client.get(path)).headers["etag"]
 
     def no_body(*_: object) -> dict[str, Any]:
@@ -128,10 +137,9 @@ async def test_a_304_builds_no_json(
 @pytest.mark.parametrize("header", ["If-None-Match", "If-Match"])
 @pytest.mark.parametrize("value", ["7.1", '"7.1', 'W/ "7.1"', '*, "7.1"', "garbage"])
 async def test_malformed_conditions_are_a_400_and_change_nothing(
-    client: httpx.AsyncClient, login: Any, header: str, value: str
+    client: httpx.AsyncClient, authored_post: AuthoredPost, header: str, value: str
 ) -> None:
-    _user, auth = await login()
-    path = (await write_post(client, auth)).headers["location"]
+    _, auth, path = authored_post
     before = await client.get(path)
 
     if header == "If-None-Match":
@@ -148,10 +156,9 @@ async def test_malformed_conditions_are_a_400_and_change_nothing(
 
 
 async def test_if_match_of_the_current_version_writes_and_gives_the_new_etag(
-    client: httpx.AsyncClient, login: Any
+    client: httpx.AsyncClient, authored_post: AuthoredPost
 ) -> None:
-    _user, auth = await login()
-    path = (await write_post(client, auth)).headers["location"]
+    _, auth, path = authored_post
     tag = (await client.get(path)).headers["etag"]
 
     edited = await client.patch(path, json={"title": "One"}, headers={**auth, "If-Match": tag})
@@ -175,10 +182,9 @@ async def test_if_match_of_the_current_version_writes_and_gives_the_new_etag(
 
 @pytest.mark.parametrize("stale", ["{old}", "W/{current}", '"999.1"', '"anything"'])
 async def test_a_stale_or_weak_if_match_is_a_412_and_writes_nothing(
-    client: httpx.AsyncClient, login: Any, stale: str
+    client: httpx.AsyncClient, authored_post: AuthoredPost, stale: str
 ) -> None:
-    _user, auth = await login()
-    path = (await write_post(client, auth)).headers["location"]
+    _, auth, path = authored_post
     old = (await client.get(path)).headers["etag"]
     current = (await client.patch(path, json={"title": "Second"}, headers=auth)).headers["etag"]
     condition = {**auth, "If-Match": stale.format(old=old, current=current)}
@@ -247,17 +253,9 @@ async def test_require_if_match_makes_unconditional_writes_a_428(container: Cont
     assert title == "x"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """A migrated, empty database of each SQL kind."""
-    return str(
-        request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "postgres_database_url")
-    )
-
-
-async def test_two_concurrent_edits_with_one_etag_let_exactly_one_through(database_url: str) -> None:
+async def test_two_concurrent_edits_with_one_etag_let_exactly_one_through(sql_database_url: str) -> None:
     payload = UserCreatePayload()
-    async with sql_app(database_url) as app:
+    async with sql_app(sql_database_url) as app:
         client = app.client
         assert (await client.post("/users/", json=payload)).status_code == 201
         form = {"username": payload["email"], "password": payload["password"]}

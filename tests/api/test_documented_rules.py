@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 import pytest
 
-from api.schemas.text import REFUSED_RANGES
+from api.schemas.text import MULTI_LINE_OR_EMPTY, REFUSED_RANGES
 from domain.errors import ValidationError
 from domain.posts import post_content, post_title
-from domain.text import has_control_characters
+from domain.text import has_control_characters, multi_line
 from domain.users import user_name
 
 SAMPLES = [
@@ -86,3 +86,11 @@ def test_the_documented_refused_characters_are_the_domains() -> None:
         if not 0xD800 <= code <= 0xDFFF and has_control_characters(chr(code))
     }
     assert documented == refused
+
+
+def test_the_documented_pattern_of_text_that_may_be_empty_is_the_domains() -> None:
+    def rule(value: str) -> str:
+        return multi_line("text", value, 10_000, may_be_empty=True)
+
+    for value in SAMPLES:
+        assert documented(MULTI_LINE_OR_EMPTY.json_schema_extra, value) == accepted(rule, value), repr(value)

@@ -235,22 +235,14 @@ async def test_a_claim_whose_request_died_is_taken_over_after_its_lease(
     assert len(store.posts) == 2  # the probe's and this one
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """A migrated, empty database of each SQL kind."""
-    return str(
-        request.getfixturevalue("sqlite_database" if request.param == "sqlite" else "postgres_database_url")
-    )
-
-
 async def test_concurrent_requests_with_one_key_through_two_instances_create_one_row(
-    database_url: str,
+    sql_database_url: str,
 ) -> None:
     payload = UserCreatePayload()
     secret = "one secret for every instance, as behind a load balancer"
     async with (
-        sql_app(database_url, jwt_secret=secret) as one,
-        sql_app(database_url, jwt_secret=secret) as two,
+        sql_app(sql_database_url, jwt_secret=secret) as one,
+        sql_app(sql_database_url, jwt_secret=secret) as two,
     ):
         assert (await one.client.post("/users/", json=payload)).status_code == 201
         form = {"username": payload["email"], "password": payload["password"]}
@@ -271,10 +263,10 @@ async def test_concurrent_requests_with_one_key_through_two_instances_create_one
 
 
 async def test_a_concurrent_retry_sees_a_409_or_the_first_answer_never_a_second_user(
-    database_url: str,
+    sql_database_url: str,
 ) -> None:
     payload = UserCreatePayload()
-    async with sql_app(database_url, hasher=FakeHasher()) as app:
+    async with sql_app(sql_database_url, hasher=FakeHasher()) as app:
         responses = await asyncio.gather(
             *(app.client.post("/users/", json=payload, headers=keyed()) for _ in range(4))
         )

@@ -6,8 +6,7 @@ import asyncio
 from dataclasses import replace
 
 from domain.posts import Post
-from tests.contract.stored import UowFactory, add_users
-from tests.contract.test_post_repository import add_posts
+from tests.contract.stored import UowFactory, add_posts, add_users
 from tests.factories import id_of
 
 
@@ -20,7 +19,7 @@ async def test_new_users_and_posts_are_at_version_1_and_each_write_increments_it
     uow_factory: UowFactory,
 ) -> None:
     (user,) = await add_users(uow_factory, 1)
-    (post,) = await add_posts(uow_factory, id_of(user))
+    (post,) = await add_posts(uow_factory, user)
     assert (user.version, post.version) == (1, 1)
 
     for expected in (2, 3):
@@ -38,7 +37,7 @@ async def test_new_users_and_posts_are_at_version_1_and_each_write_increments_it
 
 async def test_a_conditional_update_writes_only_at_an_expected_version(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    (post,) = await add_posts(uow_factory, id_of(author))
+    (post,) = await add_posts(uow_factory, author)
 
     async with uow_factory() as uow:
         assert await uow.posts.update(replace(post, title="Stale"), if_version_in={2, 3}) is None
@@ -63,7 +62,7 @@ async def test_a_conditional_user_update_writes_only_at_an_expected_version(uow_
 
 async def test_a_conditional_delete_removes_only_at_an_expected_version(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    (post,) = await add_posts(uow_factory, id_of(author))
+    (post,) = await add_posts(uow_factory, author)
 
     async with uow_factory() as uow:
         assert await uow.posts.delete(id_of(post), if_version_in={2}) is False
@@ -78,7 +77,7 @@ async def test_a_conditional_delete_removes_only_at_an_expected_version(uow_fact
 
 async def test_renewing_an_authors_posts_increments_only_theirs(uow_factory: UowFactory) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    first, second, others = await add_posts(uow_factory, id_of(alice), id_of(alice), id_of(bob))
+    first, second, others = await add_posts(uow_factory, alice, alice, bob)
 
     async with uow_factory() as uow:
         await uow.posts.renew_versions_of_author(id_of(alice))
@@ -92,7 +91,7 @@ async def test_of_two_concurrent_writes_expecting_one_version_exactly_one_succee
     uow_factory: UowFactory,
 ) -> None:
     (author,) = await add_users(uow_factory, 1)
-    (post,) = await add_posts(uow_factory, id_of(author))
+    (post,) = await add_posts(uow_factory, author)
 
     async def edit(title: str) -> int | None:
         # Both expect version 1, as two clients holding one ETag would; however the adapter interleaves

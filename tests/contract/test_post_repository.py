@@ -11,16 +11,8 @@ from application.ports.posts import AuthorSummary, PostWithAuthor
 from domain.errors import EmailAlreadyRegistered
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
 from domain.users import Email, UserNotFound
-from tests.contract.stored import UowFactory, add_users
+from tests.contract.stored import UowFactory, add_posts, add_users, assert_added_in_id_order
 from tests.factories import EPOCH, PostFactory, UserFactory, id_of
-
-
-async def add_posts(uow_factory: UowFactory, *author_ids: int) -> list[Post]:
-    """One post per author id given, in that order."""
-    async with uow_factory() as uow:
-        posts = [await uow.posts.add(PostFactory(author_id=author_id)) for author_id in author_ids]
-        await uow.commit()
-    return posts
 
 
 async def stored_posts(uow_factory: UowFactory, author_id: int | None = None) -> list[Post]:
@@ -47,13 +39,9 @@ async def walk_pages(uow_factory: UowFactory, limit: int, author_id: int | None 
 
 async def test_add_assigns_increasing_ids_and_get_returns_an_equal_post(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    first, second = await add_posts(uow_factory, id_of(author), id_of(author))
+    posts = await add_posts(uow_factory, author, author)
 
-    assert first.id is not None
-    assert id_of(second) > id_of(first)
-    async with uow_factory() as uow:
-        assert await uow.posts.get(first.id) == first
-        assert await uow.posts.get(id_of(second)) == second
+    await assert_added_in_id_order(uow_factory, lambda uow, post_id: uow.posts.get(post_id), *posts)
 
 
 async def test_timestamps_round_trip_as_aware_utc_times(uow_factory: UowFactory) -> None:
@@ -74,7 +62,7 @@ async def test_timestamps_round_trip_as_aware_utc_times(uow_factory: UowFactory)
 
 async def test_get_and_get_with_author_of_an_unknown_id_are_none(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    (post,) = await add_posts(uow_factory, id_of(author))
+    (post,) = await add_posts(uow_factory, author)
     async with uow_factory() as uow:
         assert await uow.posts.get(id_of(post) + 1) is None
         assert await uow.posts.get_with_author(id_of(post) + 1) is None
@@ -85,7 +73,7 @@ async def test_get_with_author_returns_the_post_and_its_authors_current_summary(
     uow_factory: UowFactory,
 ) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    alices, bobs = await add_posts(uow_factory, id_of(alice), id_of(bob))
+    alices, bobs = await add_posts(uow_factory, alice, bob)
 
     async with uow_factory() as uow:
         assert await uow.posts.get_with_author(id_of(alices)) == PostWithAuthor(
@@ -106,16 +94,7 @@ async def test_get_with_author_returns_the_post_and_its_authors_current_summary(
 @pytest.mark.parametrize("limit", [1, 3, 7, 100])
 async def test_keyset_pages_cover_every_post_once_in_id_order(uow_factory: UowFactory, limit: int) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    posts = await add_posts(
-        uow_factory,
-        id_of(alice),
-        id_of(bob),
-        id_of(alice),
-        id_of(alice),
-        id_of(bob),
-        id_of(alice),
-        id_of(bob),
-    )
+    posts = await add_posts(uow_factory, alice, bob, alice, alice, bob, alice, bob)
 
     pages = await walk_pages(uow_factory, limit)
 
@@ -128,16 +107,7 @@ async def test_list_by_author_pages_only_that_authors_posts_in_id_order(
     uow_factory: UowFactory, limit: int
 ) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    posts = await add_posts(
-        uow_factory,
-        id_of(alice),
-        id_of(bob),
-        id_of(bob),
-        id_of(alice),
-        id_of(bob),
-        id_of(alice),
-        id_of(alice),
-    )
+    posts = await add_posts(uow_factory, alice, bob, bob, alice, bob, alice, alice)
     alices = [post for post in posts if post.author_id == alice.id]
 
     pages = await walk_pages(uow_factory, limit, author_id=alice.id)
@@ -149,7 +119,7 @@ async def test_list_by_author_pages_only_that_authors_posts_in_id_order(
 
 async def test_list_by_an_author_without_posts_is_an_empty_last_page(uow_factory: UowFactory) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    await add_posts(uow_factory, id_of(alice), id_of(alice))
+    await add_posts(uow_factory, alice, alice)
     async with uow_factory() as uow:
         page = await uow.posts.list(PageRequest(limit=1), author_id=bob.id)
         unknown = await uow.posts.list(PageRequest(limit=1), author_id=123_456)
@@ -159,7 +129,7 @@ async def test_list_by_an_author_without_posts_is_an_empty_last_page(uow_factory
 
 async def test_list_after_the_last_id_is_empty(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    posts = await add_posts(uow_factory, id_of(author), id_of(author))
+    posts = await add_posts(uow_factory, author, author)
     async with uow_factory() as uow:
         page = await uow.posts.list(PageRequest(after=id_of(posts[-1])))
         by_author = await uow.posts.list(PageRequest(after=id_of(posts[-1])), author_id=id_of(author))
@@ -169,7 +139,7 @@ async def test_list_after_the_last_id_is_empty(uow_factory: UowFactory) -> None:
 
 async def test_update_changes_title_content_and_updated_at_of_that_post_only(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    post, other = await add_posts(uow_factory, id_of(author), id_of(author))
+    post, other = await add_posts(uow_factory, author, author)
     later = post.updated_at + timedelta(hours=1)
     edited = post.edited(id_of(author), later, title="New title", content="New\ncontent")
 
@@ -186,7 +156,7 @@ async def test_update_changes_title_content_and_updated_at_of_that_post_only(uow
 
 async def test_update_does_not_move_a_post_or_rewrite_its_creation_time(uow_factory: UowFactory) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    (post,) = await add_posts(uow_factory, id_of(alice))
+    (post,) = await add_posts(uow_factory, alice)
     tampered = replace(
         post, title="New title", author_id=id_of(bob), created_at=post.created_at + timedelta(days=1)
     )
@@ -202,7 +172,7 @@ async def test_update_does_not_move_a_post_or_rewrite_its_creation_time(uow_fact
 
 async def test_update_without_commit_changes_nothing(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    (post,) = await add_posts(uow_factory, id_of(author))
+    (post,) = await add_posts(uow_factory, author)
     async with uow_factory() as uow:
         await uow.posts.update(replace(post, title="New title"))
     async with uow_factory() as uow:
@@ -211,7 +181,7 @@ async def test_update_without_commit_changes_nothing(uow_factory: UowFactory) ->
 
 async def test_delete_removes_only_that_post(uow_factory: UowFactory) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    first, second, bobs = await add_posts(uow_factory, id_of(alice), id_of(alice), id_of(bob))
+    first, second, bobs = await add_posts(uow_factory, alice, alice, bob)
 
     async with uow_factory() as uow:
         await uow.posts.delete(id_of(first))
@@ -224,12 +194,12 @@ async def test_delete_removes_only_that_post(uow_factory: UowFactory) -> None:
 
 async def test_ids_of_deleted_posts_are_not_reused(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    first, last = await add_posts(uow_factory, id_of(author), id_of(author))
+    first, last = await add_posts(uow_factory, author, author)
     async with uow_factory() as uow:
         await uow.posts.delete(id_of(last))
         await uow.commit()
 
-    (newer,) = await add_posts(uow_factory, id_of(author))
+    (newer,) = await add_posts(uow_factory, author)
 
     assert id_of(newer) > id_of(last)
     assert await stored_posts(uow_factory) == [first, newer]
@@ -250,7 +220,7 @@ async def test_ids_of_deleted_users_are_not_reused(uow_factory: UowFactory) -> N
 
 async def test_deleting_a_user_deletes_their_posts_and_no_others(uow_factory: UowFactory) -> None:
     alice, bob = await add_users(uow_factory, 2)
-    posts = await add_posts(uow_factory, id_of(alice), id_of(bob), id_of(alice))
+    posts = await add_posts(uow_factory, alice, bob, alice)
     alices = [post for post in posts if post.author_id == alice.id]
 
     async with uow_factory() as uow:
@@ -270,7 +240,7 @@ async def test_deleting_a_user_deletes_their_posts_and_no_others(uow_factory: Uo
 
 async def test_deleting_a_user_without_commit_deletes_nothing(uow_factory: UowFactory) -> None:
     (author,) = await add_users(uow_factory, 1)
-    posts = await add_posts(uow_factory, id_of(author), id_of(author))
+    posts = await add_posts(uow_factory, author, author)
 
     async with uow_factory() as uow:
         await uow.users.delete(id_of(author))

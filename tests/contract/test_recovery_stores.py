@@ -37,10 +37,16 @@ async def add_tokens(uow_factory: UowFactory, *tokens: OneTimeToken) -> None:
         await uow.commit()
 
 
-async def test_a_token_is_found_by_hash_and_purpose_while_live(uow_factory: UowFactory) -> None:
+async def stored_token(uow_factory: UowFactory) -> OneTimeToken:
+    """A live password-reset token ("a" * 64) of a new stored user."""
     (user,) = await add_users(uow_factory, 1)
     stored = token(id_of(user))
     await add_tokens(uow_factory, stored)
+    return stored
+
+
+async def test_a_token_is_found_by_hash_and_purpose_while_live(uow_factory: UowFactory) -> None:
+    stored = await stored_token(uow_factory)
     async with uow_factory() as uow:
         assert await uow.tokens.find(stored.token_hash, RESET, NOW) == stored
         assert await uow.tokens.find(stored.token_hash, VERIFY, NOW) is None
@@ -49,9 +55,7 @@ async def test_a_token_is_found_by_hash_and_purpose_while_live(uow_factory: UowF
 
 
 async def test_a_token_is_consumed_once(uow_factory: UowFactory) -> None:
-    (user,) = await add_users(uow_factory, 1)
-    stored = token(id_of(user))
-    await add_tokens(uow_factory, stored)
+    stored = await stored_token(uow_factory)
     async with uow_factory() as uow:
         assert await uow.tokens.consume(stored.token_hash, VERIFY, NOW) is None
         assert await uow.tokens.consume(stored.token_hash, RESET, NOW) == stored
@@ -61,17 +65,13 @@ async def test_a_token_is_consumed_once(uow_factory: UowFactory) -> None:
 
 
 async def test_an_expired_token_is_not_consumed(uow_factory: UowFactory) -> None:
-    (user,) = await add_users(uow_factory, 1)
-    stored = token(id_of(user))
-    await add_tokens(uow_factory, stored)
+    stored = await stored_token(uow_factory)
     async with uow_factory() as uow:
         assert await uow.tokens.consume(stored.token_hash, RESET, stored.expires_at) is None
 
 
 async def test_a_consumption_rolled_back_leaves_the_token(uow_factory: UowFactory) -> None:
-    (user,) = await add_users(uow_factory, 1)
-    stored = token(id_of(user))
-    await add_tokens(uow_factory, stored)
+    stored = await stored_token(uow_factory)
     async with uow_factory() as uow:
         assert await uow.tokens.consume(stored.token_hash, RESET, NOW) == stored
     async with uow_factory() as uow:

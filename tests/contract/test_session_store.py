@@ -39,9 +39,14 @@ async def start(uows: SessionUowFactory, user: User, at: datetime = NOW) -> tupl
     return session, token
 
 
+async def signed_in(uows: SessionUowFactory) -> tuple[User, Session, RefreshToken]:
+    """A new stored user, their one session (started at NOW) and its refresh token."""
+    (user,) = await add_users(uows, 1)
+    return user, *await start(uows, user)
+
+
 async def test_a_session_and_its_token_are_stored_and_found_by_the_hash(uows: SessionUowFactory) -> None:
-    (ada,) = await add_users(uows, 1)
-    session, token = await start(uows, ada)
+    ada, session, token = await signed_in(uows)
 
     async with uows() as uow:
         assert await uow.sessions.find_token(token.token_hash) == (token, session)
@@ -64,8 +69,7 @@ async def test_a_session_of_a_missing_user_is_refused(uows: SessionUowFactory) -
 
 
 async def test_rotation_is_a_conditional_write(uows: SessionUowFactory) -> None:
-    (ada,) = await add_users(uows, 1)
-    session, first = await start(uows, ada)
+    _, session, first = await signed_in(uows)
     second, third = token_of(session), token_of(session)
     later = NOW + timedelta(hours=1)
 
@@ -87,8 +91,7 @@ async def test_rotation_is_a_conditional_write(uows: SessionUowFactory) -> None:
 
 
 async def test_of_two_overlapping_rotations_of_one_token_exactly_one_commits(uows: SessionUowFactory) -> None:
-    (ada,) = await add_users(uows, 1)
-    session, first = await start(uows, ada)
+    _, session, first = await signed_in(uows)
     successors = [token_of(session), token_of(session)]
 
     async def rotate(successor: RefreshToken) -> bool:
@@ -141,8 +144,7 @@ async def test_ending_a_session_removes_it_and_all_its_tokens(uows: SessionUowFa
 
 
 async def test_leaving_without_commit_keeps_the_sessions(uows: SessionUowFactory) -> None:
-    (ada,) = await add_users(uows, 1)
-    session, _ = await start(uows, ada)
+    ada, session, _ = await signed_in(uows)
     async with uows() as uow:
         await uow.sessions.end_all(id_of(ada))
     async with uows() as uow:
@@ -150,8 +152,7 @@ async def test_leaving_without_commit_keeps_the_sessions(uows: SessionUowFactory
 
 
 async def test_a_users_sessions_go_with_the_user(uows: SessionUowFactory) -> None:
-    (ada,) = await add_users(uows, 1)
-    session, token = await start(uows, ada)
+    ada, session, token = await signed_in(uows)
     async with uows() as uow:
         await uow.users.delete(id_of(ada))
         await uow.commit()

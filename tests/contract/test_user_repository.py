@@ -8,18 +8,14 @@ import pytest
 from application.pagination import PageRequest
 from domain.errors import EmailAlreadyRegistered
 from domain.users import Email, PublicProfile, User
-from tests.contract.stored import UowFactory, add_users
+from tests.contract.stored import UowFactory, add_users, assert_added_in_id_order
 from tests.factories import UserFactory, id_of
 
 
 async def test_add_assigns_increasing_ids_and_get_returns_an_equal_user(uow_factory: UowFactory) -> None:
-    first, second = await add_users(uow_factory, 2)
+    users = await add_users(uow_factory, 2)
 
-    assert first.id is not None
-    assert id_of(second) > id_of(first)
-    async with uow_factory() as uow:
-        assert await uow.users.get(first.id) == first
-        assert await uow.users.get(id_of(second)) == second
+    await assert_added_in_id_order(uow_factory, lambda uow, user_id: uow.users.get(user_id), *users)
 
 
 async def test_get_unknown_id_is_none(uow_factory: UowFactory) -> None:

@@ -4,7 +4,7 @@ migrated schema (not only the models) carries the domain's limits and constraint
 import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pytest
 from alembic import command
@@ -66,6 +66,28 @@ def table_names(url: str) -> set[str]:
     return set(inspected(url, lambda inspector: inspector.get_table_names()))
 
 
+class TableSchema(NamedTuple):
+    columns: dict[str, Any]  # by name
+    unique_constraints: list[Any]
+    primary_key: Any
+    foreign_keys: list[Any]
+    indexes: list[Any]
+
+
+def table_schema(url: str, table: str) -> TableSchema:
+    """What the database at `url` has of `table`: its columns, constraints and indexes."""
+    return inspected(
+        url,
+        lambda inspector: TableSchema(
+            {column["name"]: column for column in inspector.get_columns(table)},
+            inspector.get_unique_constraints(table),
+            inspector.get_pk_constraint(table),
+            inspector.get_foreign_keys(table),
+            inspector.get_indexes(table),
+        ),
+    )
+
+
 def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     config = alembic_config(empty_database)
     expected = {table.name for table in metadata.sorted_tables}
@@ -87,15 +109,7 @@ def test_models_and_migrations_do_not_drift(empty_database: str) -> None:
 
 def test_migrated_user_table_carries_the_domain_limits(empty_database: str) -> None:
     migrate(empty_database)
-
-    def read(inspector: Inspector) -> tuple[Any, ...]:
-        return (
-            {c["name"]: c for c in inspector.get_columns("user")},
-            inspector.get_unique_constraints("user"),
-            inspector.get_pk_constraint("user"),
-        )
-
-    columns, uniques, pk = inspected(empty_database, read)
+    columns, uniques, pk, _, _ = table_schema(empty_database, "user")
 
     nullable = {name for name, column in columns.items() if column["nullable"]}
     # Only the verification time (null until the owner verifies their address) and a suspension's
@@ -112,15 +126,7 @@ def test_migrated_user_table_carries_the_domain_limits(empty_database: str) -> N
 
 def test_migrated_post_table_carries_the_domain_limits_and_the_cascade(empty_database: str) -> None:
     migrate(empty_database)
-
-    def read(inspector: Inspector) -> tuple[Any, ...]:
-        return (
-            {c["name"]: c for c in inspector.get_columns("post")},
-            inspector.get_foreign_keys("post"),
-            inspector.get_indexes("post"),
-        )
-
-    columns, foreign_keys, indexes = inspected(empty_database, read)
+    columns, _, _, foreign_keys, indexes = table_schema(empty_database, "post")
 
     assert set(columns) == {"id", "title", "content", "author_id", "created_at", "updated_at", "version"}
     assert not any(column["nullable"] for column in columns.values())
@@ -136,11 +142,8 @@ def test_migrated_post_table_carries_the_domain_limits_and_the_cascade(empty_dat
 
 def test_sessions_go_with_their_user_and_refresh_tokens_with_their_session(empty_database: str) -> None:
     migrate(empty_database)
-
-    def read(inspector: Inspector) -> tuple[Any, ...]:
-        return inspector.get_foreign_keys("auth_session"), inspector.get_foreign_keys("refresh_token")
-
-    sessions, tokens = inspected(empty_database, read)
+    sessions = table_schema(empty_database, "auth_session").foreign_keys
+    tokens = table_schema(empty_database, "refresh_token").foreign_keys
 
     assert [(fk["referred_table"], fk["options"].get("ondelete", "").upper()) for fk in sessions] == [
         ("user", "CASCADE")

@@ -53,11 +53,8 @@ async def test_a_textual_update_in_a_unit_of_work_not_committed_leaves_nothing(
         assert (await uow.users.get(user_id)).name == "Ada"  # type: ignore[union-attr]
 
 
-@pytest.fixture
-async def postgres(postgres_database_url: str) -> AsyncIterator[Database]:
-    database = make_database(Settings(database_url=postgres_database_url))
-    yield database
-    await database.dispose()
+# For what only PostgreSQL has (row locks, transaction ids): `sql_database` of that kind alone.
+on_postgres = pytest.mark.parametrize("sql_database_url", ["postgres"], indirect=True)
 
 
 @pytest.fixture
@@ -72,12 +69,13 @@ async def other_connection(postgres_database_url: str) -> AsyncIterator[asyncpg.
 LOCK_ROW_NOW = 'SELECT id FROM "user" WHERE id = $1 FOR UPDATE NOWAIT'
 
 
+@on_postgres
 async def test_a_row_locked_in_a_unit_of_work_stays_locked_until_it_ends_and_no_longer(
-    postgres: Database, other_connection: asyncpg.Connection
+    sql_database: Database, other_connection: asyncpg.Connection
 ) -> None:
-    user_id = await add_user(postgres)
+    user_id = await add_user(sql_database)
 
-    async with SqlUnitOfWork(postgres) as uow:
+    async with SqlUnitOfWork(sql_database) as uow:
         session = uow.session
         assert isinstance(session, AsyncSession)
         locked = await session.exec(select(UserRow.id).where(UserRow.id == user_id).with_for_update())
@@ -93,14 +91,15 @@ async def test_a_row_locked_in_a_unit_of_work_stays_locked_until_it_ends_and_no_
 TRANSACTION_ID = text("SELECT txid_current()")
 
 
+@on_postgres
 async def test_a_writing_unit_of_work_reads_in_its_transaction_and_a_read_only_one_in_none(
-    postgres: Database,
+    sql_database: Database,
 ) -> None:
-    async with SqlUnitOfWork(postgres) as uow:  # even before any write, even for a SELECT
+    async with SqlUnitOfWork(sql_database) as uow:  # even before any write, even for a SELECT
         first, second = await execute(uow, TRANSACTION_ID), await execute(uow, TRANSACTION_ID)
     assert first == second
 
-    async with SqlUnitOfWork(postgres, read_only=True) as uow:  # each statement on its own
+    async with SqlUnitOfWork(sql_database, read_only=True) as uow:  # each statement on its own
         first, second = await execute(uow, TRANSACTION_ID), await execute(uow, TRANSACTION_ID)
     assert first != second
 

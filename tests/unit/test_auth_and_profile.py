@@ -200,15 +200,29 @@ async def test_profile_email_taken_by_another_user_is_refused(
     assert store.users[id_of(ada)] == ada
 
 
-async def test_an_email_change_needs_the_current_password(uow_factory, hasher, ada: User, store) -> None:
+@pytest.mark.parametrize(("credential", "new"), [("email", "new@example.com"), ("password", "new password")])
+async def test_an_email_or_password_change_needs_the_current_password(
+    uow_factory, hasher, tokens, ada: User, store, credential: str, new: str
+) -> None:
     update = UpdateProfile(uow_factory, hasher)
     with pytest.raises(ValidationError) as missing:
-        await update(id_of(ada), ProfileChanges(email="new@example.com"))
+        await update(id_of(ada), ProfileChanges(**{credential: new}))
     assert missing.value.field == "current_password"
     with pytest.raises(PermissionDenied):
-        await update(id_of(ada), ProfileChanges(email="new@example.com", current_password="wrong one"))
+        await update(id_of(ada), ProfileChanges(**{credential: new}, current_password="wrong one"))
     assert store.users[id_of(ada)] == ada
-    assert await update(id_of(ada), ProfileChanges(name="Only the name"))  # no proof needed
+
+    await update(id_of(ada), ProfileChanges(**{credential: new}, current_password="old password"))
+    # The new credential is the one stored: Ada logs in with it.
+    credentials = {"email": "ada@example.com", "password": "old password", credential: new}
+    login = Authenticate(uow_factory, hasher, tokens, FixedClock())
+    issued = await login(credentials["email"], credentials["password"])
+    assert tokens.read(issued.access_token).user_id == id_of(ada)
+
+
+async def test_a_name_change_needs_no_current_password(uow_factory, hasher, ada: User) -> None:
+    changed = await UpdateProfile(uow_factory, hasher)(id_of(ada), ProfileChanges(name="Only the name"))
+    assert changed.name == "Only the name"
 
 
 async def test_deleting_the_account_needs_the_current_password(uow_factory, hasher, ada: User, store) -> None:
@@ -297,20 +311,6 @@ async def test_registrations_are_limited_per_address_before_hashing(uow_factory,
 async def test_keeping_ones_own_email_is_not_a_conflict(uow_factory, hasher, ada: User) -> None:
     updated = await UpdateProfile(uow_factory, hasher)(id_of(ada), ProfileChanges(email="ADA@example.com"))
     assert updated.email == ada.email
-
-
-async def test_password_change_needs_the_current_password(uow_factory, hasher, ada: User, store) -> None:
-    update = UpdateProfile(uow_factory, hasher)
-
-    with pytest.raises(ValidationError) as missing:
-        await update(id_of(ada), ProfileChanges(password="new password"))
-    assert missing.value.field == "current_password"
-    with pytest.raises(PermissionDenied):
-        await update(id_of(ada), ProfileChanges(password="new password", current_password="wrong one"))
-    assert store.users[id_of(ada)] == ada
-
-    await update(id_of(ada), ProfileChanges(password="new password", current_password="old password"))
-    assert await hasher.verify("new password", store.users[id_of(ada)].password_hash)
 
 
 async def test_invalid_profile_changes_change_nothing(uow_factory, hasher, ada: User, store) -> None:

@@ -1,6 +1,7 @@
 import pytest
 
 from domain.errors import ValidationError
+from domain.text import multi_line
 from domain.users import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -84,3 +85,12 @@ def test_passwords_outside_the_limits_are_refused(length: int) -> None:
     with pytest.raises(ValidationError) as caught:
         check_password("p" * length)
     assert caught.value.field == "password"
+
+
+def test_multi_line_text_that_may_be_empty_is_stored_empty_when_blank_and_checked_otherwise() -> None:
+    assert multi_line("bio", " \n\t", 10, may_be_empty=True) == ""
+    assert multi_line("bio", "two\nlines", 10, may_be_empty=True) == "two\nlines"
+    with pytest.raises(ValidationError, match="bio must not be empty"):
+        multi_line("bio", " ", 10)
+    with pytest.raises(ValidationError, match="control or format"):
+        multi_line("bio", "a\u202eb", 10, may_be_empty=True)

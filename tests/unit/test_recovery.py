@@ -21,7 +21,7 @@ from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
 from infrastructure.security.tokens import JwtTokenService
 from tests.factories import id_of
 from tests.fakes import FakeHasher, FixedClock
-from tests.recovery import mailing, outbox, token_in
+from tests.recovery import mailing, outbox, stored, token_in
 
 ADDRESS = "203.0.113.7"
 
@@ -48,13 +48,6 @@ def request_reset(uow_factory, clock: FixedClock) -> RequestPasswordReset:
 @pytest.fixture
 def reset(uow_factory, hasher: FakeHasher, clock: FixedClock) -> ResetPassword:
     return ResetPassword(uow_factory, hasher, mailing(clock), clock)
-
-
-async def stored(uow_factory, user: User) -> User:
-    async with uow_factory() as uow:
-        found: User | None = await uow.users.get(id_of(user))
-    assert found is not None
-    return found
 
 
 async def test_a_request_mails_a_link_whose_token_is_stored_only_as_its_hash(

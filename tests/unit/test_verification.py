@@ -13,7 +13,7 @@ from infrastructure.memory import MemoryStore
 from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
 from tests.factories import id_of
 from tests.fakes import FakeHasher, FixedClock
-from tests.recovery import mailing, outbox, token_in
+from tests.recovery import mailing, outbox, stored, token_in
 
 
 @pytest.fixture
@@ -25,13 +25,6 @@ async def ada(uow_factory, hasher: FakeHasher, clock: FixedClock) -> User:
 @pytest.fixture
 def verify(uow_factory, clock: FixedClock) -> VerifyEmail:
     return VerifyEmail(uow_factory, mailing(clock), clock)
-
-
-async def stored(uow_factory, user: User) -> User:
-    async with uow_factory() as uow:
-        found: User | None = await uow.users.get(id_of(user))
-    assert found is not None
-    return found
 
 
 async def test_registration_mails_a_link_that_verifies_the_address_once(
