@@ -4,6 +4,8 @@ the JSON routes use. Not in the OpenAPI document: they answer HTML to people, no
 Their security headers (a Content-Security-Policy of their own, no referrer, no cache) are the edge's
 (api.middleware.security_headers)."""
 
+from collections.abc import Callable
+
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
@@ -43,12 +45,17 @@ def _try_later(error: TryLater, page: str) -> HTMLResponse:
     return _html(page, status, {"Retry-After": str(error.retry_after)})
 
 
-@router.get(RESET_PASSWORD_PAGE, include_in_schema=False, response_class=HTMLResponse)
-async def reset_password_page(request: Request) -> HTMLResponse:
+def _link_opened(request: Request, title: str, form: Callable[[str, str], str], action: str) -> HTMLResponse:
+    """The page of a mailed link opened: its `form` carrying the link's token, unused."""
     token = request.query_params.get("token")
     if not token:
-        return _html(pages.broken_link(_RESET_TITLE, pages.LINK_INCOMPLETE), 400)
-    return _html(pages.reset_password_form(_RESET_ACTION, token))
+        return _html(pages.broken_link(title, pages.LINK_INCOMPLETE), 400)
+    return _html(form(action, token))
+
+
+@router.get(RESET_PASSWORD_PAGE, include_in_schema=False, response_class=HTMLResponse)
+async def reset_password_page(request: Request) -> HTMLResponse:
+    return _link_opened(request, _RESET_TITLE, pages.reset_password_form, _RESET_ACTION)
 
 
 @router.post(RESET_PASSWORD_PAGE, include_in_schema=False, response_class=HTMLResponse)
@@ -70,10 +77,7 @@ async def reset_password(request: Request, reset: UseCase[ResetPassword]) -> HTM
 
 @router.get(VERIFY_EMAIL_PAGE, include_in_schema=False, response_class=HTMLResponse)
 async def verify_email_page(request: Request) -> HTMLResponse:
-    token = request.query_params.get("token")
-    if not token:
-        return _html(pages.broken_link(_VERIFY_TITLE, pages.LINK_INCOMPLETE), 400)
-    return _html(pages.verify_email_form(_VERIFY_ACTION, token))
+    return _link_opened(request, _VERIFY_TITLE, pages.verify_email_form, _VERIFY_ACTION)
 
 
 @router.post(VERIFY_EMAIL_PAGE, include_in_schema=False, response_class=HTMLResponse)

@@ -60,6 +60,14 @@ async def sign_in(client: httpx.AsyncClient, origin: str = OWN, **fields: str) -
     return body
 
 
+async def signed_in_both_ways(client: httpx.AsyncClient, browser: httpx.AsyncClient) -> dict[str, str]:
+    """One user with a cookie session in `browser` and a bearer session: its Authorization header."""
+    await sign_in(browser, email="ada@example.com", password="correct horse battery")
+    form = {"username": "ada@example.com", "password": "correct horse battery"}
+    token = (await client.post("/auth/token", data=form)).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def set_cookies(response: httpx.Response) -> dict[str, Any]:
     """The cookies `response` sets, by name, with their attributes."""
     found: dict[str, Any] = {}
@@ -168,11 +176,7 @@ async def test_a_csrf_token_of_another_session_is_refused(app: FastAPI, browser:
 async def test_bearer_requests_need_no_csrf_token_even_beside_cookies(
     client: httpx.AsyncClient, browser: httpx.AsyncClient
 ) -> None:
-    await sign_in(browser, email="ada@example.com", password="correct horse battery")
-    form = {"username": "ada@example.com", "password": "correct horse battery"}
-    bearer = {
-        "Authorization": f"Bearer {(await client.post('/auth/token', data=form)).json()['access_token']}"
-    }
+    bearer = await signed_in_both_ways(client, browser)
 
     alone = await client.post("/posts/", json=POST, headers=bearer)
     beside_cookies = await browser.post("/posts/", json=POST, headers=bearer)  # the bearer token decides
@@ -276,11 +280,7 @@ async def test_signing_out_needs_the_csrf_token_then_ends_the_session_and_clears
 async def test_ending_the_session_elsewhere_ends_the_cookie_session(
     client: httpx.AsyncClient, browser: httpx.AsyncClient
 ) -> None:
-    await sign_in(browser, email="ada@example.com", password="correct horse battery")
-    form = {"username": "ada@example.com", "password": "correct horse battery"}
-    bearer = {
-        "Authorization": f"Bearer {(await client.post('/auth/token', data=form)).json()['access_token']}"
-    }
+    bearer = await signed_in_both_ways(client, browser)
     sessions = (await client.get("/users/me/sessions", headers=bearer)).json()
     (cookie_session,) = [session for session in sessions if not session["current"]]
 

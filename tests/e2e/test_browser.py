@@ -173,9 +173,11 @@ def test_a_browser_app_signs_in_with_cookies_its_scripts_cannot_read(
     assert (me["status"], me["body"]["email"]) == (200, "ada@example.com")
     readable = page.evaluate("document.cookie")
     assert f"__Host-csrf={csrf}" in readable
-    assert "__Host-access" not in readable and "__Host-refresh" not in readable
+    assert "__Host-access" not in readable
+    assert "__Host-refresh" not in readable
     stored = cookies(context)
-    assert stored["__Host-access"]["httpOnly"] and stored["__Host-refresh"]["httpOnly"]
+    assert stored["__Host-access"]["httpOnly"]
+    assert stored["__Host-refresh"]["httpOnly"]
     assert (stored["__Host-access"]["sameSite"], stored["__Host-refresh"]["sameSite"]) == ("Lax", "Strict")
 
 
@@ -235,10 +237,12 @@ def test_the_reset_page_completes_a_reset_from_a_mailed_link(site: Site, context
     link = link_in(mail_to(site, "margaret@example.com", "reset your password"), "/reset-password")
     page = context.new_page()
     violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
-    )
+
+    def note_violation(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", note_violation)
 
     page.goto(link)
     assert page.evaluate("getComputedStyle(document.querySelector('main')).backgroundColor") == (
