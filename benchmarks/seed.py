@@ -17,7 +17,8 @@ from throwaway import databases
 
 USERS = 1_000
 POSTS_PER_USER = 5
-# pwdlib's recommended argon2id hash of "correct horse battery", computed once: seeding hashes nothing.
+PASSWORD = "correct horse battery"  # every seeded user's
+# pwdlib's recommended argon2id hash of PASSWORD, computed once: seeding hashes nothing.
 PASSWORD_HASH = (
     "$argon2id$v=19$m=65536,t=3,p=4$jN8c2bzvJ1JPNf7t/eWf9Q$Ni1z63xL6PGNoTphHxBKcKt1hMnxiLUOEcq+8fN4BGY"
 )
@@ -35,9 +36,14 @@ INSERT_USER = 'INSERT INTO "user" (id, name, email, password_hash, created_at) V
 INSERT_POST = "INSERT INTO post (id, title, content, author_id, created_at, updated_at) VALUES ({})"
 
 
+def email_of(user_id: int) -> str:
+    """The email of the seeded user `user_id`."""
+    return f"user{user_id}@example.com"
+
+
 def users() -> Iterator[tuple[Any, ...]]:
     for i in range(1, USERS + 1):
-        yield i, f"User {i}", f"user{i}@example.com", PASSWORD_HASH, EPOCH + timedelta(minutes=i)
+        yield i, f"User {i}", email_of(i), PASSWORD_HASH, EPOCH + timedelta(minutes=i)
 
 
 def posts() -> Iterator[tuple[Any, ...]]:
