@@ -6,8 +6,9 @@ lifespan opens and closes what must be.
 uvicorn serves `create_served_app` as a factory (`users-posts serve` does: api.cli.server)."""
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import ModuleType
 
 from fastapi import FastAPI, Response
 from fastapi.routing import APIRoute
@@ -23,7 +24,7 @@ from api.observability.requests import Observing, RequestObserver
 from api.openapi.document import with_problem_schemas
 from api.openapi.tags import TAGS, operation_id
 from api.problems.handlers import install_error_handlers
-from api.routers import admin, auth, health, me, posts, recovery, sessions, users
+from api.routers import admin, auth, cookie_sessions, health, me, pages, posts, recovery, sessions, users
 from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
 from infrastructure.events.delivery import EventDelivery
@@ -35,7 +36,7 @@ from infrastructure.sql.replicas import caller_keys
 logger = logging.getLogger(__name__)
 
 # Tried in this order: `me` and `sessions` before `users`, so that /users/me is not taken for a user id.
-ROUTERS = (auth, recovery, me, sessions, users, posts, admin, health)
+ROUTERS = (auth, cookie_sessions, recovery, me, sessions, users, posts, admin, health)
 
 
 def create_app(container: Container | None = None, *, configure_logs: bool = False) -> FastAPI:
@@ -63,7 +64,9 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
     app.state.observing = observing
     install_error_handlers(app)
     _add_middleware(app, settings, observing)
-    app.openapi = with_problem_schemas(app, paths=_include_routes(app))  # type: ignore[method-assign]
+    # The pages behind the mailed links, unless the links lead to a frontend of the operator's.
+    routers = ROUTERS if settings.frontend_url else (*ROUTERS, pages)
+    app.openapi = with_problem_schemas(app, paths=_include_routes(app, routers))  # type: ignore[method-assign]
     return app
 
 
@@ -114,10 +117,11 @@ def _add_middleware(app: FastAPI, settings: Settings, observing: Observing) -> N
     app.add_middleware(Edge, reporter=observer, allowed_hosts=settings.allowed_host_list)
 
 
-def _include_routes(app: FastAPI) -> list[str]:
-    """Add the routers' routes; return their paths in the order they are declared (the document's)."""
+def _include_routes(app: FastAPI, routers: Sequence[ModuleType]) -> list[str]:
+    """Add the routes of `routers` (modules with a `router`); return their paths in the order they are
+    declared (the document's)."""
     documentation = list(app.router.routes)  # /openapi.json, /docs, /redoc and their assets
-    declared = [route for router in ROUTERS for route in router.router.routes]
+    declared = [route for module in routers for route in module.router.routes]
     # The routes themselves, not included routers: FastAPI matches an included router's routes twice per
     # request (once to choose the router, once inside it). Every option is the router's own, set on
     # each route when it was declared.

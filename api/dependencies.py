@@ -14,6 +14,8 @@ from dependency_injector import providers
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from api.browser.cookies import SessionCookies
+from api.browser.csrf import SAFE_METHODS, CsrfPolicy
 from api.observability.request_ids import REQUEST_ID
 from api.observability.requests import set_user_id
 from api.paths import TOKEN_PATH
@@ -37,10 +39,18 @@ class ApiOptions:
     public_url: str  # APP_PUBLIC_URL, or "" (links are then relative)
     require_if_match: bool  # APP_REQUIRE_IF_MATCH: a change without If-Match is refused (428)
     fingerprint_secret: str  # keys the fingerprints of Idempotency-Key requests
+    cookies: SessionCookies  # the cookies of cookie sessions (APP_COOKIE_SECURE)
+    csrf: CsrfPolicy  # what a cookie-authenticated unsafe request must prove
 
     @classmethod
     def of(cls, settings: Settings) -> "ApiOptions":
-        return cls(settings.public_url or "", settings.require_if_match, settings.jwt_secret)
+        return cls(
+            settings.public_url or "",
+            settings.require_if_match,
+            settings.jwt_secret,
+            SessionCookies(secure=settings.cookie_secure),
+            CsrfPolicy.of(settings.jwt_secret, settings.cors_origin_list, settings.public_url),
+        )
 
 
 def options(request: Request) -> ApiOptions:
@@ -129,13 +139,28 @@ _current_user = use_case(CurrentUser)
 async def _caller_session(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> AuthenticatedCaller:
+    if token is None:
+        return await _cookie_caller(request)
     caller = await (await _current_user(request)).caller(token)
     set_user_id(request, caller.user.id)  # for the request's access and error events
     return caller
 
 
+async def _cookie_caller(request: Request) -> AuthenticatedCaller:
+    """The caller of a request without a bearer token, by its access cookie: an unsafe request must
+    pass the CSRF check too (api.browser.csrf)."""
+    found = options(request)
+    caller = await (await _current_user(request)).caller(request.cookies.get(found.cookies.access))
+    set_user_id(request, caller.user.id)
+    if request.method not in SAFE_METHODS:
+        found.csrf.check(request, caller.session_id)
+    return caller
+
+
 CallerSession = Annotated[AuthenticatedCaller, Depends(_caller_session)]
-"""The authenticated caller and their session; 401 problem with `WWW-Authenticate: Bearer` otherwise."""
+"""The authenticated caller and their session, by the bearer token or else the access cookie (an unsafe
+request by cookie must pass the CSRF check: a 403 problem otherwise); 401 problem with
+`WWW-Authenticate: Bearer` when neither authenticates."""
 
 
 async def _caller(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
@@ -144,7 +169,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(oauth2_
 
 
 Caller = Annotated[User, Depends(_caller)]
-"""The authenticated caller; 401 problem with `WWW-Authenticate: Bearer` otherwise."""
+"""The authenticated caller, as CallerSession finds them."""
 
 
 def client_address(request: Request) -> str:

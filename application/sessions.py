@@ -41,6 +41,7 @@ class Grant:
     refresh_token: str
     refresh_expires_in: int
     session_id: str
+    user: User
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +92,13 @@ def grant(
     access = tokens.issue(TokenClaims(user.id, user.credentials_stamp, session.id))
     refresh_expires_in = (session.live_until(lifetimes) - session.last_used_at).total_seconds()
     return Grant(
-        access.access_token, access.expires_in, refresh_token, _seconds(refresh_expires_in), session.id
+        access.access_token, access.expires_in, refresh_token, _seconds(refresh_expires_in), session.id, user
     )
+
+
+SessionCheck = Callable[[str], None]
+"""The caller's own condition on the session a token belongs to, given its id: it raises to refuse
+(the request is not bound to that session), before anything changes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +110,8 @@ class RefreshSession:
     session ended), or whose session expired; and for the loser of two concurrent refreshes of one
     token (within the reuse grace). A token presented again later than the grace after its rotation
     was stolen or leaked (RFC 9700 §4.14.2): its whole session ends, the newest token with it, and the
-    event is logged and audited before the InvalidGrant."""
+    event is logged and audited before the InvalidGrant. `check_session` refuses the token's session
+    first (a cookie session's CSRF token is bound to it), changing nothing, not even on reuse."""
 
     raises: ClassVar[Raises] = (InvalidGrant, RefreshTokenReused)
 
@@ -114,7 +121,11 @@ class RefreshSession:
     lifetimes: SessionLifetimes = DEFAULT_LIFETIMES
 
     async def __call__(
-        self, refresh_token: str, client: ClientInfo = ClientInfo(), request_id: str | None = None
+        self,
+        refresh_token: str,
+        client: ClientInfo = ClientInfo(),
+        request_id: str | None = None,
+        check_session: SessionCheck | None = None,
     ) -> Grant:
         if not well_formed_refresh_token(refresh_token):
             raise InvalidGrant()
@@ -125,6 +136,8 @@ class RefreshSession:
             if found is None:
                 raise InvalidGrant()
             token, session = found
+            if check_session is not None:
+                check_session(session.id)
             if not session.is_live(now, self.lifetimes):
                 raise InvalidGrant()
             if token.is_reuse(now, self.lifetimes):
@@ -165,18 +178,21 @@ class RefreshSession:
 @dataclass(frozen=True, slots=True)
 class RevokeToken:
     """RFC 7009: end the session of a refresh token (or of an access token's `sid`). Unknown, invalid
-    or already revoked tokens are not an error: the caller's wish (the token no longer works) holds."""
+    or already revoked tokens are not an error: the caller's wish (the token no longer works) holds.
+    `check_session` may refuse the refresh token's session first, as for RefreshSession."""
 
     raises: ClassVar[Raises] = ()
 
     new_uow: Callable[[], UnitOfWork]
     tokens: TokenService
 
-    async def __call__(self, token: str) -> None:
+    async def __call__(self, token: str, check_session: SessionCheck | None = None) -> None:
         async with self.new_uow() as uow:
             if well_formed_refresh_token(token):
                 found = await uow.sessions.find_token(refresh_token_hash(token))
                 if found is not None:
+                    if check_session is not None:
+                        check_session(found[1].id)
                     await uow.sessions.end(found[1].id)
                     await uow.commit()
                     return

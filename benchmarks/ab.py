@@ -10,9 +10,8 @@ it moves req/s.
     python -m benchmarks.ab --database postgresql --path '/users/{id}' \\
         A=ref:HEAD~1 B=env:APP_DB_POOL_SIZE=20 C=serve,env:APP_DB_POOL_PRE_PING=false
 
-With `--post BODY`, every request is a POST of that JSON body to `--path`, signed in as a seeded user
-(`POST /posts/`: a create; give the variants a post budget that wrk cannot spend, e.g.
-`env:APP_LIMIT_POSTS_PER_USER=1000000/minute`).
+With `--bearer`, every request carries a bearer token of a seeded user (logged in on each variant
+first); with `--post JSON`, the path is POSTed that body (`--path /posts/ --post '{"title": …}'`).
 """
 
 import argparse
@@ -26,8 +25,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
-from urllib.request import Request, urlopen
+from urllib.parse import urlsplit
+
+import httpx
 
 from benchmarks import seed
 from benchmarks.harness import HERE, OURS_ENV, WrkRun, app_target, serve, worktree, wrk
@@ -106,14 +106,6 @@ def _line(name: str, runs: list[WrkRun], cpu_us: list[float]) -> str:
     )
 
 
-def signed_in(base_url: str) -> str:
-    """The Authorization header of a seeded user (benchmarks.seed) signed in to `base_url`."""
-    form = urlencode({"username": "user1@example.com", "password": seed.PASSWORD}).encode()
-    request = Request(f"{base_url}/auth/token", data=form, method="POST")
-    with urlopen(request, timeout=30) as answer:
-        return f"Bearer {json.load(answer)['access_token']}"
-
-
 def add_database_options(parser: argparse.ArgumentParser) -> None:
     """--database, the kind of seeded database served, and --postgres-url, the server a PostgreSQL one
     is made on."""
@@ -142,6 +134,17 @@ def seeded_database(args: argparse.Namespace) -> Iterator[Callable[[str], str]]:
         yield copy_for
 
 
+def request_of(args: argparse.Namespace, base_url: str) -> dict[str, str]:
+    """How wrk sends the requests to `base_url` (wrk.lua's variables): POSTed, with a bearer token."""
+    request = {"WRK_METHOD": "POST", "WRK_BODY": args.post} if args.post else {}
+    if args.bearer:
+        login = {"username": seed.email_of(1), "password": seed.PASSWORD}
+        answer = httpx.post(base_url + "/auth/token", data=login, timeout=30)
+        answer.raise_for_status()
+        request["WRK_AUTHORIZATION"] = f"Bearer {answer.json()['access_token']}"
+    return request
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("variants", nargs="+", type=parse_variant)
@@ -152,8 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--post", metavar="BODY", help="POST this JSON body, signed in as a seeded user")
+    parser.add_argument("--bearer", action="store_true", help="as a seeded user, by a bearer token")
+    parser.add_argument("--post", type=json.loads, help="POST this JSON body to the path")
     args = parser.parse_args(argv)
+    if args.post is not None:
+        args.post = json.dumps(args.post)
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(seeded_database(args))
         trees = {ref: stack.enter_context(worktree(ref)) for ref in {v.ref for v in args.variants if v.ref}}
@@ -175,18 +181,23 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[WrkRun]] = {name: [] for name in bases}
         cpu: dict[str, list[float]] = {name: [] for name in bases}
         pids = {name: server_pids(base) for name, base in bases.items()}
-        authorization = {name: signed_in(base) for name, base in bases.items()} if args.post else {}
-        if args.post:
-            os.environ["WRK_BODY"] = args.post  # read by benchmarks/wrk.lua
+        requests = {name: request_of(args, base) for name, base in bases.items()}
         for name, base in bases.items():
-            os.environ["WRK_AUTHORIZATION"] = authorization.get(name, "")
-            wrk(base, args.path, args.warmup, args.connections, args.threads)
+            wrk(base, args.path, args.warmup, args.connections, args.threads, request=requests[name])
         for n in range(args.runs):
             order = list(bases) if n % 2 == 0 else list(reversed(bases))  # no variant always runs first
             for name in order:
                 used = cpu_seconds(pids[name])
-                os.environ["WRK_AUTHORIZATION"] = authorization.get(name, "")
-                runs[name].append(wrk(bases[name], args.path, args.duration, args.connections, args.threads))
+                runs[name].append(
+                    wrk(
+                        bases[name],
+                        args.path,
+                        args.duration,
+                        args.connections,
+                        args.threads,
+                        request=requests[name],
+                    )
+                )
                 used = cpu_seconds(pids[name]) - used
                 cpu[name].append(1e6 * used / max(runs[name][-1].requests, 1))
             print(

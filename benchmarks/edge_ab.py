@@ -88,6 +88,7 @@ def in_process(kind: str, trees: dict[str, Path], args: argparse.Namespace) -> N
     fresh process per run, the trees alternating."""
     apps = tuple(trees)
     child = HERE / "edge_asgi_child.py"
+    caller = ["bearer" if args.bearer else "anonymous", *([args.post] if args.post else [])]
     with databases(kind, apps, args.postgres_admin_url) as urls:
         for path in args.path:
             costs: dict[str, list[float]] = {app: [] for app in apps}
@@ -96,7 +97,7 @@ def in_process(kind: str, trees: dict[str, Path], args: argparse.Namespace) -> N
                     env = {**os.environ, **PRODUCTION_ENV, "APP_DATABASE_URL": urls[app]}
                     env |= {"PYTHONPATH": str(trees[app]), "APP_ENV": "test"}
                     done = subprocess.run(
-                        [sys.executable, str(child), path, str(args.requests), "16"],
+                        [sys.executable, str(child), path, str(args.requests), "16", *caller],
                         cwd=trees[app],
                         env=env,
                         stdout=subprocess.DEVNULL,
@@ -111,7 +112,8 @@ def in_process(kind: str, trees: dict[str, Path], args: argparse.Namespace) -> N
                     costs[app].append(float(line.split()[1]))
             a, b = (statistics.median(costs[app]) for app in apps)
             rounds = sorted(y / x for x, y in zip(costs["A"], costs["B"], strict=True))
-            print(f"\n{kind} GET {path}, in process ({args.runs} runs of {args.requests} requests)")
+            request = f"{'POST' if args.post else 'GET'} {path}{' (bearer)' if args.bearer else ''}"
+            print(f"\n{kind} {request}, in process ({args.runs} runs of {args.requests} requests)")
             print(
                 f"  CPU µs/request: A {a:.1f}, B {b:.1f}; B/A {b / a:.3f}"
                 f" (per round {rounds[0]:.3f} … {rounds[-1]:.3f})"
@@ -165,6 +167,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--in-process", action="store_true", help="the app's ASGI interface, no server")
     parser.add_argument("--requests", type=int, default=5000, help="per in-process run")
+    parser.add_argument("--bearer", action="store_true", help="in process: as seeded user 1, bearer token")
+    parser.add_argument("--post", help="in process: POST this JSON body to the path (201 expected)")
     parser.add_argument("--postgres-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     args.path = args.path or list(PATHS)

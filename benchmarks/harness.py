@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
@@ -198,14 +198,23 @@ def wrk_available() -> bool:
 
 
 def wrk(
-    base_url: str, path: str, seconds: float, connections: int, threads: int, *, if_none_match: bool = False
+    base_url: str,
+    path: str,
+    seconds: float,
+    connections: int,
+    threads: int,
+    *,
+    if_none_match: bool = False,
+    request: Mapping[str, str] | None = None,
 ) -> WrkRun:
     """Run wrk for `seconds` against `path` ("{id}" becomes a random user id); with `if_none_match`, each
-    request names the user's version-1 ETag (a 304 from ours on seeded data)."""
+    request names the user's version-1 ETag (a 304 from ours on seeded data). `request` sets the
+    method, body and Authorization of a fixed path (WRK_METHOD, WRK_BODY, WRK_AUTHORIZATION: wrk.lua)."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
     command += ["-s", str(WRK_SCRIPT), base_url, "--", path]
     command += ["1000", "etag"] if if_none_match else []
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    env = {**os.environ, **(request or {})}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, env=env)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout[-500:]}")

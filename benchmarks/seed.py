@@ -36,9 +36,14 @@ INSERT_USER = 'INSERT INTO "user" (id, name, email, password_hash, created_at) V
 INSERT_POST = "INSERT INTO post (id, title, content, author_id, created_at, updated_at) VALUES ({})"
 
 
+def email_of(user_id: int) -> str:
+    """The email of the seeded user `user_id`."""
+    return f"user{user_id}@example.com"
+
+
 def users() -> Iterator[tuple[Any, ...]]:
     for i in range(1, USERS + 1):
-        yield i, f"User {i}", f"user{i}@example.com", PASSWORD_HASH, EPOCH + timedelta(minutes=i)
+        yield i, f"User {i}", email_of(i), PASSWORD_HASH, EPOCH + timedelta(minutes=i)
 
 
 def posts() -> Iterator[tuple[Any, ...]]:

@@ -2,8 +2,8 @@
 -- "{id}" in PATH becomes a random user id in 1..MAX_ID (default 1000) on every request; each wrk
 -- thread gets a fixed seed, so every app receives the same sequence of ids. With "etag", each request
 -- carries `If-None-Match: "<id>.1"`: the ETag of a seeded user (version 1), so ours answers 304.
--- With WRK_BODY set in the environment, every request is a POST of that JSON body (to PATH, with the
--- header WRK_AUTHORIZATION when set): `python -m benchmarks.ab --post` measures a create.
+-- A PATH without "{id}" is sent as is: by WRK_METHOD (GET by default), with WRK_BODY as its JSON body and
+-- WRK_AUTHORIZATION as its Authorization header when these environment variables are set.
 -- At the end, one line `WRK_JSON {...}` summarises the run (latencies in microseconds).
 
 local threads = 0
@@ -18,12 +18,16 @@ function init(args)
   max_id = tonumber(args[2] or "1000")
   etag = args[3] == "etag"
   math.randomseed(seed or 1)
-  local body = os.getenv("WRK_BODY")
-  if body then
-    local headers = {["Content-Type"] = "application/json", ["Authorization"] = os.getenv("WRK_AUTHORIZATION")}
-    fixed = wrk.format("POST", template, headers, body)
-  elseif not template:find("{id}", 1, true) then
-    fixed = wrk.format("GET", template)
+  if not template:find("{id}", 1, true) then
+    local headers = {}
+    local body = os.getenv("WRK_BODY")
+    if body then
+      headers["Content-Type"] = "application/json"
+    end
+    if os.getenv("WRK_AUTHORIZATION") then
+      headers["Authorization"] = os.getenv("WRK_AUTHORIZATION")
+    end
+    fixed = wrk.format(os.getenv("WRK_METHOD") or "GET", template, headers, body)
   end
 end
 

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     cors_max_age_seconds: int = Field(default=600, ge=0, le=86_400)
     # A PATCH or DELETE of a post or of /users/me without If-Match is a 428 (lost updates impossible).
     require_if_match: bool = False
+    # Cookie sessions (POST /auth/session): their cookies are `Secure`. False only for plain-HTTP
+    # development on a host other than localhost (refused in production).
+    cookie_secure: bool = True
 
     # --- Mail and account recovery (issue 16) ---
     # smtp | console (a log event per message) | off; unset: smtp when APP_SMTP_HOST is set, else console.
@@ -282,6 +285,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "refusing to run in production letting any origin call the API: set APP_CORS_ORIGINS "
                 "to the exact origins of the browser apps, comma-separated"
+            )
+        if not self.cookie_secure:
+            raise ValueError(
+                "refusing to run in production with session cookies sent over plain HTTP: unset "
+                "APP_COOKIE_SECURE (serve HTTPS)"
             )
         return self
 

@@ -6,7 +6,8 @@
   without any CORS header for another.
 - Any other request from a listed origin gets `Access-Control-Allow-Origin` and the exposed headers on
   its answer; from another origin, no CORS header at all.
-- No credentials: the API authenticates with bearer tokens, never cookies.
+- Credentials (`Access-Control-Allow-Credentials: true`, for cookie sessions) only for an origin listed
+  exactly, never for `*`: a browser then sends the session's cookies and lets the app read the answer.
 
 Nothing is kept per origin, so any number of origins costs no memory. With a list of origins every
 answer carries `Vary: Origin`, so that a shared cache never hands one origin's answer to another."""
@@ -19,8 +20,11 @@ from api.problems.response import problem
 from api.problems.types import ORIGIN_NOT_ALLOWED
 
 ALLOWED_METHODS = b"GET, HEAD, POST, PATCH, DELETE"
-ALLOWED_HEADERS = b"Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-ID"
-EXPOSED_HEADERS = b"Link, X-Request-ID, ETag, Retry-After, Location"
+ALLOWED_HEADERS = (
+    b"Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-ID, X-CSRF-Token"
+)
+EXPOSED_HEADERS = b"Link, X-Request-ID, ETag, Retry-After, Location, Idempotent-Replayed"
+_WITH_CREDENTIALS = (b"access-control-allow-credentials", b"true")
 _VARY_ORIGIN = (b"vary", b"origin")
 _PREFLIGHT_VARY = (b"vary", b"origin, access-control-request-method, access-control-request-headers")
 
@@ -46,6 +50,13 @@ class CorsPolicy:
     def allows(self, origin: bytes) -> bool:
         return self.any_origin or origin in self.origins
 
+    def allowed_origin(self, origin: bytes) -> list[tuple[bytes, bytes]]:
+        """The headers naming who may read the answer, for an allowed `origin`: itself with credentials
+        when listed, else `*` without (browsers refuse credentials with `*`)."""
+        if origin in self.origins:
+            return [(b"access-control-allow-origin", origin), _WITH_CREDENTIALS]
+        return [(b"access-control-allow-origin", b"*")]
+
 
 class Cors:
     """CORS by `policy`; with no origin configured, every request passes straight through."""
@@ -68,18 +79,15 @@ class Cors:
                 origin = value
             elif name == b"access-control-request-method":
                 preflight_method = value
-        if origin is None and policy.any_origin:  # nothing varies by Origin: nothing to add
+        if origin is None and not policy.origins:  # nothing varies by Origin: nothing to add
             await self.app(scope, receive, send)
             return
         if origin is not None and preflight_method is not None and scope["method"] == "OPTIONS":
             await self._preflight(policy, origin, scope, receive, send)
             return
-        extra = [] if policy.any_origin else [_VARY_ORIGIN]
+        extra = [_VARY_ORIGIN] if policy.origins else []
         if origin is not None and policy.allows(origin):
-            extra += [
-                (b"access-control-allow-origin", b"*" if policy.any_origin else origin),
-                (b"access-control-expose-headers", EXPOSED_HEADERS),
-            ]
+            extra += [*policy.allowed_origin(origin), (b"access-control-expose-headers", EXPOSED_HEADERS)]
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -99,7 +107,7 @@ class Cors:
             return
         # The browser compares the method and headers it wants with these lists itself.
         headers = [
-            (b"access-control-allow-origin", b"*" if policy.any_origin else origin),
+            *policy.allowed_origin(origin),
             (b"access-control-allow-methods", ALLOWED_METHODS),
             (b"access-control-allow-headers", ALLOWED_HEADERS),
             (b"access-control-max-age", str(policy.max_age).encode()),

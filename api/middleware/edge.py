@@ -40,7 +40,8 @@ class RequestReporter(Protocol):
 
 class _Head:
     """What the edge reads of the request's headers, in one pass: the first Host and X-Request-ID (as
-    Starlette's Headers.get reads them), the last Content-Length, whether any Authorization is sent."""
+    Starlette's Headers.get reads them), the last Content-Length, whether any Authorization or Cookie
+    (a cookie session's credentials) is sent."""
 
     __slots__ = ("content_length", "credentials", "host", "request_id")
 
@@ -58,7 +59,7 @@ class _Head:
                     self.request_id = value.decode("latin-1")
             elif name == b"content-length":
                 self.content_length = value
-            elif name == b"authorization":
+            elif name == b"authorization" or name == b"cookie":
                 self.credentials = True
 
 

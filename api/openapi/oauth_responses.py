@@ -36,6 +36,9 @@ _DESCRIPTIONS = {
     "twice or malformed, or a body that cannot be parsed; on the token endpoint also "
     "`unsupported_grant_type`, `invalid_scope` (no scope is defined) and `invalid_grant` (a wrong email "
     "or password, a suspended account, a refresh token that is invalid, expired, revoked or already used)",
+    403: "Refused as a possible cross-site request forgery (`error`: `invalid_request`): the `Origin` is "
+    "missing or not allowed, the request is cross-site, or (signing out) `X-CSRF-Token` is missing or "
+    "not the session's",
     413: "The request body is too large (`error`: `invalid_request`)",
     429: "Too many failed logins; retry after `Retry-After` seconds (`error`: `temporarily_unavailable`)",
     503: "Temporarily unavailable (database unreachable, password hashing saturated); retry after "
@@ -69,6 +72,10 @@ TOKEN_FORM_REFUSALS = {
 }
 REVOKE_FORM_REFUSALS = {
     "invalid_request": _refused("token", "Field required", "missing"),
+    "repeated_parameter": _REPEATED,
+}
+SESSION_FORM_REFUSALS = {
+    "invalid_request": _refused("password", "Field required", "missing"),
     "repeated_parameter": _REPEATED,
 }
 FORM: tuple[Cause, ...] = (types.UNPARSABLE_BODY, types.BODY_TOO_LARGE)  # a form to parse

@@ -4,6 +4,7 @@ the headers sent along, and examples drawn from the problem types' table."""
 from collections.abc import Sequence
 from typing import Any
 
+from api.browser.csrf import CsrfOriginRefused, CsrfTokenMismatch
 from api.problems.response import PROBLEM_JSON
 from api.problems.types import (
     BODY_TOO_LARGE,
@@ -34,6 +35,7 @@ AUTHENTICATED: tuple[Cause, ...] = (InvalidCredentials,)  # a bearer token
 IF_MATCH: tuple[Cause, ...] = (MALFORMED_HEADER, PreconditionFailed, PRECONDITION_REQUIRED)
 IF_NONE_MATCH: tuple[Cause, ...] = (MALFORMED_HEADER,)
 IDEMPOTENT: tuple[Cause, ...] = (MALFORMED_HEADER, *Idempotency.raises)  # an Idempotency-Key header
+CSRF_CHECKED: tuple[Cause, ...] = (CsrfTokenMismatch, CsrfOriginRefused)  # a cookie session's change
 
 
 _DESCRIPTIONS = {
@@ -41,7 +43,7 @@ _DESCRIPTIONS = {
     "malformed; where a token is sent, the token is not valid",
     401: "No valid bearer token (missing, malformed, expired or revoked)",
     403: "Not allowed: not the author, not the role the operation needs, a suspended account, a wrong "
-    "`current_password`, or an unverified email",
+    "`current_password`, an unverified email, or a cookie session's request failing the CSRF check",
     404: "Not found",
     409: "Conflict with the current state: the email is taken, a concurrent change won, or a request with "
     "this `Idempotency-Key` is still running",

@@ -6,6 +6,7 @@ default detail is the error class's `default_message`, stated in the domain or a
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from api.browser.csrf import CsrfRefused
 from application.errors import MailUnavailable, Overloaded, RateLimited, StorageUnavailable
 from application.idempotency import IdempotencyKeyInUse
 from application.one_time_tokens import InvalidToken
@@ -50,6 +51,7 @@ INVALID_CREDENTIALS = ProblemType(401, InvalidCredentials.default_message, "inva
 PERMISSION_DENIED = ProblemType(403, PermissionDenied.default_message, "permission-denied")
 EMAIL_NOT_VERIFIED = ProblemType(403, EmailNotVerified.default_message, "email-not-verified")
 ACCOUNT_SUSPENDED = ProblemType(403, AccountSuspended.default_message, "account-suspended")
+CSRF = ProblemType(403, CsrfRefused.default_message, "csrf")
 ORIGIN_NOT_ALLOWED = ProblemType(403, "This origin may not call the API from a browser", "origin-not-allowed")
 NOT_FOUND = ProblemType(404, NotFound.default_message, "not-found")
 ALREADY_EXISTS = ProblemType(409, AlreadyExists.default_message, "already-exists")
@@ -81,6 +83,7 @@ CAUSES: tuple[tuple[type[Exception], ProblemType], ...] = (
     (IdempotencyKeyInUse, IDEMPOTENCY_KEY_IN_USE),
     (Conflict, CONFLICT),
     (AccountSuspended, ACCOUNT_SUSPENDED),
+    (CsrfRefused, CSRF),
     (PermissionDenied, PERMISSION_DENIED),
     (PreconditionFailed, PRECONDITION_FAILED),
     (InvalidGrant, INVALID_GRANT),

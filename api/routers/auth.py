@@ -5,16 +5,15 @@ from fastapi import Form, Request, Response
 from api.dependencies import UseCase, client_info, request_id
 from api.http.responses import JSONBytes
 from api.oauth_forms import SINGLE_VALUED_FORM
-from api.observability.logins import count_login
+from api.observability.logins import counted_login
 from api.openapi.examples import LOGIN_FORM, REFRESH_FORM, REVOKE_FORM, request_example, response_example
 from api.openapi.oauth_responses import FORM, REVOKE_FORM_REFUSALS, TOKEN_FORM_REFUSALS, oauth_responses
 from api.paths import REVOKE_PATH, TOKEN_PATH
 from api.routes import api_router
 from api.schemas.sessions import Token, grant_json
 from application.auth import Authenticate
-from application.errors import RateLimited
 from application.sessions import RefreshSession, RevokeToken
-from domain.errors import InvalidCredentials, PermissionDenied, ValidationError
+from domain.errors import ValidationError
 from domain.sessions import REFRESH_TOKEN_MAX_LENGTH
 
 router = api_router(tags=["auth"])
@@ -84,18 +83,7 @@ async def token(
     if username is None or password is None:
         missing = "username" if username is None else "password"
         raise ValidationError(missing, f"{missing} is required for the password grant")
-    try:
-        grant = await authenticate(username, password, client_info(request))
-    except InvalidCredentials:
-        count_login("bad_credentials")
-        raise
-    except RateLimited:
-        count_login("throttled")
-        raise
-    except PermissionDenied:
-        count_login("suspended")
-        raise
-    count_login("success")
+    grant = await counted_login(authenticate(username, password, client_info(request)))
     return JSONBytes(grant_json(grant))
 
 

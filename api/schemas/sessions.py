@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.builders import Given, json_builder
+from api.schemas.users import UserRead
 
 REFRESH_TOKEN_EXAMPLE = "kC8nJ0tq3vVtZ1m2F4yH6QpL9sXwR5eA7dU0bN3cG8I"
 
@@ -32,6 +33,25 @@ class Token(BaseModel):
 
 
 grant_json = json_builder(Token)  # from a Grant
+
+
+class CookieSession(BaseModel):
+    """What `POST /auth/session` and its refresh answer. The access and refresh tokens are in HttpOnly
+    cookies, never in the body: page scripts cannot read them."""
+
+    user: UserRead = Field(description="The signed-in user, as they see themselves")
+    csrf_token: Annotated[str, Given()] = Field(
+        description="Send it as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE made with the "
+        "session's cookies (it is also in the `__Host-csrf` cookie); it stays the session's for its life",
+        examples=["q3J9nV4mB0tX7cL2wZ8kR1yF6sD5hG3aE0uI9oP4jNk"],
+    )
+    expires_in: int = Field(
+        description="Seconds the access cookie's token stays valid: refresh the session before",
+        examples=[900],
+    )
+
+
+cookie_session_json = json_builder(CookieSession)  # from a Grant, and the session's CSRF token
 
 
 class SessionRead(BaseModel):

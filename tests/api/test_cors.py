@@ -1,5 +1,6 @@
-"""CORS (APP_CORS_ORIGINS): preflights answered at the edge, exact origins only, no credentials, the
-headers a browser app needs exposed, nothing for other origins, and no memory kept per origin."""
+"""CORS (APP_CORS_ORIGINS): preflights answered at the edge, exact origins only, credentials (cookie
+sessions) for those alone, the headers a browser app needs exposed, nothing for other origins, and no
+memory kept per origin."""
 
 import gc
 import logging
@@ -23,7 +24,7 @@ from tests.factories import UserCreatePayload
 
 APP_ORIGIN = "https://app.example.com"
 OTHER_ORIGIN = "https://evil.example"
-EXPOSED = {"link", "x-request-id", "etag", "retry-after", "location"}
+EXPOSED = {"link", "x-request-id", "etag", "retry-after", "location", "idempotent-replayed"}
 
 
 def preflight(
@@ -90,9 +91,16 @@ async def test_a_preflight_from_a_listed_origin_says_what_the_api_allows(
     assert headers["access-control-allow-origin"] == APP_ORIGIN
     assert {"GET", "POST", "PATCH", "DELETE"} <= set(headers["access-control-allow-methods"].split(", "))
     allowed = listed(headers["access-control-allow-headers"])
-    assert {"authorization", "content-type", "if-match", "if-none-match", "idempotency-key"} <= allowed
+    assert {
+        "authorization",
+        "content-type",
+        "if-match",
+        "if-none-match",
+        "idempotency-key",
+        "x-csrf-token",
+    } <= allowed
     assert headers["access-control-max-age"] == "900"
-    assert "access-control-allow-credentials" not in headers  # bearer tokens, never cookies
+    assert headers["access-control-allow-credentials"] == "true"  # cookie sessions, for listed origins
     assert "origin" in listed(response.headers["vary"])
 
 
@@ -118,7 +126,7 @@ async def test_a_listed_origin_reads_answers_and_the_headers_it_needs(
         headers = cors_headers(response)
         assert headers["access-control-allow-origin"] == APP_ORIGIN
         assert listed(headers["access-control-expose-headers"]) >= EXPOSED
-        assert "access-control-allow-credentials" not in headers
+        assert headers["access-control-allow-credentials"] == "true"
         assert "origin" in listed(response.headers["vary"])
     assert created.status_code == 201
     assert missing.status_code == 404
@@ -154,6 +162,24 @@ async def test_any_origin_outside_production(container: Container) -> None:
     assert cors_headers(answer)["access-control-allow-origin"] == "*"
     assert cors_headers(read)["access-control-allow-origin"] == "*"
     assert "vary" not in read.headers
+    # "*" lets anyone read, never with the cookies of a session (browsers refuse both together).
+    assert "access-control-allow-credentials" not in cors_headers(answer)
+    assert "access-control-allow-credentials" not in cors_headers(read)
+
+
+async def test_with_any_origin_a_listed_one_alone_gets_credentials(container: Container) -> None:
+    container.settings.override(providers.Object(Settings(cors_origins=f"*, {APP_ORIGIN}")))
+    async with app_client(create_app(container)) as client:
+        mine = await client.get("/users/", headers={"Origin": APP_ORIGIN})
+        anyone = await client.get("/users/", headers={"Origin": OTHER_ORIGIN})
+        nobody = await client.get("/users/")
+
+    assert cors_headers(mine)["access-control-allow-origin"] == APP_ORIGIN
+    assert cors_headers(mine)["access-control-allow-credentials"] == "true"
+    assert cors_headers(anyone)["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in cors_headers(anyone)
+    for response in (mine, anyone, nobody):  # what is answered varies by Origin
+        assert "origin" in listed(response.headers["vary"])
 
 
 async def test_preflights_spend_no_database_and_no_rate_limit(cors_container: Container) -> None:

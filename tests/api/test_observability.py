@@ -141,6 +141,18 @@ async def test_one_access_event_per_request(
     assert event["client"]
 
 
+async def test_the_token_of_a_mailed_link_is_redacted_from_the_access_event(
+    client: httpx.AsyncClient, json_log: Callable[[], list[dict[str, Any]]]
+) -> None:
+    token = "kM3bq0wZ5mJ1pX8vT2nY7cR4hL6sD9fG0aE3uI5oQ1w"
+    for path in ("/reset-password", "/verify-email"):
+        assert (await client.get(f"{path}?token={token}")).status_code == 200
+
+    events = [event for event in json_log() if event["logger"] == "api.access"]
+    assert [event["query"] for event in events] == ["token=[redacted]", "token=[redacted]"]
+    assert token not in json.dumps(json_log())
+
+
 async def test_metrics_label_routes_by_template_and_count_logins(
     client: httpx.AsyncClient, login: Callable[..., Any]
 ) -> None:

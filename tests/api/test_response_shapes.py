@@ -16,7 +16,7 @@ from api.problems.schemas import Problem, ValidationProblem
 from api.schemas.admin import AdminUserRead, AuditEntryRead
 from api.schemas.posts import PostDetail, PostRead
 from api.schemas.recovery import Accepted
-from api.schemas.sessions import SessionRead, Token
+from api.schemas.sessions import CookieSession, SessionRead, Token
 from api.schemas.users import UserPublic, UserRead
 from domain.roles import Role
 from infrastructure.memory import MemoryStore
@@ -125,6 +125,11 @@ BUILT: dict[str, tuple[Ask, int, Any]] = {
         ),
         200,
         Token,
+    ),
+    "start a cookie session": (
+        lambda s: s.client.post("/auth/session", data=s.login, headers={"Origin": "http://testserver"}),
+        200,
+        CookieSession,
     ),
     "my sessions": (lambda s: s.client.get("/users/me/sessions", headers=s.auth), 200, list[SessionRead]),
     "users for admins": (lambda s: s.client.get("/admin/users", headers=s.auth), 200, list[AdminUserRead]),

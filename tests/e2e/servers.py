@@ -68,9 +68,10 @@ def server_env(database_url: str, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def served(env: dict[str, str], log: Path, *arguments: str) -> Iterator[Server]:
-    """`users-posts serve` on a free port, once /health/live answers; stopped with SIGTERM after."""
-    port = free_port()
+def served(env: dict[str, str], log: Path, *arguments: str, port: int | None = None) -> Iterator[Server]:
+    """`users-posts serve` on `port` (a free one if None), once /health/live answers; stopped with
+    SIGTERM after."""
+    port = port or free_port()
     with log.open("wb") as output:
         process = subprocess.Popen(
             [CLI, "serve", "--port", str(port), *arguments], env=env, stdout=output, stderr=subprocess.STDOUT

@@ -135,6 +135,19 @@ def test_production_accepts_a_strong_secret_and_development_makes_a_random_one()
     assert first.jwt_secret != second.jwt_secret
 
 
+def test_production_refuses_session_cookies_without_secure_and_development_allows_them() -> None:
+    production: dict[str, Any] = {
+        "env": "production",
+        "jwt_secret": STRONG_SECRET,
+        "allowed_hosts": "api.example.com",
+        "mail_backend": "off",
+    }
+    assert Settings(**production).cookie_secure
+    with pytest.raises(ValidationError, match="APP_COOKIE_SECURE"):
+        Settings(**production, cookie_secure=False)
+    assert not Settings(env="development", cookie_secure=False).cookie_secure
+
+
 def test_rate_limits_are_settings_in_the_limits_notation() -> None:
     settings = Settings()
     assert (settings.limit_login_per_account, settings.limit_login_per_address) == (

@@ -322,3 +322,52 @@ async def test_two_overlapping_refreshes_of_one_token_let_exactly_one_through(
     assert len(winners) == 1, results
     assert [type(r) for r in results if not isinstance(r, Grant)] == [InvalidGrant]
     assert (await refresh(winners[0].refresh_token)).session_id == grant.session_id  # the session survived
+
+
+class Refused(Exception):
+    """What a caller's session check raises in these tests."""
+
+
+def refuse_all_but(session_id: str):
+    checked: list[str] = []
+
+    def check(found: str) -> None:
+        checked.append(found)
+        if found != session_id:
+            raise Refused(found)
+
+    return check, checked
+
+
+async def test_a_session_check_is_given_the_tokens_session_and_refuses_before_anything_changes(
+    login, refresh: RefreshSession, clock: FixedClock, store: MemoryStore
+) -> None:
+    mine, other = await login(), await login()
+    check, checked = refuse_all_but(other.session_id)
+    rotated = await refresh(mine.refresh_token)
+    clock.advance(minutes=1)  # presenting `mine` again is now reuse: it would end the session
+
+    with pytest.raises(Refused):
+        await refresh(rotated.refresh_token, check_session=check)
+    with pytest.raises(Refused):
+        await refresh(mine.refresh_token, check_session=check)
+
+    assert checked == [mine.session_id, mine.session_id]
+    assert set(store.sessions) == {mine.session_id, other.session_id}  # reuse not even acted on
+    assert store.audit == {}
+    assert (await refresh(rotated.refresh_token)).session_id == mine.session_id  # still current
+
+
+async def test_revocation_with_a_session_check_ends_only_a_session_it_accepts(
+    login, uow_factory, tokens, store: MemoryStore
+) -> None:
+    mine, other = await login(), await login()
+    revoke = RevokeToken(uow_factory, tokens)
+    check, checked = refuse_all_but(other.session_id)
+
+    with pytest.raises(Refused):
+        await revoke(mine.refresh_token, check)
+    await revoke(other.refresh_token, check)
+
+    assert checked == [mine.session_id, other.session_id]
+    assert list(store.sessions) == [mine.session_id]
