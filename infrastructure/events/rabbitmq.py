@@ -3,6 +3,7 @@ event's type, persistent messages carrying the event id as their message id, eac
 the broker (publisher confirms) before it returns. One connection and channel, made again after a
 failure by the next `connect`."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -14,9 +15,14 @@ from application.ports.events import CloudEvent
 from infrastructure.events.brokers import EVERY_TYPE, Received, type_pattern, without_password
 from infrastructure.events.envelope import CONTENT_TYPE, structured
 
+# aiormq logs every failed connection attempt as an error; the delivery loop reports an outage once,
+# when it starts and when it ends (infrastructure.events.delivery), and `check` says why in one line.
+CONNECTION_LOGGER = "aiormq.connection"
+
 
 class RabbitMqBroker:
     def __init__(self, url: str, exchange: str, timeout_seconds: float) -> None:
+        logging.getLogger(CONNECTION_LOGGER).setLevel(logging.CRITICAL)
         self._url = url
         self._exchange_name = exchange
         self._timeout = timeout_seconds
