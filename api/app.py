@@ -27,6 +27,8 @@ from api.problems.handlers import install_error_handlers
 from api.routers import admin, auth, cookie_sessions, health, me, pages, posts, recovery, sessions, users
 from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
+from infrastructure.events.delivery import EventDelivery
+from infrastructure.mail.delivery import MailDelivery
 from infrastructure.settings import Settings
 from infrastructure.sql.pool_metrics import watch_pool
 from infrastructure.sql.replicas import caller_keys
@@ -87,12 +89,17 @@ def _lifespan(
         if settings.metrics_enabled:
             watch_pool(database.sync_engine)
         await database.start()  # the replicas' background checks, when there are replicas
-        delivery = container.mail_delivery() if settings.mail_delivery != "off" else None
-        if delivery is not None:
-            delivery.start()  # sends the outbox's mail while serving
+        # Deliver the outbox while serving: mail unless it is off, events when a broker is configured.
+        deliveries: list[MailDelivery | EventDelivery] = []
+        if settings.mail_delivery != "off":
+            deliveries.append(container.mail_delivery())
+        if settings.events_url:
+            deliveries.append(container.event_delivery())
+        for delivery in deliveries:
+            delivery.start()
         with collector_tuned_for_serving():  # last: freezes what start-up made, in every worker
             yield
-        if delivery is not None:
+        for delivery in deliveries:
             await delivery.stop()
         await database.dispose()
 

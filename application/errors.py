@@ -30,12 +30,20 @@ class MailUnavailable(TryLater, message="Mail is not available on this service; 
         super().__init__(None, retry_after=3600)
 
 
-class MailNotSent(Exception):
-    """A Mailer could not deliver a message; `transient` when trying again later may succeed."""
+class NotDelivered(Exception):
+    """A message of an outbox could not be delivered; `transient` when trying again later may succeed."""
 
     def __init__(self, reason: str, *, transient: bool) -> None:
         super().__init__(reason)
         self.transient = transient
+
+
+class MailNotSent(NotDelivered):
+    """A Mailer could not deliver a message."""
+
+
+class EventNotPublished(NotDelivered):
+    """An EventPublisher could not publish an event: the broker refused it, or could not be reached."""
 
 
 Raises = tuple[type[Exception], ...]

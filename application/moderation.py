@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from application.errors import Raises
+from application.events import USER_REINSTATED, USER_SUSPENDED
 from application.pagination import Page, PageRequest
 from application.ports.audit import AuditAction, AuditEntry
 from application.ports.clock import Clock
@@ -143,6 +144,8 @@ class SuspendUser:
             if target.suspension is not None:
                 return target
             await uow.users.set_suspension(target_id, suspension)
+            target.suspension, target.version = suspension, target.version + 1  # its row is locked
+            await uow.events.add(USER_SUSPENDED, target)
             await end_every_session(uow, target_id)
             await uow.audit.add(
                 AuditEntry(
@@ -155,7 +158,6 @@ class SuspendUser:
                 )
             )
             await uow.commit()
-        target.suspension = suspension
         return target
 
 
@@ -175,6 +177,8 @@ class ReinstateUser:
             if target.suspension is None:
                 return target
             await uow.users.set_suspension(target_id, None)
+            target.suspension, target.version = None, target.version + 1  # its row is locked
+            await uow.events.add(USER_REINSTATED, target)
             await uow.audit.add(
                 AuditEntry(
                     AuditAction.USER_REINSTATED,
@@ -185,7 +189,6 @@ class ReinstateUser:
                 )
             )
             await uow.commit()
-        target.suspension = None
         return target
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar, NoReturn
 
 from application.errors import Raises, RateLimited
+from application.events import POST_CREATED, POST_DELETED, POST_UPDATED
 from application.idempotency import Completion
 from application.lookups import existing_user
 from application.pagination import Page, PageRequest
@@ -46,6 +47,7 @@ class CreatePost:
             if self.require_verified_email and not author.email_verified:
                 raise EmailNotVerified()
             post = await uow.posts.add(post)
+            await uow.events.add(POST_CREATED, post)
             if completion is not None:
                 await completion(uow, post)
             await uow.commit()
@@ -127,8 +129,10 @@ class UpdatePost:
             version = await uow.posts.update(edited, if_version_in=expected_versions)
             if version is None:
                 await _lost_to_another_write(uow, post_id)
+            edited = replace(edited, version=version)
+            await uow.events.add(POST_UPDATED, edited)
             await uow.commit()
-        return replace(edited, version=version)
+        return edited
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +170,7 @@ class DeletePost:
                     request_id=request_id,
                 )
                 await uow.audit.add(entry)
+            await uow.events.add(POST_DELETED, post)
             await uow.commit()
 
 

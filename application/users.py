@@ -7,6 +7,7 @@ from typing import ClassVar
 from application.auth import LOCAL_CLIENT, prove_password
 from application.credentials import end_old_credentials
 from application.errors import Overloaded, Raises, RateLimited
+from application.events import USER_DELETED, USER_REGISTERED, USER_UPDATED
 from application.idempotency import Completion
 from application.lookups import existing_user
 from application.mail import NO_MAIL, Mailing, email_changed_mail
@@ -18,6 +19,7 @@ from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
 from application.sessions import end_every_session
 from domain.errors import EmailAlreadyRegistered, ValidationError
 from domain.users import (
+    PROFILE_RULES,
     Email,
     PublicProfile,
     User,
@@ -64,6 +66,7 @@ class RegisterUser:
         async with self.new_uow() as uow:
             # The unique index guards the race between the check above and this insert.
             user = await uow.users.add(User.register(name, user_email, password_hash, self.clock.now()))
+            await uow.events.add(USER_REGISTERED, user)
             await self.mailing.send_verification(uow, user)
             if completion is not None:
                 await completion(uow, user)
@@ -114,6 +117,10 @@ class ProfileChanges:
         """The profile fields given."""
         credentials = ("email", "password", "current_password")
         return {f.name: v for f in fields(self) if f.name not in credentials and (v := getattr(self, f.name))}
+
+
+# What a user.updated event is published for (a new password alone is no news to other services).
+PUBLISHED_CHANGES = (*PROFILE_RULES, "email")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +186,10 @@ class UpdateProfile:
             stored = replace(updated, version=version)
             if new_hash is not None:
                 stored = await end_old_credentials(uow, user_id)
+            if changed := [
+                name for name in PUBLISHED_CHANGES if getattr(stored, name) != getattr(user, name)
+            ]:
+                await uow.events.add(USER_UPDATED, stored, changed=changed)
             if stored.email != user.email:
                 await self.mailing.send_verification(uow, stored)
                 await self.mailing.send(uow, email_changed_mail(stored, user.email.value, stored.email.value))
@@ -207,4 +218,5 @@ class DeleteAccount:
             if not await uow.users.delete(user_id, if_password_hash=user.password_hash):
                 await existing_user(uow.users, user_id)  # gone meanwhile: NotFound
                 raise WrongPassword()  # changed meanwhile
+            await uow.events.add(USER_DELETED, user)
             await uow.commit()

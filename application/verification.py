@@ -2,11 +2,12 @@
 link. Registration and an email change send one; the owner may ask for a new one."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from application.auth import LOCAL_CLIENT
 from application.errors import MailUnavailable, Raises, RateLimited
+from application.events import USER_EMAIL_VERIFIED
 from application.lookups import existing_user
 from application.mail import Mailing
 from application.one_time_tokens import InvalidToken
@@ -38,7 +39,9 @@ class VerifyEmail:
             user = await uow.users.get(redeemed.user_id)
             if user is None or user.email.value != redeemed.email:
                 raise InvalidToken()
-            await uow.users.update(user.verified(now))
+            version = await uow.users.update(user.verified(now))
+            if not user.email_verified and version is not None:
+                await uow.events.add(USER_EMAIL_VERIFIED, replace(user.verified(now), version=version))
             await uow.commit()
 
 

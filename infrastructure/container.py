@@ -3,7 +3,7 @@
 import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, cast
 
 from dependency_injector import containers, providers
 
@@ -19,6 +19,7 @@ from application.moderation import (
     SuspendUser,
 )
 from application.one_time_tokens import OneTimeTokens
+from application.ports.events import EventPublisher
 from application.ports.mail import Mailer
 from application.ports.security import PasswordHasher
 from application.ports.throttling import Throttle
@@ -29,9 +30,13 @@ from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, U
 from application.verification import SendVerificationEmail, VerifyEmail
 from domain.sessions import SessionLifetimes
 from infrastructure.clock import SystemClock
-from infrastructure.mail.delivery import DeliveryPolicy, MailDelivery
+from infrastructure.events.brokers import make_broker
+from infrastructure.events.delivery import EventDelivery, EventUnitOfWork
+from infrastructure.events.queue import EventRecording
+from infrastructure.mail.delivery import MailDelivery
 from infrastructure.mail.mailers import make_mailer, sender_domain
-from infrastructure.mail.signal import MailSignal
+from infrastructure.outbox.delivery import DeliveryPolicy
+from infrastructure.outbox.signal import DeliverySignal
 from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
 from infrastructure.security.passwords import Argon2PasswordHasher, MeasuredPasswordHasher
 from infrastructure.security.tokens import JwtTokenService
@@ -87,22 +92,62 @@ def _mailing(settings: Settings, clock: SystemClock) -> Mailing:
     return Mailing(links, clock, tokens, enabled=settings.mail_delivery != "off")
 
 
+def _delivery_policy(
+    settings: Settings, kind: Literal["mail", "events"], timeout_seconds: float, **tuning: Any
+) -> DeliveryPolicy:
+    """The delivery policy of a kind from its settings (APP_<KIND>_POLL_SECONDS, _MAX_ATTEMPTS,
+    _RETRY_SECONDS, _RETRY_MAX_SECONDS); a claim outlives 6 times the timeout of one delivery."""
+    return DeliveryPolicy(
+        poll_seconds=getattr(settings, f"{kind}_poll_seconds"),
+        max_attempts=getattr(settings, f"{kind}_max_attempts"),
+        first_retry_seconds=getattr(settings, f"{kind}_retry_seconds"),
+        max_retry_seconds=getattr(settings, f"{kind}_retry_max_seconds"),
+        lease_seconds=6 * timeout_seconds,
+        **tuning,
+    )
+
+
 def _mail_delivery(
     settings: Settings,
     new_uow: Callable[[], SqlUnitOfWork],
     mailer: Mailer,
     clock: SystemClock,
-    signal: MailSignal,
+    signal: DeliverySignal,
 ) -> MailDelivery:
-    policy = DeliveryPolicy(
-        poll_seconds=settings.mail_poll_seconds,
-        max_attempts=settings.mail_max_attempts,
-        first_retry_seconds=settings.mail_retry_seconds,
-        max_retry_seconds=settings.mail_retry_max_seconds,
-        # A send is a few SMTP exchanges, each bounded by the timeout; a claim outlives it.
-        lease_seconds=6 * settings.smtp_timeout_seconds,
-    )
+    # A send is a few SMTP exchanges, each bounded by the timeout.
+    policy = _delivery_policy(settings, "mail", settings.smtp_timeout_seconds)
     return MailDelivery(new_uow, mailer, clock, signal, policy, sender_domain(settings.mail_from))
+
+
+def _event_recording(settings: Settings, clock: SystemClock, signal: DeliverySignal) -> EventRecording | None:
+    """How units of work record events: not at all without a broker (APP_EVENTS_URL unset)."""
+    return EventRecording(clock, signal) if settings.events_url else None
+
+
+# Events come with most writes: batches large enough, and gathered for long enough, that claiming and
+# marking them costs a writing request little (docs/performance.md, "Events").
+EVENT_BATCH_SIZE = 100
+EVENT_LINGER_SECONDS = 0.05
+
+
+def _event_delivery(
+    settings: Settings,
+    new_uow: Callable[[], SqlUnitOfWork],
+    publisher: EventPublisher,
+    clock: SystemClock,
+    signal: DeliverySignal,
+) -> EventDelivery:
+    # A batch is published at once, each publish (its confirmation included) within the timeout.
+    policy = _delivery_policy(
+        settings,
+        "events",
+        settings.events_timeout_seconds,
+        batch_size=EVENT_BATCH_SIZE,
+        linger_seconds=EVENT_LINGER_SECONDS,
+    )
+    # The loop runs only with a broker, when every unit of work records events (SqlEventOutbox).
+    events_uow = cast(Callable[[], EventUnitOfWork], new_uow)
+    return EventDelivery(events_uow, publisher, clock, signal, policy, settings.events_source)
 
 
 class Wiring:
@@ -130,18 +175,24 @@ class Wiring:
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(load_settings)
     database = providers.Singleton(make_database, settings)
-    mail_signal = providers.Singleton(MailSignal)  # a commit that wrote mail wakes the delivery loop
-    uow = providers.Factory(SqlUnitOfWork, database, mail_signal=mail_signal)
+    clock = providers.Singleton(SystemClock)
+    mail_signal = providers.Singleton(DeliverySignal)  # a commit that wrote mail wakes the delivery loop
+    event_signal = providers.Singleton(DeliverySignal)  # and one that wrote events, theirs
+    event_recording = providers.Singleton(_event_recording, settings, clock, event_signal)
+    uow = providers.Factory(SqlUnitOfWork, database, mail_signal=mail_signal, events=event_recording)
     read_uow = providers.Factory(read_only_unit_of_work, database)  # for use cases that only read
     argon2_hasher = providers.Singleton(_argon2_hasher, settings)
     hasher = providers.Singleton(_password_hasher, settings, argon2_hasher)  # timed when metrics are on
-    clock = providers.Singleton(SystemClock)
     tokens = providers.Singleton(_token_service, settings, clock)
     rate_limiter = providers.Singleton(_rate_limiter, settings)
     session_lifetimes = providers.Singleton(_session_lifetimes, settings)
     mailer = providers.Singleton(make_mailer, settings)
     mailing = providers.Singleton(_mailing, settings, clock)
     mail_delivery = providers.Singleton(_mail_delivery, settings, uow.provider, mailer, clock, mail_signal)
+    event_broker = providers.Singleton(make_broker, settings)  # only made with APP_EVENTS_URL set
+    event_delivery = providers.Singleton(
+        _event_delivery, settings, uow.provider, event_broker, clock, event_signal
+    )
 
     # The use cases, by resource: each gets the providers above that its fields name.
     use_cases = Wiring(

@@ -4,6 +4,7 @@ import os
 import re
 import secrets
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from limits import parse
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -14,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 from infrastructure.security.passwords import DEFAULT_HASH_QUEUE
 
 DEFAULT_DATABASE_URL = "sqlite:///./app.db"
+EVENT_BROKER_SCHEMES = ("amqp", "amqps", "nats")
 POSTGRES_URL_EXAMPLE = "postgresql+asyncpg://user:password@host:5432/db"
 JWT_SECRET_MIN_BYTES = 32
 JWT_SECRET_MIN_DISTINCT_CHARACTERS = 8
@@ -144,6 +146,36 @@ class Settings(BaseSettings):
     limit_password_reset_per_address: str = "20/hour"
     limit_confirm_per_address: str = "20/hour"
     limit_verification_email_per_user: str = "5/hour"
+
+    # --- Domain events (issue 27) ---
+    # The broker: amqp:// or amqps:// (RabbitMQ), nats:// (NATS JetStream); unset: no events are written.
+    events_url: str | None = None
+    events_source: str = Field(default="/users-posts", min_length=1)  # every event's CloudEvents `source`
+    events_exchange: str = Field(default="users-posts", min_length=1)  # RabbitMQ: the durable topic exchange
+    events_stream: str = Field(default="USERS_POSTS", pattern=r"^[A-Za-z0-9_-]+$")  # NATS: the stream
+    # NATS: put before each subject (e.g. "staging."), for deployments sharing one server: JetStream
+    # streams may not share subjects. Empty: the subject is the event's type.
+    events_subject_prefix: str = Field(default="", pattern=r"^([A-Za-z0-9_-]+\.)*$")
+    # Connecting and each publish (the broker's confirmation included) within this.
+    events_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The delivery loop, as mail's: poll interval, attempts before giving up, first and longest delay
+    # (between attempts, and between reconnections while the broker is down: those spend no attempt).
+    events_poll_seconds: float = Field(default=5.0, gt=0)
+    events_max_attempts: int = Field(default=20, ge=1)
+    events_retry_seconds: float = Field(default=1.0, gt=0)
+    events_retry_max_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("events_url")
+    @classmethod
+    def _a_broker_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if urlsplit(value).scheme.lower() not in EVENT_BROKER_SCHEMES:
+            raise ValueError(
+                "must name a broker: amqp://user:password@host:5672/ (RabbitMQ) or nats://host:4222 "
+                "(NATS JetStream)"
+            )
+        return value
 
     @property
     def mail_delivery(self) -> Literal["smtp", "console", "off"]:

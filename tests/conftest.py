@@ -10,6 +10,7 @@ from infrastructure.settings import Settings
 from infrastructure.sql.databases import make_database
 from infrastructure.sql.engine import Database
 from infrastructure.sql.tables import metadata
+from tests.brokers import BROKER_KINDS, broker_settings
 from tests.databases import SQL_KINDS, migrated_database_url
 from tests.fakes import FakeHasher, FixedClock
 from throwaway.databases import (
@@ -139,3 +140,11 @@ def silent_server() -> Iterator[str]:
     with socket.create_server(("127.0.0.1", 0)) as listener:
         host, port = listener.getsockname()
         yield f"{host}:{port}"
+
+
+@pytest.fixture(scope="session", params=BROKER_KINDS)
+def broker_kind_settings(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The events_* settings of each real broker (RabbitMQ, NATS JetStream), with an exchange or a
+    stream of this run's own."""
+    with broker_settings(request.param) as settings:
+        yield settings

@@ -19,7 +19,8 @@ from infrastructure.settings import InvalidSettings, Settings, load_settings
 from infrastructure.sql.urls import database_backend, shown_url
 
 cli = typer.Typer(
-    help="Users & posts service: serve it, migrate its database, seed demo data, check its dependencies.",
+    help="Users & posts service: serve it, migrate its database, seed demo data, check its dependencies, "
+    "follow its events.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -125,8 +126,8 @@ def seed(
 
 @cli.command()
 def check() -> None:
-    """Check the settings, the database, Redis (when APP_REDIS_URL is set) and the SMTP server (when
-    APP_SMTP_HOST is set): one line each."""
+    """Check the settings, the database, Redis (when APP_REDIS_URL is set), the SMTP server (when
+    APP_SMTP_HOST is set) and the event broker (when APP_EVENTS_URL is set): one line each."""
     try:
         settings = load_settings()
     except InvalidSettings as error:
@@ -150,6 +151,7 @@ def check() -> None:
             failed = True
             typer.echo(f"FAIL redis: {shown_url(settings.redis_url)}: {_reason(error)}")
     failed = _check_smtp(settings) or failed
+    failed = _check_events(settings) or failed
     if failed:
         raise typer.Exit(1)
 
@@ -169,6 +171,63 @@ def _check_smtp(settings: Settings) -> bool:
         return True
     typer.echo(f"ok   smtp: {server} answers")
     return False
+
+
+def _check_events(settings: Settings) -> bool:
+    """One line about the event broker; True when it failed."""
+    from infrastructure.events.brokers import check_broker, without_password
+
+    if settings.events_url is None:
+        typer.echo("skip events: APP_EVENTS_URL is not set (no events are published)")
+        return False
+    try:
+        where = asyncio.run(check_broker(settings))
+    except Exception as error:
+        typer.echo(
+            f"FAIL events: {without_password(settings.events_url)}: {_reason(error.__cause__ or error)}"
+        )
+        return True
+    typer.echo(f"ok   events: {where} answers")
+    return False
+
+
+events = typer.Typer(help="The domain events the service publishes (APP_EVENTS_URL).", no_args_is_help=True)
+cli.add_typer(events, name="events")
+
+
+@events.command()
+def tail(
+    type_pattern: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="event types to print: '*' one word, '#' the rest (post.*, *.deleted); all by default",
+        ),
+    ] = "#",
+) -> None:
+    """Print each event published from now on, one JSON line each, until interrupted. Uses a queue (or a
+    JetStream consumer) of its own, removed on exit: it takes nothing from other consumers."""
+    from infrastructure.events.brokers import make_broker, without_password
+
+    settings = _settings()
+    if settings.events_url is None:
+        raise _fail("APP_EVENTS_URL is not set: there is no broker to read events from")
+
+    async def print_events() -> None:
+        broker = make_broker(settings)
+        async with broker.subscribe(type_pattern) as received:
+            typer.echo(f"# events of {broker.where} matching {type_pattern!r}", err=True)
+            async for message in received:
+                typer.echo(message.body.decode())
+
+    try:
+        asyncio.run(print_events())
+    except KeyboardInterrupt:
+        pass
+    except Exception as error:  # the broker refused or could not be reached: say why, in one line
+        raise _fail(
+            f"cannot read events from {without_password(settings.events_url)}: {_reason(error)}"
+        ) from None
 
 
 @cli.command("grant-role")

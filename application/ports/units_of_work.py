@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from application.ports.audit import AuditLog, AuditReader
+from application.ports.events import Events
 from application.ports.idempotency import IdempotencyRecords
 from application.ports.mail import Outbox
 from application.ports.posts import PostReader, PostRepository
@@ -69,5 +70,8 @@ class UnitOfWork(ReadUnitOfWork, Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...
+
+    @property
+    def events(self) -> Events: ...
 
     async def commit(self) -> None: ...

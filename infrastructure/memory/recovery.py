@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from application.ports.mail import OutgoingMail
 from application.ports.recovery import OneTimeToken, TokenPurpose
-from infrastructure.mail.queue import MailStatus, QueuedMail, new_mail_key
+from infrastructure.mail.queue import QueuedMail
+from infrastructure.memory.outbox import InMemoryOutboxTable, OutboxRecord
 from infrastructure.memory.repository import InMemoryRepository, Staged
 from infrastructure.memory.tables import TableSpec
 from infrastructure.memory.users import USERS
@@ -48,77 +50,29 @@ class InMemoryOneTimeTokenStore(InMemoryRepository):
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxRecord:
+class MailRecord(OutboxRecord):
     id: int
     key: str
     mail: OutgoingMail
-    status: MailStatus
-    attempts: int
-    created_at: datetime
-    next_attempt_at: datetime
-    sent_at: datetime | None = None
-    last_error: str | None = None
 
 
-OUTBOX: TableSpec[OutboxRecord] = TableSpec("outbox")
+OUTBOX: TableSpec[MailRecord] = TableSpec("outbox")
 
 
-class InMemoryOutbox(InMemoryRepository):
-    """`Outbox` and `MailQueue` in memory."""
+class InMemoryOutbox(InMemoryOutboxTable[MailRecord, QueuedMail]):
+    """`Outbox` and `MailQueue` in memory: a body is not kept once sent or given up."""
 
     _records = Staged(OUTBOX)
+    record = QueuedMail
 
     async def add(self, mail: OutgoingMail, now: datetime) -> None:
-        mail_id = self._uow.store.next_id(OUTBOX.name)
-        self._records.rows[mail_id] = OutboxRecord(
-            mail_id, new_mail_key(), mail, MailStatus.PENDING, 0, now, now
-        )
+        self._insert(MailRecord, now, mail=mail)
 
     async def add_decoy(self, now: datetime) -> None:
         return None  # nothing to time in memory
 
-    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[QueuedMail]:
-        rows = self._records.rows
-        due = sorted(
-            (r for r in rows.values() if r.status is MailStatus.PENDING and r.next_attempt_at <= now),
-            key=lambda r: (r.next_attempt_at, r.id),
-        )[:limit]
-        claimed = []
-        for record in due:
-            rows[record.id] = replace(record, attempts=record.attempts + 1, next_attempt_at=lease_until)
-            mail = record.mail
-            claimed.append(
-                QueuedMail(record.id, record.key, mail.to, mail.subject, mail.body, record.attempts + 1)
-            )
-        return sorted(claimed, key=lambda mail: mail.id)
+    def carries(self, record: MailRecord) -> dict[str, Any]:
+        return {"to": record.mail.to, "subject": record.mail.subject, "body": record.mail.body}
 
-    def _set(self, mail_id: int, **changes: object) -> None:
-        record = self._records.rows.get(mail_id)
-        if record is not None:
-            self._records.rows[mail_id] = replace(record, **changes)  # type: ignore[arg-type]
-
-    async def mark_sent(self, mail_id: int, now: datetime) -> None:
-        record = self._records.rows.get(mail_id)
-        if record is not None:
-            self._set(mail_id, status=MailStatus.SENT, sent_at=now, mail=replace(record.mail, body=""))
-
-    async def retry_at(self, mail_id: int, when: datetime, error: str) -> None:
-        self._set(mail_id, next_attempt_at=when, last_error=error)
-
-    async def give_up(self, mail_id: int, error: str) -> None:
-        record = self._records.rows.get(mail_id)
-        if record is not None:
-            self._set(mail_id, status=MailStatus.FAILED, last_error=error, mail=replace(record.mail, body=""))
-
-    async def prune(self, written_before: datetime) -> int:
-        rows = self._records.rows
-        done = [
-            i for i, r in rows.items() if r.status is not MailStatus.PENDING and r.created_at < written_before
-        ]
-        for mail_id in done:
-            del rows[mail_id]
-        return len(done)
-
-    async def status(self, mail_id: int) -> tuple[MailStatus, int] | None:
-        record = self._records.rows.get(mail_id)
-        return (record.status, record.attempts) if record is not None else None
+    def cleared(self, record: MailRecord) -> MailRecord:
+        return replace(record, mail=replace(record.mail, body=""))

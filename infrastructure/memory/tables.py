@@ -12,6 +12,9 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from application.ports.clock import Clock
+from infrastructure.clock import SystemClock
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -38,9 +41,11 @@ class TableSpec(Generic[V]):
 
 class MemoryStore:
     """The committed state shared by every unit of work made from it: the rows of each table by key
-    (`store.users`, `store.posts`…, read by tests), and the sequences that number new rows."""
+    (`store.users`, `store.posts`…, read by tests), the sequences that number new rows, and the clock
+    that dates the rows a store writes without being given the time (events)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
         self.tables: defaultdict[str, dict[Any, Any]] = defaultdict(dict)
         self._sequences: defaultdict[str, Iterator[int]] = defaultdict(lambda: itertools.count(1))
         # One-time tokens an open unit of work has consumed: what a row lock does in SQL, so of two

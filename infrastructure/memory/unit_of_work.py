@@ -5,6 +5,7 @@ from typing import Any, Self, TypeVar, get_type_hints
 
 from infrastructure.memory.audit import InMemoryAuditLog
 from infrastructure.memory.idempotency import InMemoryIdempotencyRecords
+from infrastructure.memory.outbox import InMemoryEventOutbox
 from infrastructure.memory.posts import InMemoryPostRepository
 from infrastructure.memory.recovery import InMemoryOneTimeTokenStore, InMemoryOutbox
 from infrastructure.memory.repository import InMemoryRepository
@@ -26,6 +27,7 @@ class InMemoryUnitOfWork:
     audit: InMemoryAuditLog
     tokens: InMemoryOneTimeTokenStore
     outbox: InMemoryOutbox
+    events: InMemoryEventOutbox
     idempotency: InMemoryIdempotencyRecords
 
     def __init__(self, store: MemoryStore | None = None) -> None:

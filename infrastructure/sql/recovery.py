@@ -1,18 +1,20 @@
 """SQL adapters of the one-time token store and the mail outbox (with its delivery side), over the
-unit of work's session. Redeeming a token and claiming mail are each one statement, so concurrent
-callers cannot both win."""
+unit of work's session. Redeeming a token is one statement, so concurrent callers cannot both win;
+the outbox's delivery side is infrastructure.sql.outbox's."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlmodel import col, delete, insert, select, update
+from sqlmodel import col, delete, insert, select
 
 from application.ports.mail import OutgoingMail
 from application.ports.recovery import OneTimeToken, TokenPurpose
-from infrastructure.mail.queue import MailStatus, QueuedMail, new_mail_key
+from infrastructure.mail.queue import QueuedMail
+from infrastructure.outbox.queue import OutboxStatus
 from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.mapping import read_first
-from infrastructure.sql.tables import MAIL_ERROR_MAX_LENGTH, ONE_TIME_TOKENS, MailOutboxRow, OneTimeTokenRow
+from infrastructure.sql.outbox import SqlOutboxTable
+from infrastructure.sql.tables import ONE_TIME_TOKENS, MailOutboxRow, OneTimeTokenRow
 
 
 class SqlOneTimeTokenStore:
@@ -55,103 +57,21 @@ class SqlOneTimeTokenStore:
         )
 
 
-_CLAIMED: tuple[Any, ...] = (
-    col(MailOutboxRow.id),
-    col(MailOutboxRow.key),
-    col(MailOutboxRow.recipient),
-    col(MailOutboxRow.subject),
-    col(MailOutboxRow.body),
-    col(MailOutboxRow.attempts),
-)
+class SqlOutbox(SqlOutboxTable[QueuedMail]):
+    """`Outbox` for use cases, and the delivery side of `mail_outbox` (MailQueue): the body, which may
+    hold a live token, is not kept once a message is sent or given up."""
 
-_STATUS_COLUMNS: tuple[Any, ...] = (col(MailOutboxRow.status), col(MailOutboxRow.attempts))
-
-
-class SqlOutbox:
-    """`Outbox` for use cases, `MailQueue` for the delivery loop. `added` tells the unit of work that
-    this transaction wrote mail (to wake the loop when it commits)."""
-
-    def __init__(self, session: UnitSession) -> None:
-        self._session = session
-        self.added = False
+    row = MailOutboxRow
+    record = QueuedMail
+    claimed: ClassVar[dict[str, str]] = {"to": "recipient"}
+    cleared: ClassVar[dict[str, Any]] = {"body": ""}
 
     async def add(self, mail: OutgoingMail, now: datetime) -> None:
-        values = {
-            "key": new_mail_key(),
-            "recipient": mail.to,
-            "subject": mail.subject,
-            "body": mail.body,
-            "status": MailStatus.PENDING.value,
-            "attempts": 0,
-            "created_at": now,
-            "next_attempt_at": now,
-        }
-        await self._session.exec(insert(MailOutboxRow).values(values))
-        self.added = True
+        await self._insert(now, recipient=mail.to, subject=mail.subject, body=mail.body)
 
     async def add_decoy(self, now: datetime) -> None:
-        key = new_mail_key()
-        values = {
-            "key": key,
-            "recipient": "",
-            "subject": "",
-            "body": "",
-            "status": MailStatus.FAILED.value,  # never claimed, even if the delete below were lost
-            "attempts": 0,
-            "created_at": now,
-            "next_attempt_at": now,
-        }
-        await self._session.exec(insert(MailOutboxRow).values(values))
+        # Failed: never claimed, even if the delete below were lost; and nothing to wake the loop for.
+        added = self.added
+        key = await self._insert(now, OutboxStatus.FAILED.value, recipient="", subject="", body="")
+        self.added = added
         await self._session.exec(delete(MailOutboxRow).where(col(MailOutboxRow.key) == key))
-
-    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[QueuedMail]:
-        due = (
-            select(col(MailOutboxRow.id))
-            .where(
-                col(MailOutboxRow.status) == MailStatus.PENDING.value,
-                col(MailOutboxRow.next_attempt_at) <= now,
-            )
-            .order_by(col(MailOutboxRow.next_attempt_at), col(MailOutboxRow.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's writer is alone anyway
-        )
-        statement = (
-            update(MailOutboxRow)
-            .where(col(MailOutboxRow.id).in_(due.scalar_subquery()))
-            .values(attempts=col(MailOutboxRow.attempts) + 1, next_attempt_at=lease_until)
-            .returning(*_CLAIMED)
-        )
-        result: Any = await self._session.exec(statement)
-        claimed = [QueuedMail(*row) for row in result.all()]
-        return sorted(claimed, key=lambda mail: mail.id)
-
-    async def _set(self, mail_id: int, **values: Any) -> None:
-        await self._session.exec(update(MailOutboxRow).where(col(MailOutboxRow.id) == mail_id).values(values))
-
-    async def mark_sent(self, mail_id: int, now: datetime) -> None:
-        # The body may hold a live token: it is not kept once sent.
-        await self._set(mail_id, status=MailStatus.SENT.value, sent_at=now, body="", last_error=None)
-
-    async def retry_at(self, mail_id: int, when: datetime, error: str) -> None:
-        await self._set(mail_id, next_attempt_at=when, last_error=error[:MAIL_ERROR_MAX_LENGTH])
-
-    async def give_up(self, mail_id: int, error: str) -> None:
-        await self._set(
-            mail_id, status=MailStatus.FAILED.value, body="", last_error=error[:MAIL_ERROR_MAX_LENGTH]
-        )
-
-    async def prune(self, written_before: datetime) -> int:
-        done = (MailStatus.SENT.value, MailStatus.FAILED.value)
-        result = await self._session.exec(
-            delete(MailOutboxRow).where(
-                col(MailOutboxRow.status).in_(done), col(MailOutboxRow.created_at) < written_before
-            )
-        )
-        return int(result.rowcount)
-
-    async def status(self, mail_id: int) -> tuple[MailStatus, int] | None:
-        result: Any = await self._session.exec(
-            select(*_STATUS_COLUMNS).where(col(MailOutboxRow.id) == mail_id)
-        )
-        row = result.first()
-        return (MailStatus(row.status), row.attempts) if row is not None else None

@@ -121,8 +121,9 @@ POSTS = EntityMapping(Post, table_of(PostRow), generated=("id", "version"))
 
 TOKEN_PURPOSE_MAX_LENGTH = 32
 MAIL_SUBJECT_MAX_LENGTH = 255
-MAIL_KEY_LENGTH = 32
-MAIL_ERROR_MAX_LENGTH = 500
+OUTBOX_KEY_LENGTH = 32
+OUTBOX_ERROR_MAX_LENGTH = 500
+TRACEPARENT_MAX_LENGTH = 55  # W3C trace context, version 00: 2 + 1 + 32 + 1 + 16 + 1 + 2
 
 
 class OneTimeTokenRow(SQLModel, table=True):
@@ -142,11 +143,27 @@ class OneTimeTokenRow(SQLModel, table=True):
 ONE_TIME_TOKENS = EntityMapping(OneTimeToken, table_of(OneTimeTokenRow))
 
 
-class MailOutboxRow(SQLModel, table=True):
-    """A message to send, written with the change it announces. `status`: pending, sent or failed. A
-    pending row is due at `next_attempt_at`; a claimed one is pushed past its lease, so a delivery
-    that dies mid-send is retried after it. The body (which may hold a link with a token) is
-    cleared once the message is sent or given up."""
+class OutboxColumns(SQLModel):
+    """The columns every outbox table has: how its rows are delivered. `status`: pending, sent or
+    failed. A pending row is due at `next_attempt_at`; a claimed one is pushed past its lease, so a
+    delivery that dies midway is retried after it. `traceparent`: the trace context of the request that
+    wrote the row (infrastructure.outbox.trace_context), when there was one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Random: the stable Message-ID or event id of every attempt, unique across databases and restores.
+    key: str = Field(sa_type=String(OUTBOX_KEY_LENGTH), nullable=False, unique=True)
+    status: str = Field(sa_type=String(10), nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    next_attempt_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+    last_error: str | None = Field(default=None, sa_type=String(OUTBOX_ERROR_MAX_LENGTH), nullable=True)
+    traceparent: str | None = Field(default=None, sa_type=String(TRACEPARENT_MAX_LENGTH), nullable=True)
+
+
+class MailOutboxRow(OutboxColumns, table=True):
+    """A message to send, written with the change it announces. The body (which may hold a link with a
+    token) is cleared once the message is sent or given up."""
 
     __tablename__ = "mail_outbox"
     __table_args__ = (
@@ -154,18 +171,9 @@ class MailOutboxRow(SQLModel, table=True):
         NO_ID_REUSE,
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    # Random: the stable Message-ID of every attempt, unique across databases and restores.
-    key: str = Field(sa_type=String(MAIL_KEY_LENGTH), nullable=False, unique=True)
     recipient: str = Field(sa_type=String(EMAIL_MAX_LENGTH), nullable=False)
     subject: str = Field(sa_type=String(MAIL_SUBJECT_MAX_LENGTH), nullable=False)
     body: str = Field(sa_type=Text, nullable=False)
-    status: str = Field(sa_type=String(10), nullable=False)
-    attempts: int = Field(default=0, nullable=False)
-    created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
-    next_attempt_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
-    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
-    last_error: str | None = Field(default=None, sa_type=String(MAIL_ERROR_MAX_LENGTH), nullable=True)
 
 
 # --- Sessions, roles and moderation (issue 17) ---------------------------------------------------------
@@ -248,3 +256,26 @@ class IdempotencyRecordRow(SQLModel, table=True):
     status: int | None = Field(default=None, nullable=True)
     headers: list[list[str]] | None = Field(default=None, sa_type=JSON, nullable=True)
     body: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
+
+
+# --- Domain events (issue 27) ---------------------------------------------------------------------------
+
+EVENT_TYPE_MAX_LENGTH = 100
+EVENT_SUBJECT_MAX_LENGTH = 100
+
+
+class EventOutboxRow(OutboxColumns, table=True):
+    """A domain event to publish, written with the change it announces (application.ports.events).
+    Rows of one subject are published one at a time in id order, which is their commit order."""
+
+    __tablename__ = "event_outbox"
+    __table_args__ = (
+        Index("ix_event_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        # "an earlier pending event of this subject?": what holds a later one back.
+        Index("ix_event_outbox_subject_status_id", "subject", "status", "id"),
+        NO_ID_REUSE,
+    )
+
+    type: str = Field(sa_type=String(EVENT_TYPE_MAX_LENGTH), nullable=False)
+    subject: str = Field(sa_type=String(EVENT_SUBJECT_MAX_LENGTH), nullable=False)
+    data: str = Field(sa_type=Text, nullable=False)  # JSON

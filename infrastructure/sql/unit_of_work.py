@@ -9,10 +9,12 @@ from types import TracebackType
 from typing import Self
 
 from application.errors import StorageUnavailable
-from infrastructure.mail.signal import MailSignal
+from infrastructure.events.queue import NO_EVENTS, EventRecording, NoEvents
+from infrastructure.outbox.signal import DeliverySignal
 from infrastructure.sql.driver_errors import is_unavailable
 from infrastructure.sql.engine import Database, UnitSession
 from infrastructure.sql.idempotency import SqlIdempotencyRecords
+from infrastructure.sql.outbox import SqlEventOutbox
 from infrastructure.sql.recovery import SqlOneTimeTokenStore, SqlOutbox
 from infrastructure.sql.repositories import (
     SqlAuditLog,
@@ -27,16 +29,23 @@ class SqlUnitOfWork:
     posts: SqlPostRepository
     tokens: SqlOneTimeTokenStore
     outbox: SqlOutbox
+    events: SqlEventOutbox | NoEvents
     sessions: SqlSessionStore
     audit: SqlAuditLog
     idempotency: SqlIdempotencyRecords
 
     def __init__(
-        self, database: Database, *, read_only: bool = False, mail_signal: MailSignal | None = None
+        self,
+        database: Database,
+        *,
+        read_only: bool = False,
+        mail_signal: DeliverySignal | None = None,
+        events: EventRecording | None = None,
     ) -> None:
         self._database = database
         self._read_only = read_only
         self._mail_signal = mail_signal  # rung when a commit wrote mail: the delivery loop sends it now
+        self._events = events  # None: no broker, no events written
         self._session: UnitSession | None = None
 
     @property
@@ -56,9 +65,10 @@ class SqlUnitOfWork:
         self.posts = SqlPostRepository(self._session)
         self.sessions = SqlSessionStore(self._session)
         self.audit = SqlAuditLog(self._session)
-        if not self._read_only:  # reads never touch tokens or mail: nothing more to make for them
+        if not self._read_only:  # reads never touch tokens, mail or events: nothing more to make for them
             self.tokens = SqlOneTimeTokenStore(self._session)
             self.outbox = SqlOutbox(self._session)
+            self.events = SqlEventOutbox(self._session, self._events.clock) if self._events else NO_EVENTS
             self.idempotency = SqlIdempotencyRecords(self._session, self._database.sync_engine.dialect.name)
         return self
 
@@ -78,6 +88,8 @@ class SqlUnitOfWork:
         await self.session.commit()
         if self.outbox.added and self._mail_signal is not None:
             self._mail_signal.notify()
+        if self.events.added and self._events is not None:
+            self._events.signal.notify()
 
     async def _close(self) -> None:
         # With the database gone, closing may fail too; the original error is the one to report.

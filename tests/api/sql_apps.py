@@ -11,6 +11,7 @@ from dependency_injector import providers
 from fastapi import FastAPI
 
 from api.app import create_app
+from application.ports.events import EventPublisher
 from application.ports.security import PasswordHasher
 from infrastructure.container import Container
 from infrastructure.settings import Settings
@@ -33,13 +34,18 @@ class SqlApp:
 
 @asynccontextmanager
 async def sql_app(
-    database_url: str, hasher: PasswordHasher | None = None, **settings: Any
+    database_url: str,
+    hasher: PasswordHasher | None = None,
+    broker: EventPublisher | None = None,
+    **settings: Any,
 ) -> AsyncIterator[SqlApp]:
     """The app on `database_url` (other Settings fields as keywords) with its lifespan running, and a
-    client of it."""
+    client of it; publishing events to `broker` instead of APP_EVENTS_URL's, if given."""
     container = Container()
     container.settings.override(providers.Object(Settings(database_url=database_url, **settings)))
     container.hasher.override(providers.Object(hasher or FakeHasher()))
+    if broker is not None:
+        container.event_broker.override(providers.Object(broker))
     app = create_app(container)
     async with app.router.lifespan_context(app), app_client(app) as client:
         yield SqlApp(client, container)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infrastructure.container import Container
-from infrastructure.mail.queue import MailStatus
+from infrastructure.outbox.queue import OutboxStatus
 from tests.api.sql_apps import sql_app
 from tests.recovery import token_in
 from throwaway.processes import free_port
@@ -92,14 +92,14 @@ async def test_a_refused_message_is_not_retried(sql_database_url: str, refusal: 
             user = {"name": "Ada", "email": "ada@example.com", "password": "correct horse battery"}
             assert (await app.client.post("/users/", json=user)).status_code == 201
             async with asyncio.timeout(DEADLINE_SECONDS):
-                while (status := await mail_status(app.container)) != MailStatus.FAILED:  # noqa: ASYNC110
+                while (status := await mail_status(app.container)) != OutboxStatus.FAILED:  # noqa: ASYNC110
                     await asyncio.sleep(0.02)
             assert await attempts(app.container) == 1  # retried, it would count up to 10 in ~4 s
-            assert status == MailStatus.FAILED
+            assert status == OutboxStatus.FAILED
             assert server.handler.messages == []
 
 
-async def mail_status(container: Container) -> MailStatus | None:
+async def mail_status(container: Container) -> OutboxStatus | None:
     async with container.uow() as uow:
         found = await uow.outbox.status(1)
     return found[0] if found else None

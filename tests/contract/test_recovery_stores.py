@@ -9,10 +9,12 @@ from typing import Any, cast
 from application.ports.mail import MailMessage, OutgoingMail
 from application.ports.recovery import OneTimeToken, TokenPurpose
 from application.ports.units_of_work import UnitOfWork
-from infrastructure.mail.delivery import DeliveryPolicy, MailDelivery
+from infrastructure.mail.delivery import MailDelivery
 from infrastructure.mail.memory import InMemoryMailer
-from infrastructure.mail.queue import MailQueue, MailStatus
-from infrastructure.mail.signal import MailSignal
+from infrastructure.mail.queue import MailQueue
+from infrastructure.outbox.delivery import DeliveryPolicy
+from infrastructure.outbox.queue import OutboxStatus
+from infrastructure.outbox.signal import DeliverySignal
 from tests.contract.stored import UowFactory, add_users
 from tests.factories import id_of
 from tests.fakes import FixedClock
@@ -176,9 +178,9 @@ async def test_sent_retried_and_given_up_mail(uow_factory: UowFactory) -> None:
         await queue(uow).give_up(failed.id, "550 no such mailbox " * 100)  # long reasons are cut
         await uow.commit()
     async with uow_factory() as uow:
-        assert await queue(uow).status(sent.id) == (MailStatus.SENT, 1)
-        assert await queue(uow).status(retried.id) == (MailStatus.PENDING, 1)
-        assert await queue(uow).status(failed.id) == (MailStatus.FAILED, 1)
+        assert await queue(uow).status(sent.id) == (OutboxStatus.SENT, 1)
+        assert await queue(uow).status(retried.id) == (OutboxStatus.PENDING, 1)
+        assert await queue(uow).status(failed.id) == (OutboxStatus.FAILED, 1)
         assert await queue(uow).status(12345) is None
     later = NOW + timedelta(hours=1)
     assert [m.id for m in await claim(uow_factory, later)] == [retried.id]
@@ -193,7 +195,7 @@ async def test_two_deliverers_at_once_send_each_message_exactly_once(uow_factory
     clock = FixedClock(NOW)
     deliverers = [
         # Every adapter's unit of work is also a DeliveryUnitOfWork (its outbox a MailQueue).
-        MailDelivery(cast(Any, uow_factory), mailer, clock, MailSignal(), policy, "mail.example")
+        MailDelivery(cast(Any, uow_factory), mailer, clock, DeliverySignal(), policy, "mail.example")
         for _ in range(2)
     ]
 
@@ -243,7 +245,12 @@ async def test_housekeeping_deletes_expired_tokens_and_old_finished_mail(uow_fac
         await queue(uow).mark_sent(recent.id, NOW)
         await uow.commit()
     delivery = MailDelivery(
-        cast(Any, uow_factory), InMemoryMailer(), FixedClock(NOW), MailSignal(), DeliveryPolicy(), "x.example"
+        cast(Any, uow_factory),
+        InMemoryMailer(),
+        FixedClock(NOW),
+        DeliverySignal(),
+        DeliveryPolicy(),
+        "x.example",
     )
 
     assert await delivery.keep_house() == (1, 2)
@@ -252,5 +259,5 @@ async def test_housekeeping_deletes_expired_tokens_and_old_finished_mail(uow_fac
         assert await uow.tokens.find(live.token_hash, RESET, NOW) == live
         assert await queue(uow).status(sent.id) is None
         assert await queue(uow).status(failed.id) is None
-        assert await queue(uow).status(recent.id) == (MailStatus.SENT, 1)
-        assert (await queue(uow).status(pending.id) or (None,))[0] is MailStatus.PENDING
+        assert await queue(uow).status(recent.id) == (OutboxStatus.SENT, 1)
+        assert (await queue(uow).status(pending.id) or (None,))[0] is OutboxStatus.PENDING

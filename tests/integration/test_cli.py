@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from api.cli.main import MULTIPROC_DIR, cli
 from infrastructure.operations.seeding import DEMO_PASSWORD, DISTINCT_HASHES
+from tests.brokers import as_environment
 from throwaway.databases import migrate, sqlite_url
 from throwaway.processes import free_port
 from throwaway.smtp import smtp_server
@@ -122,6 +123,7 @@ def test_check_reports_each_dependency_on_one_line(run, sqlite_database: str) ->
         ["ok", "database:"],
         ["skip", "redis:"],
         ["skip", "smtp:"],
+        ["skip", "events:"],
     ]
 
 
@@ -135,7 +137,7 @@ def test_check_reaches_a_configured_smtp_server_and_fails_when_it_is_down(run, s
             APP_SMTP_SECURITY="none",
         )
     assert code == 0, output
-    assert output.strip().splitlines()[-1] == f"ok   smtp: 127.0.0.1:{server.port} answers"
+    assert output.strip().splitlines()[-2] == f"ok   smtp: 127.0.0.1:{server.port} answers"
     down = free_port()
     code, output = run(
         "check",
@@ -145,7 +147,7 @@ def test_check_reaches_a_configured_smtp_server_and_fails_when_it_is_down(run, s
         APP_SMTP_SECURITY="none",
     )
     assert code == 1
-    assert output.strip().splitlines()[-1].startswith(f"FAIL smtp: 127.0.0.1:{down}: ")
+    assert output.strip().splitlines()[-2].startswith(f"FAIL smtp: 127.0.0.1:{down}: ")
 
 
 def test_check_fails_when_the_database_or_redis_does_not_answer(run, sqlite_database: str) -> None:
@@ -164,6 +166,27 @@ def test_check_fails_when_the_database_or_redis_does_not_answer(run, sqlite_data
     assert "s3cret" not in output
 
 
+def test_check_connects_to_the_event_broker_and_fails_when_it_is_down(
+    run, sqlite_database: str, broker_kind_settings: dict[str, str]
+) -> None:
+    url = broker_kind_settings["events_url"]
+    code, output = run("check", APP_DATABASE_URL=sqlite_database, **as_environment(broker_kind_settings))
+    assert code == 0, output
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("ok   events: ") and last.endswith(" answers")  # noqa: PT018
+    place = broker_kind_settings.get("events_exchange") or broker_kind_settings["events_stream"]
+    assert place in last
+
+    down = free_port()
+    scheme, _, _ = url.partition("://")
+    closed = f"{scheme}://user:s3cret@127.0.0.1:{down}/"
+    code, output = run("check", APP_DATABASE_URL=sqlite_database, APP_EVENTS_URL=closed)
+    assert code == 1
+    assert output.strip().splitlines()[-1].startswith(f"FAIL events: {scheme}://user:***@127.0.0.1:{down}/: ")
+    assert "error when creating transport" not in output  # the client's own log lines are not shown
+    assert "s3cret" not in output
+
+
 def test_check_fails_on_invalid_settings(run) -> None:
     code, output = run("check", APP_ENV="production")
     assert code == 1
@@ -177,7 +200,7 @@ def test_check_fails_on_invalid_settings(run) -> None:
 def test_check_reaches_a_configured_redis(run, sqlite_database: str) -> None:
     code, output = run("check", APP_DATABASE_URL=sqlite_database, APP_REDIS_URL=str(REDIS_URL))
     assert code == 0, output
-    assert output.strip().splitlines()[-2].startswith("ok   redis: ")
+    assert output.strip().splitlines()[-3].startswith("ok   redis: ")
 
 
 def test_serve_refuses_several_workers_on_sqlite(run, sqlite_database: str) -> None:

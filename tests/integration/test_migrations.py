@@ -2,6 +2,7 @@
 migrated schema (not only the models) carries the domain's limits and constraints."""
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -27,6 +28,7 @@ from throwaway.databases import (
 )
 
 T = TypeVar("T")
+OUTBOX_REVISION_BEFORE = "0a5946c1dd1d"  # the head the event outbox revision was made on
 
 
 @pytest.fixture(params=SQL_KINDS)
@@ -151,3 +153,23 @@ def test_sessions_go_with_their_user_and_refresh_tokens_with_their_session(empty
     assert [(fk["referred_table"], fk["options"].get("ondelete", "").upper()) for fk in tokens] == [
         ("auth_session", "CASCADE")
     ]
+
+
+def test_the_outbox_migration_keeps_sqlite_from_reusing_outbox_ids(tmp_path: Path) -> None:
+    """The event outbox is made with AUTOINCREMENT, and mail_outbox keeps it through the revision's
+    upgrade and downgrade (a batch-mode rebuild would drop it, and ids could be reused)."""
+    url = sqlite_url(tmp_path / "outbox.db")
+
+    def table_sql(name: str) -> str:
+        with sqlite3.connect(tmp_path / "outbox.db") as connection:
+            (sql,) = connection.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+        return str(sql)
+
+    migrate(url, OUTBOX_REVISION_BEFORE)
+    before = table_sql("mail_outbox")
+    migrate(url, "798191dcfd05")
+    assert "AUTOINCREMENT" in table_sql("event_outbox")
+    assert "AUTOINCREMENT" in table_sql("mail_outbox")
+    assert "traceparent" in table_sql("mail_outbox")
+    off_loop(lambda: command.downgrade(alembic_config(url), OUTBOX_REVISION_BEFORE))
+    assert table_sql("mail_outbox") == before

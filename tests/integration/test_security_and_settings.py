@@ -196,6 +196,9 @@ def test_the_app_does_not_start_on_a_malformed_database_url(monkeypatch) -> None
             "postgresql+psycopg://app:secret@db/app",
             "APP_DATABASE_URL: postgresql+psycopg:// does not run here: use postgresql+asyncpg://",
         ),
+        ("APP_EVENTS_URL", "kafka://127.0.0.1:9092", "APP_EVENTS_URL: must name a broker: amqp://"),
+        ("APP_EVENTS_STREAM", "users posts", "APP_EVENTS_STREAM: String should match pattern"),
+        ("APP_EVENTS_SUBJECT_PREFIX", "staging", "APP_EVENTS_SUBJECT_PREFIX: String should match pattern"),
     ],
 )
 def test_invalid_settings_are_reported_in_one_line(monkeypatch, variable: str, value: str, says: str) -> None:
@@ -291,3 +294,10 @@ def test_production_refuses_to_run_without_a_mail_server_unless_mail_is_off() ->
     smtp = Settings(**production, smtp_host="smtp.example.com", frontend_url="https://app.example.com/")
     assert (smtp.mail_delivery, smtp.link_base) == ("smtp", "https://app.example.com")
     assert Settings().mail_delivery == "console"  # development: the mail is a log event
+
+
+def test_events_are_off_unless_a_broker_is_named() -> None:
+    assert Settings().events_url is None
+    assert Settings(events_url="").events_url is None
+    for url in ("amqp://guest:guest@127.0.0.1:5672/", "AMQPS://mq.example:5671/", "nats://127.0.0.1:4222"):
+        assert Settings(events_url=url).events_url == url

@@ -8,11 +8,12 @@ import pytest
 
 from application.errors import MailNotSent
 from application.ports.mail import MailMessage, OutgoingMail
-from infrastructure.mail.delivery import MAIL_GIVEN_UP, DeliveryPolicy, MailDelivery
+from infrastructure.mail.delivery import MAIL_GIVEN_UP, MailDelivery
 from infrastructure.mail.memory import InMemoryMailer
-from infrastructure.mail.queue import MailStatus
-from infrastructure.mail.signal import MailSignal
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
+from infrastructure.outbox.delivery import DeliveryPolicy
+from infrastructure.outbox.queue import OutboxStatus
+from infrastructure.outbox.signal import DeliverySignal
 from tests.fakes import FixedClock
 
 MAIL = OutgoingMail("ada@example.com", "Hello", "A link: https://app.example/x?token=abc")
@@ -26,7 +27,7 @@ def mailer() -> InMemoryMailer:
 
 @pytest.fixture
 def delivery(uow_factory, mailer: InMemoryMailer, clock: FixedClock) -> MailDelivery:
-    return MailDelivery(uow_factory, mailer, clock, MailSignal(), POLICY, "mail.example")
+    return MailDelivery(uow_factory, mailer, clock, DeliverySignal(), POLICY, "mail.example")
 
 
 async def queue(uow_factory, clock: FixedClock, *mails: OutgoingMail) -> None:
@@ -36,7 +37,7 @@ async def queue(uow_factory, clock: FixedClock, *mails: OutgoingMail) -> None:
         await uow.commit()
 
 
-def status(store: MemoryStore, mail_id: int = 1) -> tuple[MailStatus, int]:
+def status(store: MemoryStore, mail_id: int = 1) -> tuple[OutboxStatus, int]:
     record = store.outbox[mail_id]
     return record.status, record.attempts
 
@@ -56,7 +57,7 @@ async def test_due_mail_is_sent_once_with_a_message_id_and_its_body_is_not_kept(
     first, second = (m.message_id for m in mailer.sent)
     assert first.startswith("<") and first.endswith("@mail.example>")  # noqa: PT018
     assert first != second
-    assert status(store) == (MailStatus.SENT, 1)
+    assert status(store) == (OutboxStatus.SENT, 1)
     assert store.outbox[1].mail.body == ""
 
 
@@ -80,7 +81,7 @@ async def test_a_passing_failure_is_retried_with_backoff_under_the_same_message_
         MailNotSent("451 try later", transient=True),
     ]
     assert await delivery.deliver_due() == 1
-    assert status(store) == (MailStatus.PENDING, 1)
+    assert status(store) == (OutboxStatus.PENDING, 1)
     assert store.outbox[1].last_error == "connection refused"
 
     clock.advance(seconds=9)
@@ -93,7 +94,7 @@ async def test_a_passing_failure_is_retried_with_backoff_under_the_same_message_
     assert await delivery.deliver_due() == 1
 
     (sent,) = mailer.sent
-    assert status(store) == (MailStatus.SENT, 3)
+    assert status(store) == (OutboxStatus.SENT, 3)
     assert sent.message_id == f"<{store.outbox[1].key}@mail.example>"
 
 
@@ -114,7 +115,7 @@ async def test_it_gives_up_after_the_last_attempt_with_an_error_event_and_a_metr
             clock.advance(minutes=1)
         assert await delivery.deliver_due() == 0
 
-    assert status(store) == (MailStatus.FAILED, 3)
+    assert status(store) == (OutboxStatus.FAILED, 3)
     assert store.outbox[1].mail.body == ""
     assert mailer.sent == []
     assert MAIL_GIVEN_UP._value.get() == given_up + 1
@@ -130,7 +131,7 @@ async def test_a_permanent_refusal_is_given_up_at_once(
     assert await delivery.deliver_due() == 1
     clock.advance(hours=1)
     assert await delivery.deliver_due() == 0
-    assert status(store) == (MailStatus.FAILED, 1)
+    assert status(store) == (OutboxStatus.FAILED, 1)
 
 
 async def test_a_claimed_message_is_not_claimed_again_until_its_lease_ends(
@@ -160,7 +161,7 @@ class SignallingMailer(InMemoryMailer):
 
 
 async def test_the_loop_wakes_when_signalled_and_stops(clock: FixedClock, store: MemoryStore) -> None:
-    signal, mailer = MailSignal(), SignallingMailer()
+    signal, mailer = DeliverySignal(), SignallingMailer()
     delivery = MailDelivery(lambda: InMemoryUnitOfWork(store), mailer, clock, signal, POLICY, "mail.example")
     delivery.start()
     try:

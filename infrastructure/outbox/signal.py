@@ -1,11 +1,11 @@
-"""The in-process wake-up of the delivery loop: a unit of work that commits outbox rows rings it, so a
+"""The in-process wake-up of a delivery loop: a unit of work that commits outbox rows rings it, so a
 message goes out at once instead of at the next poll."""
 
 import asyncio
 import contextlib
 
 
-class MailSignal:
+class DeliverySignal:
     def __init__(self) -> None:
         self._event = asyncio.Event()
 
