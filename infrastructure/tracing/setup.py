@@ -10,13 +10,14 @@ limiter's Redis client. `stop` flushes what is pending within the shutdown grace
 
 import asyncio
 import logging
+import os
 from collections.abc import Iterable, Sequence
 
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import NoOpUpDownCounter
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.resources import PROCESS_PID, SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Tracer
@@ -34,8 +35,8 @@ INSTRUMENTATION_NAME = "users-posts"
 
 def service_resource() -> Resource:
     """The resource the SDK reads from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, named
-    `users-posts` when neither names the service."""
-    resource = Resource.create()
+    `users-posts` when neither names the service, with the id of the (worker) process."""
+    resource = Resource({PROCESS_PID: os.getpid()}).merge(Resource.create())
     if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
         resource = resource.merge(Resource({SERVICE_NAME: DEFAULT_SERVICE_NAME}))
     return resource
@@ -70,6 +71,7 @@ class Tracing:
             RedisInstrumentor.instrument_client(client, tracer_provider=self.provider)
             self._redis_clients.append(client)
         trace_context.current_traceparent = current_traceparent
+        logger.info("tracing on in process %d: spans exported as the OTEL_* variables say", os.getpid())
 
     async def stop(self, timeout_seconds: float) -> None:
         """Export what is pending, within `timeout_seconds`, then stop exporting."""
