@@ -1,7 +1,8 @@
 """Tracing's start and stop in a serving process: OpenTelemetry's SDK with the OTLP/HTTP (protobuf)
 exporter, configured by the SDK itself from the standard variables: OTEL_EXPORTER_OTLP_ENDPOINT or
-OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (by default,
-parent-based, every trace), OTEL_SERVICE_NAME (by default `users-posts`) and OTEL_RESOURCE_ATTRIBUTES.
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (by default
+`parentbased_traceidratio` at the ratio OTEL_TRACES_SAMPLER_ARG gives, 1.0 unset), OTEL_SERVICE_NAME
+(by default `users-posts`) and OTEL_RESOURCE_ATTRIBUTES.
 
 Each app has its own TracerProvider, handed to what makes spans (nothing uses the global one), made in
 the worker process that serves it: `Tracing` is built with the app (no thread), and `start`, in the
@@ -17,6 +18,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import NoOpUpDownCounter
+from opentelemetry.sdk.environment_variables import OTEL_TRACES_SAMPLER
 from opentelemetry.sdk.resources import PROCESS_PID, SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -30,6 +32,7 @@ from infrastructure.tracing.context import current_traceparent
 logger = logging.getLogger(__name__)
 
 DEFAULT_SERVICE_NAME = "users-posts"
+DEFAULT_SAMPLER = "parentbased_traceidratio"
 INSTRUMENTATION_NAME = "users-posts"
 
 
@@ -47,7 +50,9 @@ class Tracing:
     by default a batch processor exporting over OTLP/HTTP, made at `start`."""
 
     def __init__(self, processor: SpanProcessor | None = None) -> None:
-        # The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, read by the SDK.
+        # The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, read by the SDK. Its own
+        # default (parent-based, always on) would ignore a ratio set alone: ours takes it (1.0 unset).
+        os.environ.setdefault(OTEL_TRACES_SAMPLER, DEFAULT_SAMPLER)
         self.provider = TracerProvider(resource=service_resource())
         self.tracer: Tracer = self.provider.get_tracer(INSTRUMENTATION_NAME)
         self._processor = processor
