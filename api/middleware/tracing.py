@@ -8,8 +8,9 @@ An incoming W3C `traceparent` (and `tracestate`) is honoured: the span is its ch
 sent back on the response, so that a client can quote the trace id."""
 
 from opentelemetry import context, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import AttributeValue
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.observability.metrics import UNMATCHED_ROUTE
@@ -17,6 +18,7 @@ from api.observability.request_ids import REQUEST_ID
 from api.observability.requests import route_of
 
 TRACEPARENT_HEADER = "traceparent"
+_TRACEPARENT = TRACEPARENT_HEADER.encode()
 _TRACE_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate"}
 _PROPAGATOR = TraceContextTextMapPropagator()
 
@@ -70,33 +72,46 @@ class ServerSpans:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        with self.tracer.start_as_current_span(
-            method, context=_incoming(scope), kind=SpanKind.SERVER, set_status_on_exception=False
-        ) as span:
-            recording = span.is_recording()
+        # By hand rather than start_as_current_span: two context managers less per request.
+        span = self.tracer.start_span(
+            method, _incoming(scope), SpanKind.SERVER, set_status_on_exception=False
+        )
+        token = context.attach(trace.set_span_in_context(span))
+        recording = span.is_recording()
+        if recording:
+            span.set_attributes(_request_attributes(scope))
+        header = (_TRACEPARENT, traceparent(span.get_span_context()).encode())
+        status = 500
+
+        async def send_with_traceparent(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_traceparent)
+        except Exception as error:
+            span.record_exception(error)
+            raise
+        finally:
+            context.detach(token)
             if recording:
-                span.set_attributes(_request_attributes(scope))
-            header = (TRACEPARENT_HEADER.encode(), traceparent(span.get_span_context()).encode())
-            status = 500
+                self._finish(span, scope, method, status)
+            span.end()
 
-            async def send_with_traceparent(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message["headers"] = [*message.get("headers", ()), header]
-                await send(message)
-
-            try:
-                await self.app(scope, receive, send_with_traceparent)
-            finally:
-                if recording:
-                    route = route_of(scope)
-                    if route != UNMATCHED_ROUTE:
-                        span.update_name(f"{method} {route}")
-                        span.set_attribute("http.route", route)
-                    span.set_attribute("http.response.status_code", status)
-                    request_id = REQUEST_ID.get()
-                    if request_id is not None:
-                        span.set_attribute("http.response.header.x-request-id", (request_id,))
-                    if status >= 500:  # a 4xx is the client's error, not the server span's
-                        span.set_status(Status(StatusCode.ERROR))
+    @staticmethod
+    def _finish(span: trace.Span, scope: Scope, method: str, status: int) -> None:
+        """What is known once the app has answered: the route, the status, the request id."""
+        attributes: dict[str, AttributeValue] = {"http.response.status_code": status}
+        route = route_of(scope)
+        if route != UNMATCHED_ROUTE:
+            span.update_name(f"{method} {route}")
+            attributes["http.route"] = route
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            attributes["http.response.header.x-request-id"] = (request_id,)
+        span.set_attributes(attributes)
+        if status >= 500:  # a 4xx is the client's error, not the server span's
+            span.set_status(StatusCode.ERROR)

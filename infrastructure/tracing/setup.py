@@ -13,7 +13,9 @@ import asyncio
 import logging
 import os
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
@@ -45,6 +47,24 @@ def service_resource() -> Resource:
     return resource
 
 
+class _StatementSpans(EngineTracer):
+    """SQLAlchemy's instrumentation of one engine, minus what a request would pay for nothing: a
+    statement is a span only inside a recorded span (not in a trace the sampler dropped, where it
+    would be dropped too, nor outside any: the delivery loops' own statements), and the
+    connection-usage metric is not kept (no meter is set; the pool has its Prometheus metrics)."""
+
+    def _before_cur_exec(self, conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> Any:
+        if not trace.get_current_span().is_recording():
+            return statement, params
+        return super()._before_cur_exec(conn, cursor, statement, params, *rest)  # type: ignore[no-untyped-call]
+
+    def _add_idle_to_connection_usage(self, value: int) -> None:
+        pass
+
+    def _add_used_to_connection_usage(self, value: int) -> None:
+        pass
+
+
 class Tracing:
     """The tracer provider of one app. `processor`: where spans go (tests hand an in-memory exporter's);
     by default a batch processor exporting over OTLP/HTTP, made at `start`."""
@@ -71,7 +91,7 @@ class Tracing:
         # sqlite3) is not instrumented: one span per statement.
         connections = NoOpUpDownCounter("db.client.connections.usage")  # the pool has its own metrics
         for engine in engines:
-            EngineTracer(self.tracer, engine, connections)  # type: ignore[no-untyped-call]
+            _StatementSpans(self.tracer, engine, connections)  # type: ignore[no-untyped-call]
         for client in redis_clients:
             RedisInstrumentor.instrument_client(client, tracer_provider=self.provider)
             self._redis_clients.append(client)
