@@ -22,7 +22,7 @@ from api.middleware.read_your_writes import ReadYourWritesCaller
 from api.middleware.tracing import ServerSpans
 from api.observability.logs import configure_logging, include_trace_ids
 from api.observability.metrics_endpoint import metrics_endpoint
-from api.observability.requests import Observing, RequestObserver
+from api.observability.requests import Observing, RequestObserver, route_template
 from api.observability.traces import current_trace_ids
 from api.openapi.document import with_problem_schemas
 from api.openapi.tags import TAGS, operation_id
@@ -139,7 +139,7 @@ def _add_middleware(
     app.state.request_observer = observer = RequestObserver(observing)
     app.add_middleware(Edge, reporter=observer, allowed_hosts=settings.allowed_host_list)
     if tracing is not None:  # around the edge: its access event is written inside the span
-        app.add_middleware(ServerSpans, tracer=tracing.tracer)
+        app.add_middleware(ServerSpans, tracer=tracing.tracer, route_of=route_template)
 
 
 def _include_routes(app: FastAPI, routers: Sequence[ModuleType]) -> list[str]:

@@ -7,15 +7,15 @@ An incoming W3C `traceparent` (and `tracestate`) is honoured: the span is its ch
 (`GET /posts/{post_id}`) and carries the semantic conventions' HTTP attributes; its `traceparent` is
 sent back on the response, so that a client can quote the trace id."""
 
+from collections.abc import Callable
+
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.observability.metrics import UNMATCHED_ROUTE
 from api.observability.request_ids import REQUEST_ID
-from api.observability.requests import route_of
 
 TRACEPARENT_HEADER = "traceparent"
 _TRACEPARENT = TRACEPARENT_HEADER.encode()
@@ -61,11 +61,13 @@ def _request_attributes(scope: Scope) -> dict[str, str | int]:
 
 
 class ServerSpans:
-    """Add it outermost (after the edge), only when tracing is on."""
+    """Add it outermost (after the edge), only when tracing is on. `route_of` gives the template of
+    the route that answered, or None (api.observability.requests.route_template)."""
 
-    def __init__(self, app: ASGIApp, *, tracer: Tracer) -> None:
+    def __init__(self, app: ASGIApp, *, tracer: Tracer, route_of: Callable[[Scope], str | None]) -> None:
         self.app = app
         self.tracer = tracer
+        self.route_of = route_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,15 +100,14 @@ class ServerSpans:
         finally:
             context.detach(token)
             if recording:
-                self._finish(span, scope, method, status)
+                self._finish(span, self.route_of(scope), method, status)
             span.end()
 
     @staticmethod
-    def _finish(span: trace.Span, scope: Scope, method: str, status: int) -> None:
+    def _finish(span: trace.Span, route: str | None, method: str, status: int) -> None:
         """What is known once the app has answered: the route, the status, the request id."""
         attributes: dict[str, AttributeValue] = {"http.response.status_code": status}
-        route = route_of(scope)
-        if route != UNMATCHED_ROUTE:
+        if route is not None:
             span.update_name(f"{method} {route}")
             attributes["http.route"] = route
         request_id = REQUEST_ID.get()
