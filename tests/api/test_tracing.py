@@ -179,6 +179,7 @@ async def test_without_a_traceparent_a_request_starts_its_own_trace(traced: Trac
 async def test_the_mail_a_request_writes_is_sent_in_a_span_of_its_trace(traced: Traced) -> None:
     await registered(traced.app)
     await traced.eventually("send mail")  # the verification mail of the registration
+    await traced.eventually("publish users-posts.user.registered")  # and its event
     traced.exporter.clear()
 
     response = await traced.app.client.post(
