@@ -1,7 +1,7 @@
 """The W3C trace context (`traceparent`) of the work that leaves a request: written on an outbox row
 with the change it announces, read back by the delivery that sends it later."""
 
-from opentelemetry import context, trace
+from opentelemetry import context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -21,8 +21,3 @@ def context_of(traceparent: str | None) -> context.Context:
     if not traceparent:
         return context.Context()
     return _PROPAGATOR.extract({"traceparent": traceparent}, context=context.Context())
-
-
-def span_of(traceparent: str | None) -> trace.SpanContext:
-    """The span context `traceparent` names (invalid when there is none)."""
-    return trace.get_current_span(context_of(traceparent)).get_span_context()
