@@ -15,11 +15,12 @@ from application.users import DeleteAccount, ProfileChanges, RegisterUser, Updat
 from application.verification import VerifyEmail
 from domain.errors import EmailAlreadyRegistered
 from domain.moderation import MayNotDeletePost
+from domain.comments import Comment
 from domain.posts import NotTheAuthor, Post, PostChanged
 from domain.roles import Role
 from domain.users import User, WrongPassword
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
-from tests.factories import PostFactory, UserFactory, id_of
+from tests.factories import CommentFactory, PostFactory, UserFactory, id_of
 from tests.fakes import FakeHasher, FixedClock
 from tests.recovery import mailing, outbox, token_in
 
@@ -135,9 +136,11 @@ async def test_rolled_back_changes_record_nothing(
     assert kinds(store) == before
 
 
-def example_entities() -> tuple[User, Post]:
+def example_entities() -> dict[str, User | Post | Comment]:
+    """An entity of each kind that events are about, by the kind's name."""
     user = UserFactory(id=3, password_hash="$argon2id$v=19$secret-hash", credentials_stamp="stamp0123456789")
-    return user, PostFactory(id=9, author_id=3, version=4)
+    post = PostFactory(id=9, author_id=3, version=4, comment_count=2)
+    return {"user": user, "post": post, "comment": CommentFactory(id=12, post_id=9, author_id=3, version=2)}
 
 
 def strings_in(data: object) -> list[str]:
@@ -150,8 +153,7 @@ def strings_in(data: object) -> list[str]:
 
 @pytest.mark.parametrize("kind", EVENT_TYPES, ids=lambda kind: kind.name)
 def test_no_event_type_carries_a_credential_and_only_two_carry_the_email(kind: Any) -> None:
-    user, post = example_entities()
-    entity = user if kind.entity == "user" else post
+    entity = example_entities()[kind.entity]
     data = kind.data(entity)
     text = " ".join(strings_in(orjson.loads(orjson.dumps(data))))
 
