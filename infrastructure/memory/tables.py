@@ -106,7 +106,7 @@ class StagedTable(Generic[K, V]):
         row = self.rows.get(key)
         if row is None:
             return
-        self.rows[key] = dataclasses.replace(row, **{counter: getattr(row, counter) + delta})  # type: ignore[type-var]
+        self.rows[key] = _with(row, {counter: getattr(row, counter) + delta})
         self.increments[key, counter] = self.increments.get((key, counter), 0) + delta
 
     def taken(self, key: K, row: V) -> Exception | None:
@@ -139,9 +139,19 @@ class StagedTable(Generic[K, V]):
 
     def _counted(self, key: K, row: V) -> V:
         """A changed row with its counters as committed plus this unit of work's increments: a write of
-        the row's other fields never overwrites a concurrent increment."""
+        the row's other fields never overwrites a concurrent increment, and a row this unit of work only
+        counted on is the row as committed (another's write of its other fields stays)."""
         committed = self.committed.get(key)
         if not self.spec.counters or committed is None:
             return row
-        counters = {c: getattr(committed, c) + self.increments.get((key, c), 0) for c in self.spec.counters}
-        return dataclasses.replace(row, **counters)  # type: ignore[type-var]
+        counters = self.spec.counters
+        before = self.snapshot.get(key)
+        if before is not None and _with(row, {c: getattr(before, c) for c in counters}) == before:
+            row = committed
+        return _with(row, {c: getattr(committed, c) + self.increments.get((key, c), 0) for c in counters})
+
+
+def _with(row: V, changes: dict[str, Any]) -> V:
+    """`row` (a dataclass) with `changes`."""
+    changed: V = dataclasses.replace(row, **changes)  # type: ignore[type-var]
+    return changed
