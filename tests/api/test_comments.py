@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from dependency_injector import providers
+from prometheus_client import REGISTRY
 
 from api.app import create_app
 from domain.comments import BODY_MAX_LENGTH
@@ -462,6 +463,40 @@ async def test_a_new_name_shows_on_the_authors_comments_with_a_new_etag(
     assert fetched.status_code == 200
     assert fetched.json()["author"]["name"] == "Renamed"
     assert fetched.headers["etag"] != created.headers["etag"]
+
+
+def requests_counted(method: str, route: str, status: str) -> float:
+    return (
+        REGISTRY.get_sample_value("http_requests_total", {"method": method, "route": route, "status": status})
+        or 0.0
+    )
+
+
+async def test_metrics_label_comment_routes_by_their_templates(
+    client: httpx.AsyncClient, post_and_people: Any
+) -> None:
+    post, _, other = post_and_people
+    labels = [
+        ("POST", "/posts/{post_id}/comments", "201"),
+        ("GET", "/posts/{post_id}/comments", "200"),
+        ("GET", "/comments/{comment_id}", "200"),
+        ("PATCH", "/comments/{comment_id}", "200"),
+        ("DELETE", "/comments/{comment_id}", "204"),
+        ("GET", "/comments/{comment_id}", "404"),
+    ]
+    await client.get("/metrics")  # requests are counted in batches, recorded when the metrics are read
+    before = [requests_counted(*label) for label in labels]
+
+    path = (await comment(client, post["id"], other)).headers["location"]
+    await client.get(f"/posts/{post['id']}/comments")
+    await client.get(path)
+    await client.patch(path, json={"body": "Edited"}, headers=other)
+    await client.delete(path, headers=other)
+    await client.get(path)
+
+    text = (await client.get("/metrics")).text
+    assert [requests_counted(*label) - b for label, b in zip(labels, before, strict=True)] == [1.0] * 6
+    assert f"/comments/{path.rsplit('/', 1)[1]}" not in text
 
 
 COMMENTERS, COMMENTS_EACH = 10, 5
