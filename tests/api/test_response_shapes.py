@@ -28,7 +28,7 @@ from tests.fakes import FixedClock
 # Text that JSON must escape or may write as is, in names, titles and reasons.
 NAME = 'Zoë \u00e9\u4e2d \U0001f600 "quoted" \\ /'
 POST = {"title": "T\u00eftle", "content": "line\n\ttab \u00a0end"}
-COMMENT = {"body": "\u00c0 propos:\n\t\"quoted\" \\ \U0001f600"}
+COMMENT = {"body": '\u00c0 propos:\n\t"quoted" \\ \U0001f600'}
 
 
 def assert_written_by(model: Any, response: httpx.Response) -> None:
