@@ -28,7 +28,8 @@ _LINK = {
 
 
 ETAG_HEADER = {
-    "description": 'The version of the resource, `"<id>.<version>"`: for `If-None-Match` and `If-Match`',
+    "description": 'The version of the resource, `"<id>.<version>"` (a post\'s also names its comment count, '
+    '`"<id>.<version>.<count>"`, which `If-Match` does not compare): for `If-None-Match` and `If-Match`',
     "required": True,
     "schema": {"type": "string"},
     "example": '"7.3"',
