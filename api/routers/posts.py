@@ -39,14 +39,12 @@ router = api_router(prefix="/posts", tags=["posts"])
 PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
 
 _get_post = use_case_of(GetPost)
+_list_posts = use_case_of(ListPosts)
 
 
 def post_tag(post: Post) -> str:
     """A post's entity tag: its version, and its comment count (api.http.conditional)."""
     return entity_tag(post.id, post.version, post.comment_count)
-
-
-_list_posts = use_case_of(ListPosts)
 
 
 @collection(
