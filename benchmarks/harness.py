@@ -248,16 +248,18 @@ def measure(
     settings: Settings,
     during: Callable[[str], Any] | None = None,
     conditional: frozenset[str] = frozenset(),
+    paths: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Warm-up, then `settings.runs` wrk runs per app, interleaved; `during(app)` wraps each run; the apps
-    in `conditional` are sent `If-None-Match` with the current ETag."""
+    in `conditional` are sent `If-None-Match` with the current ETag; the apps in `paths` are asked their
+    own path instead of `path` (two endpoints of one server compared)."""
 
     def one(app: str, seconds: float) -> WrkRun:
         context = during(app) if during else contextlib.nullcontext()
         with context:
             return wrk(
                 bases[app],
-                path,
+                (paths or {}).get(app, path),
                 seconds,
                 settings.connections,
                 settings.threads,
@@ -271,7 +273,7 @@ def measure(
         for n in range(settings.runs):
             for app in bases:
                 runs[app].append(one(app, settings.duration_s))
-                _progress(app, path, f"run {n + 1}/{settings.runs}", runs[app][-1])
+                _progress(app, (paths or {}).get(app, path), f"run {n + 1}/{settings.runs}", runs[app][-1])
     except RuntimeError as error:  # wrk failed outright: report it, do not guess
         return {app: {"error": f"error: {error}"} for app in bases}
     return {app: summarize(runs[app]) for app in bases}

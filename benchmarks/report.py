@@ -11,7 +11,7 @@ from typing import Any
 
 from pwdlib import PasswordHash
 
-from benchmarks import scale_out
+from benchmarks import comments, scale_out
 from benchmarks.harness import LEGACY_APP
 
 # Goals for OUR app: throughput as a multiple of the baseline's, per database and endpoint (issue 20).
@@ -31,6 +31,8 @@ TARGETS: dict[str, Any] = {
     "postgresql_get_user_max_p99_ms": 25.0,
     # Throughput of 2 workers over 1 (PostgreSQL).
     "workers_min_scaling": 1.8,
+    # A post's comments (GET /posts/{id}/comments?limit=100) over a user's posts, both ours.
+    "comments_min_ratio": 0.9,
 }
 TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 LABELS = {
@@ -323,8 +325,9 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         f" {s['runs']} {X} {s['duration_s']:g} s per endpoint and app, apps interleaved run by run; req/s,"
         " p50 and p99 are each the median over the runs. Random user ids 1..1000, the same sequence for"
         " every app.",
-        "- Data: 1 000 users, 5 000 posts (5 per user, ~50-char titles, ~500-char contents), identical for"
-        " every app, schema by our `alembic upgrade head`.",
+        "- Data: 1 000 users, 5 000 posts (5 per user, ~50-char titles, ~500-char contents), 5 000 comments"
+        " (5 on each of posts 1..1000, ~280-char bodies), identical for every app, schema by our"
+        " `alembic upgrade head`.",
         f"- Mixed run: `POST /users/` with unique emails at {s['registrations_per_s']:g}/s (open loop)"
         " while `GET /users/{id}` is measured as above. One argon2 hash takes"
         f" ~{m['argon2_hash_ms']} ms of CPU here: hashing on the event loop would push the reads' p99 to"
@@ -360,6 +363,8 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         )
         lines += ["", f"### {title}: `GET /users/{{id}}` of ours, 200 vs 304", ""]
         lines += _conditional_rows(result.get("conditional"))
+        lines += ["", f"### {title}: a post's comments against a user's posts, ours", ""]
+        lines += comments.rows(result.get("comments"), _target(results, "comments_min_ratio"))
         lines += ["", f"### {title}: abuse resistance (issue 10)", ""]
         lines += _abuse_rows(result.get("abuse", {}), results["targets"])
     return "\n".join(lines) + "\n"

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from benchmarks import abuse, report, scale_out, seed
+from benchmarks import abuse, comments, report, scale_out, seed
 from benchmarks.harness import (
     HERE,
     OURS_ENV,
@@ -72,6 +72,7 @@ BEFORE = "6d105a6"  # the Core-statement repositories, before the SQLModel sessi
 USER_KEYS = {"id", "name", "email", "created_at"}
 PUBLIC_USER_KEYS = {"id", "name", "created_at"}  # ours shows an email to its owner only
 POST_KEYS = {"id", "title", "content", "author_id", "created_at", "updated_at"}
+OURS_POST_KEYS = POST_KEYS | {"comment_count"}  # ours shows how many comments a post has
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ def probe(base_url: str, endpoint: Endpoint) -> str | None:
     if not isinstance(items, list) or (endpoint.length is not None and len(items) != endpoint.length):
         return "error: unexpected response shape"
     accepted = [endpoint.keys, PUBLIC_USER_KEYS] if endpoint.keys == USER_KEYS else [endpoint.keys]
+    accepted += [OURS_POST_KEYS] if endpoint.keys == POST_KEYS else []
     if any(not isinstance(item, dict) or set(item) not in accepted for item in items):
         return "error: unexpected response fields"
     return None
@@ -148,6 +150,9 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
             else None
         )
         conditional = measure_conditional(database, bases["ours"], settings) if "ours" in bases else None
+        if "ours" in bases:
+            print(f"  {database}: {comments.COMMENTS_PATH} vs {comments.POSTS_PATH} (ours)", flush=True)
+        post_comments = comments.measure_comments(bases["ours"], settings) if "ours" in bases else None
 
         print(f"  {database}: GET /users/{{id}} during registrations", flush=True)
         live = {app: url for app, url in bases.items() if "requests_per_s" in cells[app]["get_user"]}
@@ -168,7 +173,12 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
             if failed and "error" not in cell:
                 cell["error"] = f"error: {failed} registrations failed {statuses}"
             cells[app][MIXED] = cell
-    return {"apps": cells, "observability": observability, "conditional": conditional}
+    return {
+        "apps": cells,
+        "observability": observability,
+        "conditional": conditional,
+        "comments": post_comments,
+    }
 
 
 def measure_observability(

@@ -8,6 +8,7 @@ from typing import Any, Literal, cast
 from dependency_injector import containers, providers
 
 from application.auth import Authenticate, CurrentUser, SignOutEverywhere
+from application.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from application.idempotency import Idempotency
 from application.mail import Links, Mailing
 from application.moderation import (
@@ -73,6 +74,7 @@ def _rate_limiter(settings: Settings) -> LimitsRateLimiter:
             Throttle.FAILED_LOGIN_PER_ADDRESS: settings.limit_login_per_address,
             Throttle.REGISTRATION_PER_ADDRESS: settings.limit_register_per_address,
             Throttle.POST_PER_USER: settings.limit_posts_per_user,
+            Throttle.COMMENT_PER_USER: settings.limit_comments_per_user,
             Throttle.PASSWORD_RESET_PER_ACCOUNT: settings.limit_password_reset_per_account,
             Throttle.PASSWORD_RESET_PER_ADDRESS: settings.limit_password_reset_per_address,
             Throttle.TOKEN_CONFIRM_PER_ADDRESS: settings.limit_confirm_per_address,
@@ -211,5 +213,6 @@ class Container(containers.DeclarativeContainer):
     sessions = use_cases(RefreshSession, RevokeToken, ListSessions, EndSession)
     recovery = use_cases(RequestPasswordReset, ResetPassword, VerifyEmail, SendVerificationEmail)
     posts = use_cases(CreatePost, GetPost, ListPosts, ListUserPosts, UpdatePost, DeletePost)
+    comments = use_cases(CreateComment, GetComment, ListComments, UpdateComment, DeleteComment)
     moderation = use_cases(ListUsersAsAdmin, ReadAuditLog, ChangeRole, SuspendUser, ReinstateUser, GrantRole)
     idempotency = use_cases(Idempotency)

@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     limit_login_per_address: str = "50/15 minutes"
     limit_register_per_address: str = "20/hour"
     limit_posts_per_user: str = "60/minute"
+    limit_comments_per_user: str = "30/minute"
     # Password hashing: at most hash_concurrency at once, hash_queue more waiting, 503 beyond.
     hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     hash_queue: int = Field(default=DEFAULT_HASH_QUEUE, ge=0)
@@ -192,6 +193,7 @@ class Settings(BaseSettings):
         "limit_login_per_address",
         "limit_register_per_address",
         "limit_posts_per_user",
+        "limit_comments_per_user",
         "limit_password_reset_per_account",
         "limit_password_reset_per_address",
         "limit_confirm_per_address",

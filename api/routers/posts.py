@@ -32,6 +32,7 @@ from api.schemas.posts import PostCreate, PostDetail, PostRead, PostUpdate, post
 from application.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from application.posts import CreatePost, DeletePost, GetPost, ListPosts, PostEdit, UpdatePost
 from domain.ids import ID_MAX
+from domain.posts import Post
 
 router = api_router(prefix="/posts", tags=["posts"])
 
@@ -39,6 +40,11 @@ PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
 
 _get_post = use_case_of(GetPost)
 _list_posts = use_case_of(ListPosts)
+
+
+def post_tag(post: Post) -> str:
+    """A post's entity tag: its version, and its comment count (api.http.conditional)."""
+    return entity_tag(post.id, post.version, post.comment_count)
 
 
 @collection(
@@ -62,9 +68,7 @@ async def create_post(
         f"user:{author}",
         body,
         lambda completion: create(author, body.title, body.content, completion),
-        lambda post: created(
-            request, f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
-        ),
+        lambda post: created(request, f"/posts/{post.id}", post_json(post), post_tag(post)),
     )
 
 
@@ -94,7 +98,8 @@ async def list_posts(
 async def read_post(request: Request, post_id: PostId) -> Response:
     """One post with its author's id and name, and its `ETag`: with `If-None-Match` naming it, a 304."""
     found = await _get_post(request)(post_id)
-    return tagged_read(request, post_id, found.post.version, lambda: post_detail_json(found))
+    post = found.post
+    return tagged_read(request, post_id, post.version, lambda: post_detail_json(found), post.comment_count)
 
 
 @router.patch(
@@ -115,7 +120,7 @@ async def update_post(
     that version (412 otherwise, nothing written)."""
     edit = PostEdit(title=body.title, content=body.content)
     edited = await update(caller_id(user), post_id, edit, expected_versions(if_match, post_id))
-    return JSONBytes(post_json(edited), headers={"ETag": entity_tag(post_id, edited.version)})
+    return JSONBytes(post_json(edited), headers={"ETag": post_tag(edited)})
 
 
 @router.delete(

@@ -8,7 +8,7 @@ from infrastructure.memory import MemoryStore
 from tests.api.problems import assert_problem
 from tests.factories import PostCreatePayload
 
-POST_FIELDS = {"id", "title", "content", "author_id", "created_at", "updated_at"}
+POST_FIELDS = {"id", "title", "content", "author_id", "created_at", "updated_at", "comment_count"}
 
 
 async def test_create_post_as_the_caller(client: httpx.AsyncClient, login) -> None:
