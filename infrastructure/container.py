@@ -31,7 +31,7 @@ from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, U
 from application.verification import SendVerificationEmail, VerifyEmail
 from domain.sessions import SessionLifetimes
 from infrastructure.clock import SystemClock
-from infrastructure.events.brokers import make_broker
+from infrastructure.events.configured_broker import make_broker
 from infrastructure.events.delivery import EventDelivery, EventUnitOfWork
 from infrastructure.events.queue import EventRecording
 from infrastructure.mail.delivery import MailDelivery

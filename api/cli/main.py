@@ -175,7 +175,8 @@ def _check_smtp(settings: Settings) -> bool:
 
 def _check_events(settings: Settings) -> bool:
     """One line about the event broker; True when it failed."""
-    from infrastructure.events.brokers import check_broker, without_password
+    from infrastructure.events.brokers import without_password
+    from infrastructure.events.configured_broker import check_broker
 
     if settings.events_url is None:
         typer.echo("skip events: APP_EVENTS_URL is not set (no events are published)")
@@ -207,7 +208,8 @@ def tail(
 ) -> None:
     """Print each event published from now on, one JSON line each, until interrupted. Uses a queue (or a
     JetStream consumer) of its own, removed on exit: it takes nothing from other consumers."""
-    from infrastructure.events.brokers import make_broker, without_password
+    from infrastructure.events.brokers import without_password
+    from infrastructure.events.configured_broker import make_broker
 
     settings = _settings()
     if settings.events_url is None:
