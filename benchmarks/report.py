@@ -11,7 +11,7 @@ from typing import Any
 
 from pwdlib import PasswordHash
 
-from benchmarks import scale_out
+from benchmarks import scale_out, writes
 from benchmarks.harness import LEGACY_APP
 
 # Goals for OUR app: throughput as a multiple of the baseline's, per database and endpoint (issue 20).
@@ -31,6 +31,7 @@ TARGETS: dict[str, Any] = {
     "postgresql_get_user_max_p99_ms": 25.0,
     # Throughput of 2 workers over 1 (PostgreSQL).
     "workers_min_scaling": 1.8,
+    "writes": writes.TARGETS,
 }
 TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 LABELS = {
@@ -362,6 +363,9 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         lines += _conditional_rows(result.get("conditional"))
         lines += ["", f"### {title}: abuse resistance (issue 10)", ""]
         lines += _abuse_rows(result.get("abuse", {}), results["targets"])
+        if "writes" in result:
+            lines += ["", f"### {title}: writes, and a mixed workload (benchmarks/writes.py)", ""]
+            lines += writes.rows(database, result["writes"], results["targets"].get("writes", writes.TARGETS))
     return "\n".join(lines) + "\n"
 
 
