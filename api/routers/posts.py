@@ -61,7 +61,7 @@ async def create_post(
     return await once(
         f"user:{author}",
         body,
-        lambda completion: create(author, body.title, body.content, completion),
+        lambda completion: create(author, body.title, body.content, completion, author=user),
         lambda post: created(
             request, f"/posts/{post.id}", post_json(post), entity_tag(post.id, post.version)
         ),
