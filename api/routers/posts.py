@@ -3,9 +3,11 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response
 
 from api.dependencies import (
+    BearerToken,
     Caller,
     UseCase,
     caller_id,
+    caller_of,
     request_id,
     use_case_of,
 )
@@ -15,7 +17,7 @@ from api.http.conditional import (
     expected_versions,
     tagged_read,
 )
-from api.http.idempotency import AtMostOnceDep
+from api.http.idempotency import IdempotencyKey, at_most_once
 from api.http.pagination import After, Limit, page_response
 from api.http.responses import JSONBytes, created
 from api.openapi.examples import POST_CREATE, POST_UPDATE, request_example
@@ -37,6 +39,7 @@ router = api_router(prefix="/posts", tags=["posts"])
 
 PostId = Annotated[int, Path(ge=1, le=ID_MAX, description="The post's id")]
 
+_create_post = use_case_of(CreatePost)
 _get_post = use_case_of(GetPost)
 _list_posts = use_case_of(ListPosts)
 
@@ -52,13 +55,16 @@ _list_posts = use_case_of(ListPosts)
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(
-    request: Request, body: PostCreate, user: Caller, create: UseCase[CreatePost], once: AtMostOnceDep
+    request: Request, body: PostCreate, token: BearerToken, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Write a post as the caller; each user may write a limited number per minute (429 beyond). With
     APP_REQUIRE_VERIFIED_EMAIL, only a caller whose email is verified may (403 otherwise). With
     `Idempotency-Key`, a retry gets the first answer and writes no second post."""
-    author = caller_id(user)
-    return await once(
+    # The caller, the use case and the idempotency by plain calls, as the reads build theirs: each
+    # dependency would cost FastAPI's solving on every create.
+    user = await caller_of(request, token)
+    author, create = caller_id(user), _create_post(request)
+    return await at_most_once(request, idempotency_key)(
         f"user:{author}",
         body,
         lambda completion: create(author, body.title, body.content, completion, author=user),
