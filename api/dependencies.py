@@ -163,19 +163,9 @@ request by cookie must pass the CSRF check: a 403 problem otherwise); 401 proble
 `WWW-Authenticate: Bearer` when neither authenticates."""
 
 
-BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
-"""The request's bearer token, if any: with `caller_of`, what `Caller` resolves, one level of
-dependencies fewer (a hot route pays FastAPI's solving of each level on every request)."""
-
-
-async def caller_of(request: Request, token: str | None) -> User:
-    """The authenticated caller, as `Caller` finds them: a plain call for a route taking BearerToken."""
-    return (await _caller_session(request, token)).user
-
-
-async def _caller(request: Request, token: BearerToken) -> User:
+async def _caller(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     # Not a dependency on CallerSession: each level of dependencies costs FastAPI's solving per request.
-    return await caller_of(request, token)
+    return (await _caller_session(request, token)).user
 
 
 Caller = Annotated[User, Depends(_caller)]

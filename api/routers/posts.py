@@ -3,11 +3,9 @@ from typing import Annotated
 from fastapi import Path, Query, Request, Response
 
 from api.dependencies import (
-    BearerToken,
     Caller,
     UseCase,
     caller_id,
-    caller_of,
     request_id,
     use_case_of,
 )
@@ -55,14 +53,14 @@ _list_posts = use_case_of(ListPosts)
     openapi_extra=request_example(POST_CREATE),
 )
 async def create_post(
-    request: Request, body: PostCreate, token: BearerToken, idempotency_key: IdempotencyKey = None
+    request: Request, body: PostCreate, user: Caller, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Write a post as the caller; each user may write a limited number per minute (429 beyond). With
     APP_REQUIRE_VERIFIED_EMAIL, only a caller whose email is verified may (403 otherwise). With
     `Idempotency-Key`, a retry gets the first answer and writes no second post."""
-    # The caller, the use case and the idempotency by plain calls, as the reads build theirs: each
-    # dependency would cost FastAPI's solving on every create.
-    user = await caller_of(request, token)
+    # The use case and the idempotency by plain calls, as the reads build theirs: each dependency
+    # costs FastAPI's solving on every create. The caller stays one: authentication comes before the
+    # body's validation (a 401, not a 422, for an anonymous request with a bad body).
     author, create = caller_id(user), _create_post(request)
     return await at_most_once(request, idempotency_key)(
         f"user:{author}",
