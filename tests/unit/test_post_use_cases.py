@@ -8,8 +8,8 @@ from application.ports.posts import AuthorSummary
 from application.ports.throttling import Throttle
 from application.posts import (
     CreatePost,
-    EmailNotVerified,
     DeletePost,
+    EmailNotVerified,
     GetPost,
     ListPosts,
     ListUserPosts,
@@ -90,7 +90,8 @@ async def test_the_author_the_authentication_read_is_not_read_again(
 ) -> None:
     async with InMemoryUnitOfWork(store) as uow:
         stored = await uow.users.get(ada)
-    assert stored is not None and not stored.email_verified
+    assert stored is not None
+    assert not stored.email_verified
     strict = CreatePost(uow_factory, clock, require_verified_email=True)
     # Verified as the caller's authentication read them: their stored row is not read again.
     as_read = replace(stored, email_verified_at=clock.now())
