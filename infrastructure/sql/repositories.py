@@ -70,7 +70,21 @@ _AUTHOR_POSTS_PAGE = (
 # A post is written by a Core INSERT … RETURNING built once: the ORM's flush of a new table object
 # (its construction, the unit of work's bookkeeping) cost more than the statement itself.
 _INSERT_POST = insert(_posts).returning(_posts.c.id, _posts.c.version)
-_POST_BY_ID = select(PostRow).where(PostRow.id == bindparam("id"))
+_POST_BY_ID = select(*POSTS.columns).where(_posts.c.id == bindparam("id"))
+# An edit: the editable columns and the version in one statement, built once; with If-Match, only if
+# the post is still at one of the expected versions (the check and the write are one statement).
+_EDIT_POST = (
+    update(_posts)
+    .where(_posts.c.id == bindparam("post_id"))
+    .values(
+        title=bindparam("title"),
+        content=bindparam("content"),
+        updated_at=bindparam("updated_at"),
+        version=_posts.c.version + 1,
+    )
+    .returning(_posts.c.version)
+)
+_EDIT_POST_IF = _EDIT_POST.where(_posts.c.version.in_(bindparam("versions", expanding=True)))
 _POST_WITH_AUTHOR = (
     select(PostRow)
     .where(PostRow.id == bindparam("id"))
@@ -222,8 +236,7 @@ class SqlPostRepository:
         return replace(post, id=post_id, version=version)
 
     async def get(self, post_id: int) -> Post | None:
-        row = (await self._session.exec(_POST_BY_ID, params={"id": post_id})).first()
-        return POSTS.from_fields(fields_of(row)) if row else None
+        return read_first(await self._session.exec(_POST_BY_ID, params={"id": post_id}), POSTS)
 
     async def get_with_author(self, post_id: int) -> PostWithAuthor | None:
         row = (await self._session.exec(_POST_WITH_AUTHOR, params={"id": post_id})).first()
@@ -235,16 +248,11 @@ class SqlPostRepository:
         return await _page(self._session, _AUTHOR_POSTS_PAGE, page, POSTS, author_id=author_id)
 
     async def update(self, post: Post, *, if_version_in: Collection[int] | None = None) -> int | None:
-        values = POSTS.values(post, only=_EDITABLE)
-        statement = (
-            update(PostRow)
-            .where(col(PostRow.id) == post.id)
-            .values(**values, version=col(PostRow.version) + 1)
-            .returning(col(PostRow.version))
-        )
-        if if_version_in is not None:  # a conditional write: the check and the write are one statement
-            statement = statement.where(col(PostRow.version).in_(if_version_in))
-        version: int | None = (await self._session.exec(statement)).scalar()
+        params: dict[str, Any] = {"post_id": post.id, **POSTS.values(post, only=_EDITABLE)}
+        statement = _EDIT_POST
+        if if_version_in is not None:
+            statement, params["versions"] = _EDIT_POST_IF, list(if_version_in)
+        version: int | None = (await self._session.exec(statement, params=params)).scalar()
         return version
 
     async def delete(self, post_id: int, *, if_version_in: Collection[int] | None = None) -> bool:
