@@ -276,6 +276,20 @@ _USER_IN_SESSION = (
     .join(_sessions, _sessions.c.user_id == _users.c.id)
     .where(_users.c.id == bindparam("user_id"), _sessions.c.id == bindparam("session_id"))
 )
+_refresh_tokens = REFRESH_TOKENS.table
+# A refresh's writes, built once: the old token marked rotated (only if it was current: the check and
+# the write are one statement), the new one inserted, the session touched.
+_ROTATE_TOKEN = (
+    update(_refresh_tokens)
+    .where(_refresh_tokens.c.token_hash == bindparam("old_hash"), _refresh_tokens.c.rotated_at.is_(None))
+    .values(rotated_at=bindparam("now"))
+)
+_INSERT_REFRESH_TOKEN = insert(_refresh_tokens)
+_TOUCH_SESSION = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("session_id"))
+    .values(last_used_at=bindparam("now"), client_address=bindparam("address"))
+)
 _TOKEN_WITH_SESSION: Any = (  # Any: sqlmodel types a two-entity select as one
     select(RefreshTokenRow, SessionRow)
     .join(SessionRow, col(SessionRow.id) == col(RefreshTokenRow.session_id))
@@ -328,20 +342,13 @@ class SqlSessionStore:
     async def rotate(self, old_hash: str, new: RefreshToken, now: datetime, client_address: str) -> bool:
         # The check and the write are one statement: of two refreshes of one token, one updates the
         # row, the other (on PostgreSQL, after waiting for the first's row lock) finds it rotated.
-        rotated = await self._session.exec(
-            update(RefreshTokenRow)
-            .where(col(RefreshTokenRow.token_hash) == old_hash, col(RefreshTokenRow.rotated_at).is_(None))
-            .values(rotated_at=now)
-        )
+        rotated = await self._session.exec(_ROTATE_TOKEN, params={"old_hash": old_hash, "now": now})
         if not rotated.rowcount:
             return False
-        self._session.add(RefreshTokenRow(**REFRESH_TOKENS.values(new)))
-        await self._session.flush()
-        await self._session.exec(
-            update(SessionRow)
-            .where(col(SessionRow.id) == new.session_id)
-            .values(last_used_at=now, client_address=client_address[:CLIENT_ADDRESS_MAX_LENGTH])
-        )
+        await self._session.exec(_INSERT_REFRESH_TOKEN, params=REFRESH_TOKENS.values(new))
+        address = client_address[:CLIENT_ADDRESS_MAX_LENGTH]
+        params = {"session_id": new.session_id, "now": now, "address": address}
+        await self._session.exec(_TOUCH_SESSION, params=params)
         return True
 
     async def end(self, session_id: str, user_id: int | None = None) -> bool:
