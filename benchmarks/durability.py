@@ -57,7 +57,7 @@ def postgres_commits(url: str, synchronous_commit: str) -> Callable[[int], float
 
 def compare(title: str, modes: dict[str, Callable[[int], float]], commits: int, rounds: int) -> None:
     times: dict[str, list[float]] = {mode: [] for mode in modes}
-    for mode, run in modes.items():
+    for run in modes.values():
         run(commits // 5)  # warm-up
     for n in range(rounds):
         for mode in modes if n % 2 == 0 else list(reversed(modes)):
@@ -65,7 +65,7 @@ def compare(title: str, modes: dict[str, Callable[[int], float]], commits: int, 
     medians = {mode: statistics.median(values) * 1e6 for mode, values in times.items()}
     (first, base), *others = medians.items()
     line = ", ".join(f"{mode} {us:,.0f} µs" for mode, us in medians.items())
-    ratios = ", ".join(f"{mode} / {first} {us / base:.2f}×" for mode, us in others)
+    ratios = ", ".join(f"{mode} / {first} {us / base:.2f}\N{MULTIPLICATION SIGN}" for mode, us in others)
     print(f"{title}: per commit {line}; {ratios} ({rounds} rounds of {commits} commits, medians)", flush=True)
 
 
