@@ -5,8 +5,9 @@ with SQL (`generate_series`, not through the API): a small one (1 000 users, 10 
 one (`--users`, `--posts`: 1 000 000 and 10 000 000 by default, ~7 GB, a few minutes to build). Our app
 (uvicorn, 1 worker, as `make bench` serves it) serves each; every read, and `POST /posts/`, is
 measured on both with the runs interleaved, over ids spread across each whole database. Printed: req/s,
-p50, p99 and large / small per operation (target: within 10 %), then the query plans of the hot
-statements on the large database (EXPLAIN ANALYZE, BUFFERS). Both databases are dropped at the end.
+p50, p99, the server's CPU per request and large / small per operation (target: within 10 %), then
+the query plans of the hot statements on the large database (EXPLAIN ANALYZE, BUFFERS). Both
+databases are dropped at the end.
 
     python -m benchmarks.scale                                  # the full scale
     python -m benchmarks.scale --users 100000 --posts 1000000   # smaller, quicker
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from benchmarks import seed
+from benchmarks.ab import cpu_seconds, server_pids
 from benchmarks.abuse import RAISED_LIMITS
 from benchmarks.harness import HERE, OURS_ENV, WRK_SCRIPT, WrkRun, app_target, serve, wrk, wrk_available
 
@@ -118,6 +120,7 @@ def measure(
     """Every operation on every database, runs interleaved: {operation: {database: cell}}."""
     results: dict[str, dict[str, dict[str, Any]]] = {}
     bearers = {name: _bearer(base) for name, base in bases.items()}
+    pids = {name: server_pids(base) for name, base in bases.items()}
     for operation in [*OPERATIONS, None]:
         label = operation.label if operation else "POST /posts/"
         print(f"  {label}", flush=True)
@@ -135,22 +138,26 @@ def measure(
             return wrk(bases[name], "", *load, script=(WRK_SCRIPT, [path, str(max_id)]))
 
         runs: dict[str, list[WrkRun]] = {name: [] for name in bases}
+        cpu: dict[str, list[float]] = {name: [] for name in bases}
         for name in bases:
             one(name, args.warmup)
         for n in range(args.runs):
             for name in bases if n % 2 == 0 else list(reversed(bases)):
+                used = cpu_seconds(pids[name])
                 runs[name].append(one(name, args.duration))
                 run = runs[name][-1]
+                cpu[name].append(1e6 * (cpu_seconds(pids[name]) - used) / max(run.requests, 1))
                 print(
                     f"    {name:<6} run {n + 1}/{args.runs}: {run.requests_per_s:7.0f} req/s, p50"
-                    f" {run.p50_ms:5.1f} ms, p99 {run.p99_ms:6.1f} ms {run.error or ''}",
+                    f" {run.p50_ms:5.1f} ms, p99 {run.p99_ms:6.1f} ms, CPU {cpu[name][-1]:5.0f} us/req"
+                    f" {run.error or ''}",
                     flush=True,
                 )
-        results[label] = {name: _cell(name_runs) for name, name_runs in runs.items()}
+        results[label] = {name: _cell(runs[name], cpu[name]) for name in runs}
     return results
 
 
-def _cell(runs: list[WrkRun]) -> dict[str, Any]:
+def _cell(runs: list[WrkRun], cpu: list[float]) -> dict[str, Any]:
     errors = [run.error for run in runs if run.error]
     if errors:
         return {"error": errors[0]}
@@ -159,6 +166,7 @@ def _cell(runs: list[WrkRun]) -> dict[str, Any]:
         "p50_ms": statistics.median(run.p50_ms for run in runs),
         "p99_ms": statistics.median(run.p99_ms for run in runs),
         "range": (min(run.requests_per_s for run in runs), max(run.requests_per_s for run in runs)),
+        "cpu_us": statistics.median(cpu),
     }
 
 
@@ -196,13 +204,14 @@ def report(results: dict[str, dict[str, dict[str, Any]]], sizes: dict[str, tuple
     (small, large) = sizes
     lines = [
         f"| operation | small ({sizes[small][0]:,} users, {sizes[small][1]:,} posts) req/s, p50 / p99 ms"
-        f" | large ({sizes[large][0]:,} users, {sizes[large][1]:,} posts) | large / small |",
-        "|---|--:|--:|--:|",
+        f" | large ({sizes[large][0]:,} users, {sizes[large][1]:,} posts) | large / small req/s"
+        " | large / small server CPU per request |",
+        "|---|--:|--:|--:|--:|",
     ]
     for label, cells in results.items():
         a, b = cells[small], cells[large]
         if "error" in a or "error" in b:
-            lines.append(f"| {label} | {a.get('error', '')} | {b.get('error', '')} | |")
+            lines.append(f"| {label} | {a.get('error', '')} | {b.get('error', '')} | | |")
             continue
         ratio = b["requests_per_s"] / a["requests_per_s"]
         verdict = "✓" if abs(ratio - 1) <= MAX_RATIO_GAP else "✗"
@@ -210,7 +219,8 @@ def report(results: dict[str, dict[str, dict[str, Any]]], sizes: dict[str, tuple
             f"| {label} | {a['requests_per_s']:,.0f} ({a['range'][0]:,.0f}..{a['range'][1]:,.0f}),"
             f" {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {b['requests_per_s']:,.0f}"
             f" ({b['range'][0]:,.0f}..{b['range'][1]:,.0f}), {b['p50_ms']:.1f} / {b['p99_ms']:.1f}"
-            f" | **{ratio:.2f}{X}** {verdict} (±{MAX_RATIO_GAP:.0%}) |"
+            f" | **{ratio:.2f}{X}** {verdict} (±{MAX_RATIO_GAP:.0%})"
+            f" | {b['cpu_us'] / a['cpu_us']:.2f}{X} ({a['cpu_us']:,.0f} / {b['cpu_us']:,.0f} µs) |"
         )
     return lines
 
