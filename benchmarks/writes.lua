@@ -16,6 +16,10 @@
 -- file is written again with the tokens and versions as they are, for the next run.
 -- Last, one line `WRK_JSON {...}` summarises the run (latencies in microseconds).
 
+-- wrk.lua's `done` (its WRK_JSON line) is this script's too; what else it defines is redefined below.
+dofile(debug.getinfo(1, "S").source:sub(2):gsub("writes%.lua$", "wrk.lua"))
+local summarise = done
+
 local threads = {}
 
 function setup(thread)
@@ -179,12 +183,5 @@ function done(summary, latency, requests)
   if #threads > 0 then
     write_back()
   end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_JSON {"requests": %d, "duration_us": %d, "non_2xx_3xx": %d, "connect_errors": %d, '
-      .. '"read_errors": %d, "write_errors": %d, "timeouts": %d, '
-      .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
-    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max
-  ))
+  summarise(summary, latency, requests)
 end

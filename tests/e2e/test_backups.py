@@ -72,6 +72,11 @@ def server(migrated_sqlite_template: Path, tmp_path: Path) -> Iterator[Server]:
         yield running
 
 
+def served_database(tmp_path: Path) -> str:
+    """The URL of the database the `server` fixture serves."""
+    return f"sqlite:///{tmp_path / 'app.db'}"
+
+
 def post_ids(path: Path) -> set[int]:
     with sqlite3.connect(path) as connection:
         return {row[0] for row in connection.execute("SELECT id FROM post")}
@@ -85,8 +90,7 @@ def migration_of(path: Path) -> str:
 def test_a_backup_taken_while_posts_are_written_holds_every_post_answered_before_it(
     server: Server, tmp_path: Path
 ) -> None:
-    database_url = f"sqlite:///{tmp_path / 'app.db'}"
-    backup = tmp_path / "backup.db"
+    database_url, backup = served_database(tmp_path), tmp_path / "backup.db"
     with Writer(server) as writer:
         before = set(writer.ids)  # answered 201: committed before the backup begins
         done = cli("backup", str(backup), database_url=database_url)
@@ -113,8 +117,7 @@ def test_a_backup_taken_while_posts_are_written_holds_every_post_answered_before
 def test_a_restore_into_the_database_a_server_holds_is_refused_unless_forced(
     server: Server, tmp_path: Path
 ) -> None:
-    database_url = f"sqlite:///{tmp_path / 'app.db'}"
-    backup = tmp_path / "backup.db"
+    database_url, backup = served_database(tmp_path), tmp_path / "backup.db"
     with Writer(server) as writer:
         pass
     assert cli("backup", str(backup), database_url=database_url).returncode == 0
