@@ -11,7 +11,7 @@ from typing import Any
 
 from pwdlib import PasswordHash
 
-from benchmarks import scale_out, writes
+from benchmarks import scale, scale_out, writes
 from benchmarks.harness import LEGACY_APP
 
 # Goals for OUR app: throughput as a multiple of the baseline's, per database and endpoint (issue 20).
@@ -366,6 +366,9 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         if "writes" in result:
             lines += ["", f"### {title}: writes, and a mixed workload (benchmarks/writes.py)", ""]
             lines += writes.rows(database, result["writes"], results["targets"].get("writes", writes.TARGETS))
+    if "scale" in results:
+        lines += ["", "## PostgreSQL at scale (`benchmarks/scale.py`)", ""]
+        lines += scale.rows(results["scale"])
     return "\n".join(lines) + "\n"
 
 

@@ -15,12 +15,14 @@ databases are dropped at the end.
 
 import argparse
 import contextlib
+import json
 import statistics
 import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -69,6 +71,10 @@ OPERATIONS = [
     Operation("GET /posts/?limit=100 far down", "/posts/?limit=100&after={after}", "posts", "posts"),
 ]
 CREATE_BODY = '{"title": "A post written at scale", "content": "Some words, as a post would have them."}'
+
+
+def report_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _url(admin_url: str, name: str) -> str:
@@ -239,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--record", action="store_true", help="put the run into benchmarks/results.json and RESULTS.md"
+    )
     args = parser.parse_args(argv)
     if not wrk_available():
         print("error: wrk is not installed; install it with `apt-get install wrk`", file=sys.stderr)
@@ -246,9 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {"small": SMALL, "large": (args.users, args.posts)}
     with contextlib.ExitStack() as stack:
         urls = {name: stack.enter_context(database(args.postgres_url, name)) for name in sizes}
+        filled = []
         for name, (users, posts) in sizes.items():
             print(f"filling the {name} database: {users:,} users, {posts:,} posts", flush=True)
-            print(f"  filled in {fill(urls[name], users, posts):.0f} s", flush=True)
+            filled.append(fill(urls[name], users, posts))
+            print(f"  filled in {filled[-1]:.0f} s", flush=True)
         bases = {}
         for name, url in urls.items():
             env = {**OURS_ENV, **RAISED_LIMITS, "APP_DATABASE_URL": seed.asyncpg_url(url)}
@@ -256,10 +267,47 @@ def main(argv: list[str] | None = None) -> int:
                 serve(app_target(), env, HERE / "results" / f"scale-{name}.log")
             )
         results = measure(bases, sizes, args)
-        print("\n" + "\n".join(report(results, sizes)) + "\n")
-        for label, plan in plans(urls["large"], args.users, args.posts):
+        table = report(results, sizes)
+        print("\n" + "\n".join(table) + "\n")
+        found = plans(urls["large"], args.users, args.posts)
+        for label, plan in found:
             print(f"{label}:\n{plan}\n")
+    if args.record:
+        record(
+            {
+                "date": report_now(),
+                "command": " ".join(["python -m benchmarks.scale", *(argv or sys.argv[1:])]),
+                "filled_s": filled,
+                "table": table,
+                "plans": found,
+            }
+        )
     return 0
+
+
+def record(run: dict[str, Any]) -> None:
+    """Put this run into the recorded `make bench` run (results.json) and render RESULTS.md again."""
+    from benchmarks import report as results_report
+
+    path = HERE / "results.json"
+    recorded = json.loads(path.read_text())
+    recorded["scale"] = run
+    path.write_text(json.dumps(recorded, indent=2) + "\n")
+    results_report.write(recorded, HERE)
+    print(f"recorded in {path} and {HERE / 'RESULTS.md'}")
+
+
+def rows(run: dict[str, Any]) -> list[str]:
+    """The markdown of a recorded run: its table and the plans."""
+    lines = [
+        f"Measured {run['date']} by `{run['command']}` (databases filled by SQL in"
+        f" {', '.join(f'{s:.0f} s' for s in run['filled_s'])}); noisy machine: read the ratios of the run.",
+        "",
+    ]
+    lines += run["table"]
+    for label, plan in run["plans"]:
+        lines += ["", f"{label}:", "", "```", plan, "```"]
+    return lines
 
 
 if __name__ == "__main__":
