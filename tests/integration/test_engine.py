@@ -81,7 +81,7 @@ async def test_the_default_pool_keeps_the_connections_of_16_concurrent_units_of_
 async def test_the_sqlite_synchronous_setting_is_the_connections_pragma(
     tmp_path: Path, setting: str | None, pragma: int
 ) -> None:
-    values = {"sqlite_synchronous": setting} if setting else {}
+    values: dict[str, Any] = {"sqlite_synchronous": setting} if setting else {}
     database = make_database(Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}", **values))
     try:
         async with SqlUnitOfWork(database, read_only=True) as uow:

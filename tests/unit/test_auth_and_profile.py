@@ -120,9 +120,12 @@ def test_a_verified_token_is_remembered_until_it_expires(
     token = tokens.issue(TokenClaims(7, "stamp", "a-session")).access_token
     decoded: list[str] = []
     decode = tokens._jwt.decode
-    monkeypatch.setattr(
-        tokens._jwt, "decode", lambda jwt, *a, **k: decoded.append(jwt) or decode(jwt, *a, **k)
-    )
+
+    def counted(jwt: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(jwt)
+        return decode(jwt, *args, **kwargs)
+
+    monkeypatch.setattr(tokens._jwt, "decode", counted)
     for _ in range(3):
         assert tokens.read(token) == TokenClaims(7, "stamp", "a-session")
     assert decoded == [token]  # verified once, then remembered
