@@ -47,8 +47,10 @@ from infrastructure.sql.tables import (
 T = TypeVar("T", User, PublicProfile, Post)
 
 # Reads select the columns that hold the entity (its EntityMapping's) through the session: a row of
-# plain values skips the ORM's per-statement and per-row work that a tracked table object costs. Writes
-# and the reads of a post with its author go through the table classes and their relationship.
+# plain values skips the ORM's per-statement and per-row work that a tracked table object costs. The
+# hot writes (a post's create and edit, a refresh's rotation) are Core statements built once, for the
+# same reason; the other writes, and the read of a post with its author, go through the table classes
+# and their relationship.
 _users, _posts = USERS.table, POSTS.table
 # Rows after the `after` id in id order, `limit` of them (callers ask one more than they show, to know
 # whether a next page exists).
