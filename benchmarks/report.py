@@ -1,9 +1,11 @@
 """RESULTS.md: one table per database, ratios against the baseline and the ceiling, and the targets."""
 
+import json
 import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -11,8 +13,9 @@ from typing import Any
 
 from pwdlib import PasswordHash
 
-from benchmarks import scale, scale_out, writes
-from benchmarks.harness import LEGACY_APP
+from benchmarks import scale_out
+from benchmarks.harness import HERE, LEGACY_APP
+from benchmarks.sections import WRITE_TARGETS, scale_rows, write_rows
 
 # Goals for OUR app: throughput as a multiple of the baseline's, per database and endpoint (issue 20).
 TARGETS: dict[str, Any] = {
@@ -31,7 +34,7 @@ TARGETS: dict[str, Any] = {
     "postgresql_get_user_max_p99_ms": 25.0,
     # Throughput of 2 workers over 1 (PostgreSQL).
     "workers_min_scaling": 1.8,
-    "writes": writes.TARGETS,
+    "writes": WRITE_TARGETS,
 }
 TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 LABELS = {
@@ -365,10 +368,10 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         lines += _abuse_rows(result.get("abuse", {}), results["targets"])
         if "writes" in result:
             lines += ["", f"### {title}: writes, and a mixed workload (benchmarks/writes.py)", ""]
-            lines += writes.rows(database, result["writes"], results["targets"].get("writes", writes.TARGETS))
+            lines += write_rows(database, result["writes"], results["targets"].get("writes", WRITE_TARGETS))
     if "scale" in results:
         lines += ["", "## PostgreSQL at scale (`benchmarks/scale.py`)", ""]
-        lines += scale.rows(results["scale"])
+        lines += scale_rows(results["scale"])
     return "\n".join(lines) + "\n"
 
 
@@ -444,6 +447,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 CHART_NAME = "RESULTS.png"
+RESULTS_JSON = HERE / "results.json"
+
+
+def record(change: Callable[[dict[str, Any]], None]) -> None:
+    """Change the recorded run (results.json) by `change` and render RESULTS.md and its chart again:
+    how a benchmark run alone (the writes, the scale) puts its figures beside make bench's."""
+    recorded = json.loads(RESULTS_JSON.read_text())
+    change(recorded)
+    RESULTS_JSON.write_text(json.dumps(recorded, indent=2) + "\n")
+    write(recorded, HERE)
+    print(f"recorded in {RESULTS_JSON} and {HERE / 'RESULTS.md'}")
 
 
 def write(results: dict[str, Any], directory: Path) -> str:

@@ -15,7 +15,6 @@ databases are dropped at the end.
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 import time
@@ -28,13 +27,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from benchmarks import report as results_report
 from benchmarks import seed
 from benchmarks.ab import cpu_seconds, server_pids
 from benchmarks.abuse import RAISED_LIMITS
 from benchmarks.harness import HERE, OURS_ENV, WRK_SCRIPT, WrkRun, app_target, serve, wrk, wrk_available
+from benchmarks.sections import X
 
 SMALL = (1_000, 10_000)
-X = "\N{MULTIPLICATION SIGN}"
 MAX_RATIO_GAP = 0.10
 # Users and posts as benchmarks/seed.py makes them (the same hash, titles and contents), written by SQL.
 FILL_USERS = """
@@ -287,27 +287,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def record(run: dict[str, Any]) -> None:
     """Put this run into the recorded `make bench` run (results.json) and render RESULTS.md again."""
-    from benchmarks import report as results_report
-
-    path = HERE / "results.json"
-    recorded = json.loads(path.read_text())
-    recorded["scale"] = run
-    path.write_text(json.dumps(recorded, indent=2) + "\n")
-    results_report.write(recorded, HERE)
-    print(f"recorded in {path} and {HERE / 'RESULTS.md'}")
-
-
-def rows(run: dict[str, Any]) -> list[str]:
-    """The markdown of a recorded run: its table and the plans."""
-    lines = [
-        f"Measured {run['date']} by `{run['command']}` (databases filled by SQL in"
-        f" {', '.join(f'{s:.0f} s' for s in run['filled_s'])}); noisy machine: read the ratios of the run.",
-        "",
-    ]
-    lines += run["table"]
-    for label, plan in run["plans"]:
-        lines += ["", f"{label}:", "", "```", plan, "```"]
-    return lines
+    results_report.record(lambda recorded: recorded.update(scale=run))
 
 
 if __name__ == "__main__":

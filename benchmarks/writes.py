@@ -24,7 +24,6 @@ the run, from /proc) are medians over the runs.
 import argparse
 import asyncio
 import contextlib
-import json
 import shutil
 import sqlite3
 import statistics
@@ -39,10 +38,12 @@ from typing import Any
 import httpx
 from argon2 import PasswordHasher
 
-from benchmarks import seed
+from benchmarks import report, seed
 from benchmarks.ab import cpu_seconds, server_pids
 from benchmarks.abuse import RAISED_LIMITS
 from benchmarks.harness import HERE, OURS_ENV, Settings, WrkRun, app_target, serve, summarize, wrk
+from benchmarks.sections import MIXED_CONNECTIONS, WORKER_COUNTS, WRITE_LABELS, X, write_rows
+from benchmarks.sections import WRITE_TARGETS as TARGETS
 
 SCRIPT = HERE / "writes.lua"
 BASELINE = "benchmarks.baseline_app:app"
@@ -52,30 +53,16 @@ SCHEMES = {
     "postgresql": {"baseline": "postgresql+psycopg", "ours": "postgresql+asyncpg"},
 }
 SIGNED_IN = 1_000  # users signed in for the runs (every seeded user)
-MIXED_CONNECTIONS = 64
-TARGETS: dict[str, Any] = {
-    # POST /posts/, ours over the tutorial-style app's throughput.
-    "create_min_ratio": {"sqlite": 2.5, "postgresql": 2.0},
-    "create_max_cpu_over_get": 2.0,  # CPU per create over CPU per get-by-id
-    "tail_max_ratio": 3.0,  # p99 / p50 of every write and of the mixed workload
-    "workers_max_cpu_ratio": 1.1,  # CPU per request, 2 workers over 1
-}
 # Our environment for the runs: as production (JSON access events, metrics, rate limits on, raised out
 # of the load's reach), with access tokens outliving the run.
 OURS = {**OURS_ENV, **RAISED_LIMITS, "APP_ACCESS_TOKEN_MINUTES": "120", "APP_JWT_SECRET": "b" * 48}
-# (key, label, wrk script mode per app, connections)
+# (key, wrk script mode per app, connections); their labels are sections.WRITE_LABELS
 WRITES = [
-    ("create", "POST /posts/", {"baseline": "tutorial_create", "ours": "create"}, None),
-    (
-        "patch",
-        "PATCH /posts/{id} (ours with If-Match)",
-        {"baseline": "tutorial_patch", "ours": "patch"},
-        None,
-    ),
-    ("refresh", "POST /auth/token (refresh grant)", {"ours": "refresh"}, None),
-    ("mixed", "mixed: 90 % reads, 8 % creates, 2 % refreshes", {"ours": "mixed"}, MIXED_CONNECTIONS),
+    ("create", {"baseline": "tutorial_create", "ours": "create"}, None),
+    ("patch", {"baseline": "tutorial_patch", "ours": "patch"}, None),
+    ("refresh", {"ours": "refresh"}, None),
+    ("mixed", {"ours": "mixed"}, MIXED_CONNECTIONS),
 ]
-WORKER_COUNTS = (1, 2)
 
 
 def cheap_hash() -> str:
@@ -181,8 +168,8 @@ def bench_writes(database: str, urls: dict[str, str], directory: Path, settings:
         }
         print(f"  {database}: GET /users/{{id}} (ours, the CPU a create is compared with)", flush=True)
         cells["get_user"] = {"ours": _get_user(bases["ours"], settings)}
-        for key, label, modes, connections in WRITES:
-            print(f"  {database}: {label}", flush=True)
+        for key, modes, connections in WRITES:
+            print(f"  {database}: {WRITE_LABELS[key]}", flush=True)
             live = {app: bases[app] for app in modes}
             cells[key] = measure(live, modes, files, settings, connections or settings.connections)
     return cells
@@ -282,92 +269,6 @@ def report_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-# --- The report ---------------------------------------------------------------------------------------
-
-X = "\N{MULTIPLICATION SIGN}"
-
-
-def _check(ok: bool, bound: str) -> str:
-    return f"{'✓' if ok else '✗'} ({bound})"
-
-
-def _cell(cell: dict[str, Any] | None) -> list[str]:
-    if not cell:
-        return ["—", "—", "—", "—"]
-    if "error" in cell:
-        return [cell["error"], "", "", ""]
-    return [
-        f"{cell['requests_per_s']:,.0f}",
-        f"{cell['p50_ms']:.1f}",
-        f"{cell['p99_ms']:.1f}",
-        f"{cell['cpu_us']:,.0f}",
-    ]
-
-
-def rows(database: str, result: dict[str, Any], targets: dict[str, Any] = TARGETS) -> list[str]:
-    """The markdown of one database's write section."""
-    if "cells" not in result:
-        return [f"Not measured: {result.get('failed', 'n/a')}"]
-    cells = result["cells"]
-    lines = (
-        [
-            f"Measured {result['date']} ({result['elapsed_s']} s), {result['load']}; ours with JSON access"
-            " events, metrics and rate limits on (raised out of reach), signed in by bearer tokens.",
-            "",
-        ]
-        if "date" in result
-        else []
-    )
-    lines += [
-        "| endpoint | app | req/s | p50 ms | p99 ms | server CPU µs/req | p99 / p50 |",
-        "|---|---|--:|--:|--:|--:|--:|",
-    ]
-    tail_bound = targets["tail_max_ratio"]
-    for key, label in [("get_user", "GET /users/{id}")] + [(key, label) for key, label, _, _ in WRITES]:
-        for app in ("baseline", "ours"):
-            cell = cells.get(key, {}).get(app)
-            if cell is None:
-                continue
-            tail = ""
-            if "error" not in cell and key != "get_user":
-                ratio = cell["p99_ms"] / cell["p50_ms"] if cell["p50_ms"] else float("inf")
-                tail = f"**{ratio:.1f}{X}**" + (
-                    " " + _check(ratio <= tail_bound, f"≤ {tail_bound:g}{X}") if app == "ours" else ""
-                )
-            lines.append(f"| {label} | {app} | " + " | ".join(_cell(cell)) + f" | {tail} |")
-    lines.append("")
-    create = cells.get("create", {})
-    ours, baseline = create.get("ours", {}), create.get("baseline", {})
-    if "requests_per_s" in ours and "requests_per_s" in baseline:
-        ratio = ours["requests_per_s"] / baseline["requests_per_s"]
-        bound = targets["create_min_ratio"][database]
-        verdict = _check(ratio >= bound, f"≥ {bound:g}{X}")
-        lines.append(f"- `POST /posts/`, ours / tutorial-style: **{ratio:.2f}{X}** {verdict}")
-    get = cells.get("get_user", {}).get("ours", {})
-    if "cpu_us" in ours and "cpu_us" in get:
-        ratio = ours["cpu_us"] / get["cpu_us"]
-        bound = targets["create_max_cpu_over_get"]
-        lines.append(
-            f"- CPU per create / CPU per get-by-id (ours): **{ratio:.2f}{X}**"
-            f" {_check(ratio <= bound, f'≤ {bound:g}{X}')}"
-        )
-    patch = cells.get("patch", {})
-    if "requests_per_s" in patch.get("ours", {}) and "requests_per_s" in patch.get("baseline", {}):
-        ratio = patch["ours"]["requests_per_s"] / patch["baseline"]["requests_per_s"]
-        lines.append(f"- `PATCH /posts/{{id}}`, ours (with If-Match) / tutorial-style: **{ratio:.2f}{X}**")
-    workers = result.get("workers", {})
-    if workers.get("cpu_ratio"):
-        ratio, bound = workers["cpu_ratio"], targets["workers_max_cpu_ratio"]
-        one, two = (workers["cells"][str(n)] for n in WORKER_COUNTS)
-        lines.append(
-            f"- `GET /users/{{id}}` with `users-posts serve`, CPU per request 2 workers / 1:"
-            f" **{ratio:.2f}{X}** {_check(ratio <= bound, f'≤ {bound:g}{X}')}"
-            f" ({two['cpu_us']:,.0f} against {one['cpu_us']:,.0f} µs; {two.get('requests_per_s', 0):,.0f}"
-            f" against {one.get('requests_per_s', 0):,.0f} req/s)"
-        )
-    return lines
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -388,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     for database in args.databases.split(","):
         print(database, flush=True)
         results[database] = bench(database, settings, args.postgres_url)
-        print("\n".join(rows(database, results[database])) + "\n", flush=True)
+        print("\n".join(write_rows(database, results[database])) + "\n", flush=True)
     if args.record:
         record(results)
     return 0
@@ -396,16 +297,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def record(results: dict[str, dict[str, Any]]) -> None:
     """Merge the write sections into the recorded `make bench` run and render its report again."""
-    from benchmarks import report
 
-    path = HERE / "results.json"
-    recorded = json.loads(path.read_text())
-    for database, result in results.items():
-        recorded["databases"].setdefault(database, {})["writes"] = result
-    recorded["targets"]["writes"] = TARGETS
-    path.write_text(json.dumps(recorded, indent=2) + "\n")
-    report.write(recorded, HERE)
-    print(f"recorded in {path} and {HERE / 'RESULTS.md'}")
+    def merge(recorded: dict[str, Any]) -> None:
+        for database, result in results.items():
+            recorded["databases"].setdefault(database, {})["writes"] = result
+        recorded["targets"]["writes"] = TARGETS
+
+    report.record(merge)
 
 
 if __name__ == "__main__":
