@@ -206,13 +206,18 @@ def wrk(
     *,
     if_none_match: bool = False,
     request: Mapping[str, str] | None = None,
+    script: tuple[Path, list[str]] | None = None,
 ) -> WrkRun:
     """Run wrk for `seconds` against `path` ("{id}" becomes a random user id); with `if_none_match`, each
     request names the user's version-1 ETag (a 304 from ours on seeded data). `request` sets the
-    method, body and Authorization of a fixed path (WRK_METHOD, WRK_BODY, WRK_AUTHORIZATION: wrk.lua)."""
+    method, body and Authorization of a fixed path (WRK_METHOD, WRK_BODY, WRK_AUTHORIZATION: wrk.lua).
+    `script` runs another wrk script with its arguments instead (`path` is then unused)."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
-    command += ["-s", str(WRK_SCRIPT), base_url, "--", path]
-    command += ["1000", "etag"] if if_none_match else []
+    if script is not None:
+        command += ["-s", str(script[0]), base_url, "--", *script[1]]
+    else:
+        command += ["-s", str(WRK_SCRIPT), base_url, "--", path]
+        command += ["1000", "etag"] if if_none_match else []
     env = {**os.environ, **(request or {})}
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, env=env)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)

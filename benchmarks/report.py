@@ -1,9 +1,11 @@
 """RESULTS.md: one table per database, ratios against the baseline and the ceiling, and the targets."""
 
+import json
 import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -12,7 +14,8 @@ from typing import Any
 from pwdlib import PasswordHash
 
 from benchmarks import comments, scale_out
-from benchmarks.harness import LEGACY_APP
+from benchmarks.harness import HERE, LEGACY_APP
+from benchmarks.sections import WRITE_TARGETS, scale_rows, write_rows
 
 # Goals for OUR app: throughput as a multiple of the baseline's, per database and endpoint (issue 20).
 TARGETS: dict[str, Any] = {
@@ -33,6 +36,7 @@ TARGETS: dict[str, Any] = {
     "workers_min_scaling": 1.8,
     # A post's comments (GET /posts/{id}/comments?limit=100) over a user's posts, both ours.
     "comments_min_ratio": 0.9,
+    "writes": WRITE_TARGETS,
 }
 TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 LABELS = {
@@ -367,6 +371,12 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         lines += comments.rows(result.get("comments"), _target(results, "comments_min_ratio"))
         lines += ["", f"### {title}: abuse resistance (issue 10)", ""]
         lines += _abuse_rows(result.get("abuse", {}), results["targets"])
+        if "writes" in result:
+            lines += ["", f"### {title}: writes, and a mixed workload (benchmarks/writes.py)", ""]
+            lines += write_rows(database, result["writes"], results["targets"].get("writes", WRITE_TARGETS))
+    if "scale" in results:
+        lines += ["", "## PostgreSQL at scale (`benchmarks/scale.py`)", ""]
+        lines += scale_rows(results["scale"])
     return "\n".join(lines) + "\n"
 
 
@@ -442,6 +452,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 CHART_NAME = "RESULTS.png"
+RESULTS_JSON = HERE / "results.json"
+
+
+def record(change: Callable[[dict[str, Any]], None]) -> None:
+    """Change the recorded run (results.json) by `change` and render RESULTS.md and its chart again:
+    how a benchmark run alone (the writes, the scale) puts its figures beside make bench's."""
+    recorded = json.loads(RESULTS_JSON.read_text())
+    change(recorded)
+    RESULTS_JSON.write_text(json.dumps(recorded, indent=2) + "\n")
+    write(recorded, HERE)
+    print(f"recorded in {RESULTS_JSON} and {HERE / 'RESULTS.md'}")
 
 
 def write(results: dict[str, Any], directory: Path) -> str:

@@ -4,8 +4,9 @@ Apps: the tutorial-style `baseline` (sync), the tutorial's own async way (`tutor
 app at an earlier commit, served from a git worktree of it made for the run), `ours` and the `ceiling`.
 For each database: seed identical data, start the apps (uvicorn, 1 worker, same options, loopback),
 probe every endpoint once (status and JSON shape), then per endpoint a wrk warm-up and N measured runs
-per app, the apps interleaved run by run so the machine's noise hits them alike. Last, the mixed run:
-`GET /users/{id}` measured while registrations arrive at a steady rate. Medians go to
+per app, the apps interleaved run by run so the machine's noise hits them alike. Then the mixed run:
+`GET /users/{id}` measured while registrations arrive at a steady rate. Last, the writes against the
+tutorial-style app's (benchmarks/writes.py). Medians go to
 benchmarks/RESULTS.md (markdown) and benchmarks/results.json.
 """
 
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from benchmarks import abuse, comments, report, scale_out, seed
+from benchmarks import abuse, comments, report, scale_out, seed, writes
 from benchmarks.harness import (
     HERE,
     OURS_ENV,
@@ -249,7 +250,8 @@ def bench_sqlite(settings: Settings) -> dict[str, Any]:
             lambda name: abuse.sqlite_copy(seeded, directory_path, name),
             settings,
         )
-        return result
+    result["writes"] = writes.bench("sqlite", settings, "")
+    return result
 
 
 def bench_abuse(database: str, url_for: Callable[[str], str], settings: Settings) -> dict[str, Any]:
@@ -291,7 +293,9 @@ def bench_postgres(admin_url: str, settings: Settings) -> dict[str, Any]:
             result["workers"] = bench_workers(urls["ours"], settings)
             result["scale_out"] = scale_out.bench(url, lambda bases, path: measure(bases, path, settings))
             result["abuse"] = bench_abuse("postgresql", lambda _name: urls["ours"], settings)
-        return result
+    if "ours" in settings.apps:
+        result["writes"] = writes.bench("postgresql", settings, admin_url)
+    return result
 
 
 def _guarded(bench: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     # Longest wait for a free pooled connection (SQLite: for the connection's turn); past it, a 503.
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # SQLite (WAL): "normal" syncs the log at checkpoints, "full" at every commit too. Both lose nothing
+    # committed when the process crashes; at a power loss "normal" may lose the last commits
+    # (docs/operations.md#durability says why "normal" is the default).
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
     # Unset outside production: a random secret is made at start-up (tokens end with the process).
     jwt_secret: str = ""
     jwt_issuer: str = "users-posts"
@@ -82,6 +86,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _lower_case_synchronous(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def log_renderer(self) -> Literal["console", "json"]:

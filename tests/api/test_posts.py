@@ -30,6 +30,10 @@ async def test_creating_a_post_needs_a_token(client: httpx.AsyncClient, store: M
     assert store.posts == {}
 
 
+async def test_an_anonymous_create_is_refused_before_its_body_is_judged(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.post("/posts/", json={"title": ""}), 401)
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
