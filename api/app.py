@@ -27,7 +27,19 @@ from api.observability.traces import current_trace_ids
 from api.openapi.document import with_problem_schemas
 from api.openapi.tags import TAGS, operation_id
 from api.problems.handlers import install_error_handlers
-from api.routers import admin, auth, cookie_sessions, health, me, pages, posts, recovery, sessions, users
+from api.routers import (
+    admin,
+    auth,
+    comments,
+    cookie_sessions,
+    health,
+    me,
+    pages,
+    posts,
+    recovery,
+    sessions,
+    users,
+)
 from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
 from infrastructure.events.delivery import EventDelivery
@@ -45,7 +57,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Tried in this order: `me` and `sessions` before `users`, so that /users/me is not taken for a user id.
-ROUTERS = (auth, cookie_sessions, recovery, me, sessions, users, posts, admin, health)
+ROUTERS = (auth, cookie_sessions, recovery, me, sessions, users, posts, comments, admin, health)
 
 
 def create_app(container: Container | None = None, *, configure_logs: bool = False) -> FastAPI:

@@ -17,7 +17,7 @@ from application.ports.units_of_work import ReadUnitOfWork, UnitOfWork
 from domain.errors import InvalidCredentials, PermissionDenied, ValidationError
 from domain.moderation import MayNotDeletePost, check_may_delete_post
 from domain.posts import NotTheAuthor, Post, PostChanged, PostNotFound
-from domain.users import UserNotFound
+from domain.users import User, UserNotFound
 
 
 class EmailNotVerified(PermissionDenied, message="Verify your email address before writing posts"):
@@ -38,12 +38,22 @@ class CreatePost:
     require_verified_email: bool = False
 
     async def __call__(
-        self, author_id: int, title: str, content: str, completion: Completion[Post] | None = None
+        self,
+        author_id: int,
+        title: str,
+        content: str,
+        completion: Completion[Post] | None = None,
+        *,
+        author: User | None = None,
     ) -> Post:
+        """`author`: the author as the caller's authentication has just read them (found, not
+        suspended), which spares reading them again; a post of an author deleted since is refused by
+        the repository's add (UserNotFound) all the same."""
         post = Post.write(author_id, title, content, self.clock.now())
         await self.limiter.hit(Throttle.POST_PER_USER, str(author_id))
         async with self.new_uow() as uow:
-            author = await existing_user(uow.users, author_id)
+            if author is None or author.id != author_id:
+                author = await existing_user(uow.users, author_id)
             if self.require_verified_email and not author.email_verified:
                 raise EmailNotVerified()
             post = await uow.posts.add(post)

@@ -130,7 +130,7 @@ class UpdateProfile:
     verification link goes to it and a notice to the old one. A new password ends every session
     (application.credentials). With `expected_versions`, only if the user is still at one of them
     (checked by the writing statement): PreconditionFailed otherwise, and nothing is written. A new
-    name gives the user's posts a new version (they show it)."""
+    name gives the user's posts and comments a new version (they show it)."""
 
     raises: ClassVar[Raises] = (
         ValidationError,
@@ -183,6 +183,7 @@ class UpdateProfile:
                 raise WrongPassword()  # changed meanwhile
             if updated.name != user.name:  # posts are shown with their author's name
                 await uow.posts.renew_versions_of_author(user_id)
+                await uow.comments.renew_versions_of_author(user_id)
             stored = replace(updated, version=version)
             if new_hash is not None:
                 stored = await end_old_credentials(uow, user_id)
@@ -199,7 +200,7 @@ class UpdateProfile:
 
 @dataclass(frozen=True, slots=True)
 class DeleteAccount:
-    """Delete a user and all their posts, in one transaction, proving the current password. Every
+    """Delete a user and all their posts and comments, in one transaction, proving the current password. Every
     session ends with the account."""
 
     raises: ClassVar[Raises] = (ValidationError, UserNotFound, WrongPassword, RateLimited, Overloaded)
@@ -214,6 +215,10 @@ class DeleteAccount:
         await prove_password(self.limiter, self.hasher, user, current_password)
         async with self.new_uow() as uow:
             await end_every_session(uow, user_id)  # undone with the rest if the deletion is refused
+            # Their comments go first, each uncounted on its post; the lock keeps a new one from coming
+            # before the account's row goes (taking its comments with it, uncounted).
+            await uow.users.lock(user_id)
+            await uow.comments.delete_of_author(user_id)
             # Deleted only if the password is still the one proven: a concurrent change wins or loses whole.
             if not await uow.users.delete(user_id, if_password_hash=user.password_hash):
                 await existing_user(uow.users, user_id)  # gone meanwhile: NotFound

@@ -206,13 +206,18 @@ def wrk(
     *,
     if_none_match: bool = False,
     request: Mapping[str, str] | None = None,
+    script: tuple[Path, list[str]] | None = None,
 ) -> WrkRun:
     """Run wrk for `seconds` against `path` ("{id}" becomes a random user id); with `if_none_match`, each
     request names the user's version-1 ETag (a 304 from ours on seeded data). `request` sets the
-    method, body and Authorization of a fixed path (WRK_METHOD, WRK_BODY, WRK_AUTHORIZATION: wrk.lua)."""
+    method, body and Authorization of a fixed path (WRK_METHOD, WRK_BODY, WRK_AUTHORIZATION: wrk.lua).
+    `script` runs another wrk script with its arguments instead (`path` is then unused)."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
-    command += ["-s", str(WRK_SCRIPT), base_url, "--", path]
-    command += ["1000", "etag"] if if_none_match else []
+    if script is not None:
+        command += ["-s", str(script[0]), base_url, "--", *script[1]]
+    else:
+        command += ["-s", str(WRK_SCRIPT), base_url, "--", path]
+        command += ["1000", "etag"] if if_none_match else []
     env = {**os.environ, **(request or {})}
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, env=env)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
@@ -248,16 +253,18 @@ def measure(
     settings: Settings,
     during: Callable[[str], Any] | None = None,
     conditional: frozenset[str] = frozenset(),
+    paths: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Warm-up, then `settings.runs` wrk runs per app, interleaved; `during(app)` wraps each run; the apps
-    in `conditional` are sent `If-None-Match` with the current ETag."""
+    in `conditional` are sent `If-None-Match` with the current ETag; the apps in `paths` are asked their
+    own path instead of `path` (two endpoints of one server compared)."""
 
     def one(app: str, seconds: float) -> WrkRun:
         context = during(app) if during else contextlib.nullcontext()
         with context:
             return wrk(
                 bases[app],
-                path,
+                (paths or {}).get(app, path),
                 seconds,
                 settings.connections,
                 settings.threads,
@@ -271,7 +278,7 @@ def measure(
         for n in range(settings.runs):
             for app in bases:
                 runs[app].append(one(app, settings.duration_s))
-                _progress(app, path, f"run {n + 1}/{settings.runs}", runs[app][-1])
+                _progress(app, (paths or {}).get(app, path), f"run {n + 1}/{settings.runs}", runs[app][-1])
     except RuntimeError as error:  # wrk failed outright: report it, do not guess
         return {app: {"error": f"error: {error}"} for app in bases}
     return {app: summarize(runs[app]) for app in bases}

@@ -1,9 +1,11 @@
 """RESULTS.md: one table per database, ratios against the baseline and the ceiling, and the targets."""
 
+import json
 import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -11,8 +13,9 @@ from typing import Any
 
 from pwdlib import PasswordHash
 
-from benchmarks import scale_out
-from benchmarks.harness import LEGACY_APP
+from benchmarks import comments, scale_out
+from benchmarks.harness import HERE, LEGACY_APP
+from benchmarks.sections import WRITE_TARGETS, scale_rows, write_rows
 
 # Goals for OUR app: throughput as a multiple of the baseline's, per database and endpoint (issue 20).
 TARGETS: dict[str, Any] = {
@@ -31,6 +34,9 @@ TARGETS: dict[str, Any] = {
     "postgresql_get_user_max_p99_ms": 25.0,
     # Throughput of 2 workers over 1 (PostgreSQL).
     "workers_min_scaling": 1.8,
+    # A post's comments (GET /posts/{id}/comments?limit=100) over a user's posts, both ours.
+    "comments_min_ratio": 0.9,
+    "writes": WRITE_TARGETS,
 }
 TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 LABELS = {
@@ -323,8 +329,9 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         f" {s['runs']} {X} {s['duration_s']:g} s per endpoint and app, apps interleaved run by run; req/s,"
         " p50 and p99 are each the median over the runs. Random user ids 1..1000, the same sequence for"
         " every app.",
-        "- Data: 1 000 users, 5 000 posts (5 per user, ~50-char titles, ~500-char contents), identical for"
-        " every app, schema by our `alembic upgrade head`.",
+        "- Data: 1 000 users, 5 000 posts (5 per user, ~50-char titles, ~500-char contents), 5 000 comments"
+        " (5 on each of posts 1..1000, ~280-char bodies), identical for every app, schema by our"
+        " `alembic upgrade head`.",
         f"- Mixed run: `POST /users/` with unique emails at {s['registrations_per_s']:g}/s (open loop)"
         " while `GET /users/{id}` is measured as above. One argon2 hash takes"
         f" ~{m['argon2_hash_ms']} ms of CPU here: hashing on the event loop would push the reads' p99 to"
@@ -360,8 +367,16 @@ def markdown(results: dict[str, Any], chart: str | None = None) -> str:
         )
         lines += ["", f"### {title}: `GET /users/{{id}}` of ours, 200 vs 304", ""]
         lines += _conditional_rows(result.get("conditional"))
+        lines += ["", f"### {title}: a post's comments against a user's posts, ours", ""]
+        lines += comments.rows(result.get("comments"), _target(results, "comments_min_ratio"))
         lines += ["", f"### {title}: abuse resistance (issue 10)", ""]
         lines += _abuse_rows(result.get("abuse", {}), results["targets"])
+        if "writes" in result:
+            lines += ["", f"### {title}: writes, and a mixed workload (benchmarks/writes.py)", ""]
+            lines += write_rows(database, result["writes"], results["targets"].get("writes", WRITE_TARGETS))
+    if "scale" in results:
+        lines += ["", "## PostgreSQL at scale (`benchmarks/scale.py`)", ""]
+        lines += scale_rows(results["scale"])
     return "\n".join(lines) + "\n"
 
 
@@ -437,6 +452,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 CHART_NAME = "RESULTS.png"
+RESULTS_JSON = HERE / "results.json"
+
+
+def record(change: Callable[[dict[str, Any]], None]) -> None:
+    """Change the recorded run (results.json) by `change` and render RESULTS.md and its chart again:
+    how a benchmark run alone (the writes, the scale) puts its figures beside make bench's."""
+    recorded = json.loads(RESULTS_JSON.read_text())
+    change(recorded)
+    RESULTS_JSON.write_text(json.dumps(recorded, indent=2) + "\n")
+    write(recorded, HERE)
+    print(f"recorded in {RESULTS_JSON} and {HERE / 'RESULTS.md'}")
 
 
 def write(results: dict[str, Any], directory: Path) -> str:

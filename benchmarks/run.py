@@ -4,8 +4,9 @@ Apps: the tutorial-style `baseline` (sync), the tutorial's own async way (`tutor
 app at an earlier commit, served from a git worktree of it made for the run), `ours` and the `ceiling`.
 For each database: seed identical data, start the apps (uvicorn, 1 worker, same options, loopback),
 probe every endpoint once (status and JSON shape), then per endpoint a wrk warm-up and N measured runs
-per app, the apps interleaved run by run so the machine's noise hits them alike. Last, the mixed run:
-`GET /users/{id}` measured while registrations arrive at a steady rate. Medians go to
+per app, the apps interleaved run by run so the machine's noise hits them alike. Then the mixed run:
+`GET /users/{id}` measured while registrations arrive at a steady rate. Last, the writes against the
+tutorial-style app's (benchmarks/writes.py). Medians go to
 benchmarks/RESULTS.md (markdown) and benchmarks/results.json.
 """
 
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from benchmarks import abuse, report, scale_out, seed
+from benchmarks import abuse, comments, report, scale_out, seed, writes
 from benchmarks.harness import (
     HERE,
     OURS_ENV,
@@ -72,6 +73,7 @@ BEFORE = "6d105a6"  # the Core-statement repositories, before the SQLModel sessi
 USER_KEYS = {"id", "name", "email", "created_at"}
 PUBLIC_USER_KEYS = {"id", "name", "created_at"}  # ours shows an email to its owner only
 POST_KEYS = {"id", "title", "content", "author_id", "created_at", "updated_at"}
+OURS_POST_KEYS = POST_KEYS | {"comment_count"}  # ours shows how many comments a post has
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,7 @@ def probe(base_url: str, endpoint: Endpoint) -> str | None:
     if not isinstance(items, list) or (endpoint.length is not None and len(items) != endpoint.length):
         return "error: unexpected response shape"
     accepted = [endpoint.keys, PUBLIC_USER_KEYS] if endpoint.keys == USER_KEYS else [endpoint.keys]
+    accepted += [OURS_POST_KEYS] if endpoint.keys == POST_KEYS else []
     if any(not isinstance(item, dict) or set(item) not in accepted for item in items):
         return "error: unexpected response fields"
     return None
@@ -148,6 +151,9 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
             else None
         )
         conditional = measure_conditional(database, bases["ours"], settings) if "ours" in bases else None
+        if "ours" in bases:
+            print(f"  {database}: {comments.COMMENTS_PATH} vs {comments.POSTS_PATH} (ours)", flush=True)
+        post_comments = comments.measure_comments(bases["ours"], settings) if "ours" in bases else None
 
         print(f"  {database}: GET /users/{{id}} during registrations", flush=True)
         live = {app: url for app, url in bases.items() if "requests_per_s" in cells[app]["get_user"]}
@@ -168,7 +174,12 @@ def bench_database(database: str, urls: dict[str, str], settings: Settings) -> d
             if failed and "error" not in cell:
                 cell["error"] = f"error: {failed} registrations failed {statuses}"
             cells[app][MIXED] = cell
-    return {"apps": cells, "observability": observability, "conditional": conditional}
+    return {
+        "apps": cells,
+        "observability": observability,
+        "conditional": conditional,
+        "comments": post_comments,
+    }
 
 
 def measure_observability(
@@ -239,7 +250,8 @@ def bench_sqlite(settings: Settings) -> dict[str, Any]:
             lambda name: abuse.sqlite_copy(seeded, directory_path, name),
             settings,
         )
-        return result
+    result["writes"] = writes.bench("sqlite", settings, "")
+    return result
 
 
 def bench_abuse(database: str, url_for: Callable[[str], str], settings: Settings) -> dict[str, Any]:
@@ -281,7 +293,9 @@ def bench_postgres(admin_url: str, settings: Settings) -> dict[str, Any]:
             result["workers"] = bench_workers(urls["ours"], settings)
             result["scale_out"] = scale_out.bench(url, lambda bases, path: measure(bases, path, settings))
             result["abuse"] = bench_abuse("postgresql", lambda _name: urls["ours"], settings)
-        return result
+    if "ours" in settings.apps:
+        result["writes"] = writes.bench("postgresql", settings, admin_url)
+    return result
 
 
 def _guarded(bench: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """The benchmark database: our migrations for the schema, then identical deterministic data for every app.
 
 1 000 users (`User i`, `user{i}@example.com`, one precomputed argon2 hash) and 5 000 posts, five per
-user, interleaved in id order as if written over time (~50-character titles, ~500-character contents).
+user, interleaved in id order as if written over time (~50-character titles, ~500-character contents);
+5 000 comments, five on each of posts 1..1 000 (the ids the benchmark's `{id}` picks), by other users,
+interleaved in id order too (~280-character bodies): a post's comment page holds as many items as a
+user's post page. Apps without comments ignore the table.
 """
 
 import contextlib
@@ -34,6 +37,10 @@ LOREM = (
 
 INSERT_USER = 'INSERT INTO "user" (id, name, email, password_hash, created_at) VALUES ({})'
 INSERT_POST = "INSERT INTO post (id, title, content, author_id, created_at, updated_at) VALUES ({})"
+INSERT_COMMENT = "INSERT INTO comment (id, post_id, author_id, body, created_at, updated_at) VALUES ({})"
+COMMENTED_POSTS = USERS  # posts 1..USERS have comments
+COMMENTS_PER_POST = POSTS_PER_USER
+COUNT_COMMENTS = f"UPDATE post SET comment_count = {COMMENTS_PER_POST} WHERE id <= {COMMENTED_POSTS}"
 
 
 def email_of(user_id: int) -> str:
@@ -53,6 +60,15 @@ def posts() -> Iterator[tuple[Any, ...]]:
         content = f"Post {j}. {LOREM}"[:500]
         created = EPOCH + timedelta(days=1, seconds=37 * j)
         yield j, title, content, author, created, created + timedelta(hours=1)
+
+
+def comments() -> Iterator[tuple[Any, ...]]:
+    for k in range(1, COMMENTED_POSTS * COMMENTS_PER_POST + 1):
+        post = (k - 1) % COMMENTED_POSTS + 1
+        author = (post + k) % USERS + 1
+        body = f"Comment {k} on post {post}. {LOREM}"[:280]
+        created = EPOCH + timedelta(days=2, seconds=41 * k)
+        yield k, post, author, body, created, created
 
 
 def migrate(app_database_url: str) -> None:
@@ -80,6 +96,8 @@ def seed_sqlite(path: Path) -> None:
         with connection:
             connection.executemany(INSERT_USER.format(", ".join("?" * 5)), map(_sqlite_text, users()))
             connection.executemany(INSERT_POST.format(", ".join("?" * 6)), map(_sqlite_text, posts()))
+            connection.executemany(INSERT_COMMENT.format(", ".join("?" * 6)), map(_sqlite_text, comments()))
+            connection.execute(COUNT_COMMENTS)
         connection.execute("ANALYZE")
         connection.execute("PRAGMA journal_mode=WAL")
     finally:
@@ -128,6 +146,8 @@ def seed_postgres(url: str) -> None:
         with connection.transaction(), connection.cursor() as cursor:
             cursor.executemany(INSERT_USER.format(", ".join(["%s"] * 5)), list(users()))
             cursor.executemany(INSERT_POST.format(", ".join(["%s"] * 6)), list(posts()))
+            cursor.executemany(INSERT_COMMENT.format(", ".join(["%s"] * 6)), list(comments()))
+            cursor.execute(COUNT_COMMENTS)
         reset_postgres(url)
         connection.execute("VACUUM ANALYZE")
 
@@ -141,6 +161,8 @@ def reset_postgres(url: str) -> None:
         connection.execute("SELECT setval(pg_get_serial_sequence('\"user\"', 'id'), %s)", (USERS,))
         total = USERS * POSTS_PER_USER
         connection.execute("SELECT setval(pg_get_serial_sequence('post', 'id'), %s)", (total,))
+        comments = COMMENTED_POSTS * COMMENTS_PER_POST
+        connection.execute("SELECT setval(pg_get_serial_sequence('comment', 'id'), %s)", (comments,))
 
 
 def postgres_version(url: str) -> str:

@@ -47,3 +47,12 @@ class PostRead(PostBase):
     author_id: int
     created_at: datetime
     updated_at: datetime
+
+
+class PostCreate(PostBase):
+    author_id: int  # the tutorial's way: the client says who writes
+
+
+class PostUpdate(SQLModel):
+    title: str | None = Field(default=None, max_length=200)
+    content: str | None = None

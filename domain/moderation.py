@@ -1,6 +1,7 @@
 """Who may do what to whom: the rules of roles, ownership and suspension, as pure functions. Each
 `check_…` raises PermissionDenied with the reason, or returns."""
 
+from domain.comments import Comment
 from domain.errors import PermissionDenied
 from domain.posts import Post
 from domain.roles import Role
@@ -31,6 +32,22 @@ def may_delete_post(actor: User, post: Post) -> bool:
 def check_may_delete_post(actor: User, post: Post) -> None:
     if not may_delete_post(actor, post):
         raise MayNotDeletePost()
+
+
+class MayNotDeleteComment(
+    PermissionDenied, message="Only the author of a comment, a moderator or an admin may delete it"
+):
+    """Neither the comment's author, nor a moderator or an admin."""
+
+
+def may_delete_comment(actor: User, comment: Comment) -> bool:
+    """An author deletes their own comments; moderators and admins delete any comment."""
+    return actor.id == comment.author_id or actor.role in MODERATING_ROLES
+
+
+def check_may_delete_comment(actor: User, comment: Comment) -> None:
+    if not may_delete_comment(actor, comment):
+        raise MayNotDeleteComment()
 
 
 def check_is_admin(actor: User) -> None:

@@ -45,6 +45,9 @@ class Post:
     # Grows with every write of the post, its author's name included (a post is shown with it): what
     # its entity tag says, and what a conditional write compares.
     version: int = 1
+    # How many comments are under it, kept by the store in the transaction that writes or deletes one.
+    # Not part of `version`: a comment does not change the post, so its author's If-Match stays good.
+    comment_count: int = 0
 
     @classmethod
     def write(cls, author_id: int, title: str, content: str, now: datetime) -> "Post":

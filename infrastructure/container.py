@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from dependency_injector import containers, providers
 
 from application.auth import Authenticate, CurrentUser, SignOutEverywhere
+from application.comments import CreateComment, DeleteComment, GetComment, ListComments, UpdateComment
 from application.idempotency import Idempotency
 from application.mail import Links, Mailing
 from application.moderation import (
@@ -30,7 +31,7 @@ from application.users import DeleteAccount, GetUser, ListUsers, RegisterUser, U
 from application.verification import SendVerificationEmail, VerifyEmail
 from domain.sessions import SessionLifetimes
 from infrastructure.clock import SystemClock
-from infrastructure.events.brokers import make_broker
+from infrastructure.events.configured_broker import make_broker
 from infrastructure.events.delivery import EventDelivery, EventUnitOfWork
 from infrastructure.events.queue import EventRecording
 from infrastructure.mail.delivery import MailDelivery
@@ -76,6 +77,7 @@ def _rate_limiter(settings: Settings) -> LimitsRateLimiter:
             Throttle.FAILED_LOGIN_PER_ADDRESS: settings.limit_login_per_address,
             Throttle.REGISTRATION_PER_ADDRESS: settings.limit_register_per_address,
             Throttle.POST_PER_USER: settings.limit_posts_per_user,
+            Throttle.COMMENT_PER_USER: settings.limit_comments_per_user,
             Throttle.PASSWORD_RESET_PER_ACCOUNT: settings.limit_password_reset_per_account,
             Throttle.PASSWORD_RESET_PER_ADDRESS: settings.limit_password_reset_per_address,
             Throttle.TOKEN_CONFIRM_PER_ADDRESS: settings.limit_confirm_per_address,
@@ -222,5 +224,6 @@ class Container(containers.DeclarativeContainer):
     sessions = use_cases(RefreshSession, RevokeToken, ListSessions, EndSession)
     recovery = use_cases(RequestPasswordReset, ResetPassword, VerifyEmail, SendVerificationEmail)
     posts = use_cases(CreatePost, GetPost, ListPosts, ListUserPosts, UpdatePost, DeletePost)
+    comments = use_cases(CreateComment, GetComment, ListComments, UpdateComment, DeleteComment)
     moderation = use_cases(ListUsersAsAdmin, ReadAuditLog, ChangeRole, SuspendUser, ReinstateUser, GrantRole)
     idempotency = use_cases(Idempotency)

@@ -34,6 +34,7 @@ _REFUSALS = {
     Throttle.FAILED_LOGIN_PER_ADDRESS: "Too many failed logins from this address; try again later",
     Throttle.REGISTRATION_PER_ADDRESS: "Too many registrations from this address; try again later",
     Throttle.POST_PER_USER: "Too many posts; try again later",
+    Throttle.COMMENT_PER_USER: "Too many comments; try again later",
     Throttle.PASSWORD_RESET_PER_ACCOUNT: "Too many password resets asked for this account; try again later",
     Throttle.PASSWORD_RESET_PER_ADDRESS: "Too many password resets asked from this address; try again later",
     Throttle.TOKEN_CONFIRM_PER_ADDRESS: "Too many links tried from this address; try again later",

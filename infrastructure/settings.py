@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     # Longest wait for a free pooled connection (SQLite: for the connection's turn); past it, a 503.
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # SQLite (WAL): "normal" syncs the log at checkpoints, "full" at every commit too. Both lose nothing
+    # committed when the process crashes; at a power loss "normal" may lose the last commits
+    # (docs/operations.md#durability says why "normal" is the default).
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
     # Unset outside production: a random secret is made at start-up (tokens end with the process).
     jwt_secret: str = ""
     jwt_issuer: str = "users-posts"
@@ -89,6 +93,11 @@ class Settings(BaseSettings):
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _lower_case_synchronous(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
     @property
     def tracing_enabled(self) -> bool:
         """Whether spans are made and exported: APP_TRACING, else whether an OTLP endpoint is set."""
@@ -108,6 +117,7 @@ class Settings(BaseSettings):
     limit_login_per_address: str = "50/15 minutes"
     limit_register_per_address: str = "20/hour"
     limit_posts_per_user: str = "60/minute"
+    limit_comments_per_user: str = "30/minute"
     # Password hashing: at most hash_concurrency at once, hash_queue more waiting, 503 beyond.
     hash_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     hash_queue: int = Field(default=DEFAULT_HASH_QUEUE, ge=0)
@@ -205,6 +215,7 @@ class Settings(BaseSettings):
         "limit_login_per_address",
         "limit_register_per_address",
         "limit_posts_per_user",
+        "limit_comments_per_user",
         "limit_password_reset_per_account",
         "limit_password_reset_per_address",
         "limit_confirm_per_address",

@@ -6,7 +6,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from infrastructure.events.brokers import Broker, make_broker
+from infrastructure.events.brokers import Broker
+from infrastructure.events.configured_broker import make_broker
 from infrastructure.settings import Settings
 from throwaway.brokers import NATS_URL, RABBITMQ_URL, SKIP_NATS, SKIP_RABBITMQ, nats_stream, rabbitmq_exchange
 

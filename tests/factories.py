@@ -5,6 +5,7 @@ from typing import Any
 
 import factory
 
+from domain.comments import Comment
 from domain.posts import Post
 from domain.users import Email, User
 
@@ -44,6 +45,20 @@ class PostFactory(factory.Factory):
     updated_at = EPOCH
 
 
+class CommentFactory(factory.Factory):
+    """A domain Comment not yet stored (id None); pass the `post_id` and `author_id` of stored ones."""
+
+    class Meta:
+        model = Comment
+
+    id = None
+    post_id = 1
+    author_id = 1
+    body = factory.Sequence(lambda n: f"Comment {n}.\nSecond line.")
+    created_at = EPOCH
+    updated_at = EPOCH
+
+
 class UserCreatePayload(factory.DictFactory):
     """A valid POST /users/ body."""
 
@@ -59,7 +74,13 @@ class PostCreatePayload(factory.DictFactory):
     content = factory.Sequence(lambda n: f"Content of post {n}.")
 
 
-def id_of(entity: User | Post) -> int:
+class CommentCreatePayload(factory.DictFactory):
+    """A valid POST /posts/{id}/comments body."""
+
+    body = factory.Sequence(lambda n: f"Comment {n}.")
+
+
+def id_of(entity: User | Post | Comment) -> int:
     """The id of an entity a repository returned, hence stored."""
     assert entity.id is not None, entity
     return entity.id

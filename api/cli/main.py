@@ -1,4 +1,4 @@
-"""`users-posts`: the operator's command line — serve, migrate, seed, check."""
+"""`users-posts`: the operator's command line — serve, migrate, seed, check, back up and restore."""
 
 import asyncio
 import os
@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -175,7 +176,8 @@ def _check_smtp(settings: Settings) -> bool:
 
 def _check_events(settings: Settings) -> bool:
     """One line about the event broker; True when it failed."""
-    from infrastructure.events.brokers import check_broker, without_password
+    from infrastructure.events.brokers import without_password
+    from infrastructure.events.configured_broker import check_broker
 
     if settings.events_url is None:
         typer.echo("skip events: APP_EVENTS_URL is not set (no events are published)")
@@ -207,7 +209,8 @@ def tail(
 ) -> None:
     """Print each event published from now on, one JSON line each, until interrupted. Uses a queue (or a
     JetStream consumer) of its own, removed on exit: it takes nothing from other consumers."""
-    from infrastructure.events.brokers import make_broker, without_password
+    from infrastructure.events.brokers import without_password
+    from infrastructure.events.configured_broker import make_broker
 
     settings = _settings()
     if settings.events_url is None:
@@ -228,6 +231,47 @@ def tail(
         raise _fail(
             f"cannot read events from {without_password(settings.events_url)}: {_reason(error)}"
         ) from None
+
+
+@cli.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="the file to write (must not exist)")],
+) -> None:
+    """Copy the SQLite database (APP_DATABASE_URL) to PATH, consistently, while the server goes on
+    serving and writing. PostgreSQL: see docs/operations.md#backups."""
+    from infrastructure.operations.backups import BackupError
+    from infrastructure.operations.backups import backup as copy
+
+    settings = _settings()
+    try:
+        copied = copy(settings.database_url, path)
+    except BackupError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"ok: backed up to {copied.path} ({copied.size} bytes, migration {copied.migration})")
+
+
+@cli.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="a backup made by `users-posts backup`")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="restore even into a database a running server holds"),
+    ] = False,
+) -> None:
+    """Replace the SQLite database (APP_DATABASE_URL) by the backup PATH. Refused while a running server
+    holds the database, unless --force: the server then serves the restored data."""
+    from infrastructure.operations.backups import BackupError
+    from infrastructure.operations.backups import restore as copy
+
+    settings = _settings()
+    try:
+        copied = copy(settings.database_url, path, force=force)
+    except BackupError as error:
+        raise _fail(str(error)) from None
+    typer.echo(
+        f"ok: restored {path} into {copied.path} (migration {copied.migration}); "
+        "run `users-posts migrate` if this release's migrations are newer"
+    )
 
 
 @cli.command("grant-role")

@@ -1,8 +1,12 @@
 """Entity tags and conditional requests (RFC 9110 §8.8.3 and §13).
 
-A user's or a post's strong entity tag is `"<id>.<version>"`: the version column grows with every write
-of the resource (a post's also when its author's name, which it shows, changes). The id is in it so
-that a tag never matches another resource's, e.g. `/users/me` of another account on the same client.
+A user's or a comment's strong entity tag is `"<id>.<version>"`: the version column grows with every
+write of the resource (a post's or a comment's also when its author's name, which it shows, changes).
+The id is in it so that a tag never matches another resource's, e.g. `/users/me` of another account on
+the same client. A post's tag also names its comment count, `"<id>.<version>.<count>"`: the post shows
+the count, so a cached copy with another count is not current (If-None-Match), but a comment does not
+change the post, so the count is not part of what If-Match compares (a comment never makes its post's
+author's edit stale).
 
 Parsing follows the grammar: `If-Match` / `If-None-Match` = `*` / a list of entity tags, where an
 entity tag is `"…"` or `W/"…"` of visible ASCII (and obs-text) other than `"`, and a list may be
@@ -13,7 +17,8 @@ through the very write it was sent to stop).
 - `If-None-Match` on a read compares weakly (`W/"7.3"` matches `"7.3"`); `*` matches any existing
   resource; a match is a 304 without a body.
 - `If-Match` on a write compares strongly: a weak tag never matches; `*` matches any existing resource;
-  only the versions of tags naming this resource can match, and the writing statement checks them.
+  only the versions of tags naming this resource can match (whatever comment count they name), and the
+  writing statement checks them.
 """
 
 import re
@@ -37,7 +42,7 @@ _OWS = r"[ \t]*"
 TAG_LIST_PATTERN = rf"^{_OWS}(?:\*|(?:,{_OWS})*(?:{_TAG}(?:{_OWS},(?:{_OWS}{_TAG})?)*)?){_OWS}(?![\s\S])"
 _TAG_LIST = re.compile(TAG_LIST_PATTERN)
 _EACH_TAG = re.compile(rf'(W/)?"({_ETAGC}*)"')
-_OURS = re.compile(r"([1-9][0-9]*)\.([1-9][0-9]*)")
+_OURS = re.compile(r"([1-9][0-9]*)\.([1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))?")
 
 ANY: Literal["*"] = "*"
 
@@ -48,9 +53,9 @@ class EntityTag:
     weak: bool = False
 
 
-def entity_tag(resource_id: int | None, version: int) -> str:
-    """The strong entity tag of a user or post, as sent in `ETag`."""
-    return f'"{resource_id}.{version}"'
+def entity_tag(resource_id: int | None, version: int, count: int | None = None) -> str:
+    """The strong entity tag of a resource, as sent in `ETag`; with `count`, a post's (its comments)."""
+    return f'"{resource_id}.{version}"' if count is None else f'"{resource_id}.{version}.{count}"'
 
 
 def parse_tags(header: str, name: str) -> Literal["*"] | list[EntityTag]:
@@ -91,9 +96,11 @@ def none_match(if_none_match: str | None, current: str) -> bool:
     return not any(tag.opaque == opaque for tag in tags)
 
 
-def tagged_read(request: Request, resource_id: int | None, version: int, body: Callable[[], Any]) -> Response:
+def tagged_read(
+    request: Request, resource_id: int | None, version: int, body: Callable[[], Any], count: int | None = None
+) -> Response:
     """A read's answer, with the resource's entity tag, given the request's If-None-Match."""
-    return tagged_json(entity_tag(resource_id, version), if_none_match(request), body)
+    return tagged_json(entity_tag(resource_id, version, count), if_none_match(request), body)
 
 
 def tagged_json(etag: str, if_none_match: str | None, body: Callable[[], Any]) -> Response:

@@ -106,5 +106,11 @@ async def _at_most_once(request: Request, idempotency_key: IdempotencyKey = None
     return AtMostOnce(request, idempotency_key)
 
 
+def at_most_once(request: Request, idempotency_key: str | None) -> AtMostOnce:
+    """AtMostOnceDep as a plain call, for a route taking the IdempotencyKey header itself (one
+    dependency fewer for FastAPI to solve on every request)."""
+    return AtMostOnce(request, idempotency_key)
+
+
 AtMostOnceDep = Annotated[AtMostOnce, Depends(_at_most_once)]
 """The create of a route taking an `Idempotency-Key` header, run at most once per caller and key."""

@@ -13,6 +13,8 @@ USER_UPDATE = {"email": "ada@lovelace.example", "current_password": "correct hor
 ACCOUNT_DELETION = {"current_password": "correct horse battery"}
 POST_CREATE = {"title": "Notes on the Analytical Engine", "content": "It might act upon other things."}
 POST_UPDATE = {"title": "Notes on the Engine, revised"}
+COMMENT_CREATE = {"body": "It might indeed."}
+COMMENT_UPDATE = {"body": "It might indeed, and music too."}
 REFRESH_FORM = {"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN_EXAMPLE}
 REVOKE_FORM = {"token": REFRESH_TOKEN_EXAMPLE, "token_type_hint": "refresh_token"}
 ROLE_CHANGE = {"role": "moderator"}
@@ -26,7 +28,8 @@ _LINK = {
 
 
 ETAG_HEADER = {
-    "description": 'The version of the resource, `"<id>.<version>"`: for `If-None-Match` and `If-Match`',
+    "description": 'The version of the resource, `"<id>.<version>"` (a post\'s also names its comment count, '
+    '`"<id>.<version>.<count>"`, which `If-Match` does not compare): for `If-None-Match` and `If-Match`',
     "required": True,
     "schema": {"type": "string"},
     "example": '"7.3"',

@@ -12,6 +12,11 @@ TAGS = [
     {"name": "me", "description": "The caller's own account (bearer token required)."},
     {"name": "posts", "description": "Posts: anyone reads, the author writes; moderators and admins delete."},
     {
+        "name": "comments",
+        "description": "Comments under posts: anyone reads, signed-in users write, the author edits; "
+        "the author, moderators and admins delete.",
+    },
+    {
         "name": "admin",
         "description": "Admins only (`x-required-role: admin`): users with emails, roles and suspensions; "
         "role changes; suspension; the audit log. Others get a 403 problem.",

@@ -36,6 +36,7 @@ class PostRead(BaseModel):
     author_id: int = Field(examples=[1])
     created_at: datetime = Field(examples=["2026-11-25T10:00:00Z"])
     updated_at: datetime = Field(examples=["2026-11-25T10:05:00Z"])
+    comment_count: int = Field(examples=[3], description="How many comments are under the post")
 
 
 class AuthorRead(UserSummary):

@@ -10,6 +10,7 @@ from application.pagination import Page, PageRequest
 
 class AuditAction(StrEnum):
     POST_DELETED = "post.deleted"
+    COMMENT_DELETED = "comment.deleted"
     USER_SUSPENDED = "user.suspended"
     USER_REINSTATED = "user.reinstated"
     ROLE_CHANGED = "user.role_changed"
@@ -19,7 +20,7 @@ class AuditAction(StrEnum):
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     """Who (`actor_id`; None: the command line or the system) did what to whom, when, why, and in which
-    request. `target` names the subject: `user:5`, `post:7`, `session:<id>`."""
+    request. `target` names the subject: `user:5`, `post:7`, `comment:9`, `session:<id>`."""
 
     action: AuditAction
     target: str

@@ -11,6 +11,7 @@ class Throttle(Enum):
     FAILED_LOGIN_PER_ADDRESS = "login-address"
     REGISTRATION_PER_ADDRESS = "register-address"
     POST_PER_USER = "post-user"
+    COMMENT_PER_USER = "comment-user"
     PASSWORD_RESET_PER_ACCOUNT = "reset-account"
     PASSWORD_RESET_PER_ADDRESS = "reset-address"
     TOKEN_CONFIRM_PER_ADDRESS = "confirm-address"

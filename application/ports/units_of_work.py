@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from application.ports.audit import AuditLog, AuditReader
+from application.ports.comments import CommentReader, CommentRepository
 from application.ports.events import Events
 from application.ports.idempotency import IdempotencyRecords
 from application.ports.mail import Outbox
@@ -25,6 +26,9 @@ class ReadUnitOfWork(Protocol):
 
     @property
     def posts(self) -> PostReader: ...
+
+    @property
+    def comments(self) -> CommentReader: ...
 
     @property
     def sessions(self) -> SessionReader: ...
@@ -55,6 +59,9 @@ class UnitOfWork(ReadUnitOfWork, Protocol):
 
     @property
     def posts(self) -> PostRepository: ...
+
+    @property
+    def comments(self) -> CommentRepository: ...
 
     @property
     def sessions(self) -> SessionStore: ...

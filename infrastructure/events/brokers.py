@@ -1,5 +1,5 @@
-"""The broker APP_EVENTS_URL names, as an EventPublisher that can also be subscribed to (what
-`users-posts events tail` and the tests read), and the reachability check of `users-posts check`."""
+"""What every broker is: an EventPublisher that can also be subscribed to (what `users-posts events tail`
+and the tests read), and the words its adapters share."""
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
@@ -8,7 +8,6 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from application.ports.events import EVENT_TYPE_PREFIX, EventPublisher
-from infrastructure.settings import Settings
 
 EVERY_TYPE = "#"
 
@@ -44,35 +43,6 @@ def type_pattern(pattern: str, *, rest: str) -> str:
     elif not pattern.startswith(f"{EVENT_TYPE_PREFIX}."):
         pattern = f"{EVENT_TYPE_PREFIX}.{pattern}"
     return ".".join(rest if word in ("#", ">") else word for word in pattern.split("."))
-
-
-def scheme_of(url: str) -> str:
-    return urlsplit(url).scheme.lower()
-
-
-def make_broker(settings: Settings) -> Broker:
-    """The broker of APP_EVENTS_URL (the settings refuse any other scheme than these)."""
-    url = settings.events_url
-    assert url is not None, "events are on"
-    timeout = settings.events_timeout_seconds
-    if scheme_of(url) == "nats":
-        from infrastructure.events.jetstream import JetStreamBroker
-
-        return JetStreamBroker(url, settings.events_stream, timeout, settings.events_subject_prefix)
-    from infrastructure.events.rabbitmq import RabbitMqBroker
-
-    return RabbitMqBroker(url, settings.events_exchange, timeout)
-
-
-async def check_broker(settings: Settings) -> str:
-    """Connect to the broker (declaring the exchange, or the stream, if missing), then close; what it
-    is when it answers, raises what fails."""
-    broker = make_broker(settings)
-    try:
-        await broker.connect()
-    finally:
-        await broker.close()
-    return broker.where
 
 
 def without_password(url: str) -> str:

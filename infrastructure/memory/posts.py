@@ -12,7 +12,10 @@ from infrastructure.memory.tables import TableSpec
 from infrastructure.memory.users import USERS
 
 POSTS: TableSpec[Post] = TableSpec(
-    "posts", parent=(USERS, lambda post: post.author_id), not_found=PostNotFound
+    "posts",
+    parents=((USERS, lambda post: post.author_id),),
+    not_found=PostNotFound,
+    counters=("comment_count",),  # kept by the comments' writes (infrastructure.memory.comments)
 )
 
 
@@ -21,7 +24,7 @@ class InMemoryPostRepository(InMemoryRepository):
     _users = Staged(USERS)
 
     async def add(self, post: Post) -> Post:
-        stored = replace(post, id=self._uow.store.next_id(POSTS.name), version=1)
+        stored = replace(post, id=self._uow.store.next_id(POSTS.name), version=1, comment_count=0)
         self._uow.insert(POSTS, stored.id, stored)
         return replace(stored)
 

@@ -12,7 +12,9 @@ from infrastructure.memory.repository import InMemoryRepository, Staged
 from infrastructure.memory.tables import TableSpec
 from infrastructure.memory.users import USERS
 
-ONE_TIME_TOKENS: TableSpec[OneTimeToken] = TableSpec("tokens", parent=(USERS, lambda token: token.user_id))
+ONE_TIME_TOKENS: TableSpec[OneTimeToken] = TableSpec(
+    "tokens", parents=((USERS, lambda token: token.user_id),)
+)
 
 
 class InMemoryOneTimeTokenStore(InMemoryRepository):

@@ -11,10 +11,10 @@ from infrastructure.memory.tables import TableSpec
 from infrastructure.memory.users import USERS
 
 SESSIONS: TableSpec[Session] = TableSpec(
-    "sessions", parent=(USERS, lambda session: session.user_id), not_found=SessionNotFound
+    "sessions", parents=((USERS, lambda session: session.user_id),), not_found=SessionNotFound
 )
 REFRESH_TOKENS: TableSpec[RefreshToken] = TableSpec(
-    "refresh_tokens", parent=(SESSIONS, lambda token: token.session_id)
+    "refresh_tokens", parents=((SESSIONS, lambda token: token.session_id),)
 )
 
 

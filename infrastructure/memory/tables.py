@@ -6,6 +6,7 @@ commits in between are kept). What a database checks at the writing statement or
 here at commit: unique values, conditional writes expected to still hold, and rows whose parent row is
 gone (ON DELETE CASCADE)."""
 
+import dataclasses
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
@@ -29,14 +30,17 @@ class Unique(Generic[V]):
 
 @dataclass(frozen=True)
 class TableSpec(Generic[V]):
-    """A table: its name (the store's attribute, `store.users`), the parent table whose row each row
-    belongs to with the parent key a row names (a row needs its parent, and is deleted with it), its
-    unique values, and the error a missing row of it is (when a child names it)."""
+    """A table: its name (the store's attribute, `store.users`), the parent tables whose rows each row
+    belongs to, each with the parent key a row names (a row needs its parents, and is deleted with any
+    of them), its unique values, the error a missing row of it is (when a child names it), and its
+    counters: fields that writes change by increments (`add_to`), as `SET n = n + 1` does, rather than
+    by writing the whole row."""
 
     name: str
-    parent: "tuple[TableSpec[Any], Callable[[V], Hashable]] | None" = None
+    parents: "tuple[tuple[TableSpec[Any], Callable[[V], Hashable]], ...]" = ()
     unique: tuple[Unique[V], ...] = ()
     not_found: Callable[[Hashable], Exception] = KeyError
+    counters: tuple[str, ...] = ()
 
 
 class MemoryStore:
@@ -73,6 +77,7 @@ class StagedTable(Generic[K, V]):
     expectations: list[tuple[K, Callable[[V | None], bool], Callable[[], Exception]]] = field(
         default_factory=list
     )
+    increments: dict[tuple[K, str], int] = field(default_factory=dict)
 
     @property
     def committed(self) -> dict[K, V]:
@@ -82,6 +87,7 @@ class StagedTable(Generic[K, V]):
         self.snapshot = dict(self.committed)
         self.rows = dict(self.snapshot)
         self.expectations = []
+        self.increments = {}
 
     def latest(self, key: K) -> V | None:
         """The row as this unit of work changed it, or else as last committed (not as when this unit
@@ -93,6 +99,15 @@ class StagedTable(Generic[K, V]):
         """Check `holds(committed row)` again at commit, raising `error()` if it no longer does: a
         conditional write that a concurrent commit may have beaten."""
         self.expectations.append((key, holds, error))
+
+    def add_to(self, key: K, counter: str, delta: int) -> None:
+        """Add `delta` to a counter of a row (one of the spec's `counters`): applied at commit to the
+        row as then committed, so that concurrent increments all count."""
+        row = self.rows.get(key)
+        if row is None:
+            return
+        self.rows[key] = _with(row, {counter: getattr(row, counter) + delta})
+        self.increments[key, counter] = self.increments.get((key, counter), 0) + delta
 
     def taken(self, key: K, row: V) -> Exception | None:
         """The error of a unique value of `row` that another row of this unit of work has, if any."""
@@ -108,7 +123,9 @@ class StagedTable(Generic[K, V]):
         for key, holds, error in self.expectations:
             if not holds(self.committed.get(key)):
                 raise error()
-        changed = {k: row for k, row in self.rows.items() if self.snapshot.get(k) is not row}
+        changed = {
+            k: self._counted(k, row) for k, row in self.rows.items() if self.snapshot.get(k) is not row
+        }
         removed = self.snapshot.keys() - self.rows.keys()
         merged = {k: row for k, row in self.committed.items() if k not in removed} | changed
         for unique in self.spec.unique:
@@ -119,3 +136,22 @@ class StagedTable(Generic[K, V]):
                     raise unique.error(row)
                 seen.add(value)
         return merged
+
+    def _counted(self, key: K, row: V) -> V:
+        """A changed row with its counters as committed plus this unit of work's increments: a write of
+        the row's other fields never overwrites a concurrent increment, and a row this unit of work only
+        counted on is the row as committed (another's write of its other fields stays)."""
+        committed = self.committed.get(key)
+        if not self.spec.counters or committed is None:
+            return row
+        counters = self.spec.counters
+        before = self.snapshot.get(key)
+        if before is not None and _with(row, {c: getattr(before, c) for c in counters}) == before:
+            row = committed
+        return _with(row, {c: getattr(committed, c) + self.increments.get((key, c), 0) for c in counters})
+
+
+def _with(row: V, changes: dict[str, Any]) -> V:
+    """`row` (a dataclass) with `changes`."""
+    changed: V = dataclasses.replace(row, **changes)  # type: ignore[type-var]
+    return changed

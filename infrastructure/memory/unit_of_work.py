@@ -4,6 +4,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar, get_type_hints
 
 from infrastructure.memory.audit import InMemoryAuditLog
+from infrastructure.memory.comments import InMemoryCommentRepository
 from infrastructure.memory.idempotency import InMemoryIdempotencyRecords
 from infrastructure.memory.outbox import InMemoryEventOutbox
 from infrastructure.memory.posts import InMemoryPostRepository
@@ -23,6 +24,7 @@ class InMemoryUnitOfWork:
 
     users: InMemoryUserRepository
     posts: InMemoryPostRepository
+    comments: InMemoryCommentRepository
     sessions: InMemorySessionStore
     audit: InMemoryAuditLog
     tokens: InMemoryOneTimeTokenStore
@@ -44,9 +46,8 @@ class InMemoryUnitOfWork:
         return self._tables[spec.name]
 
     def insert(self, spec: TableSpec[V], key: Any, row: V) -> None:
-        """Add a row; its parent's not-found error when its parent row does not exist (a foreign key)."""
-        if spec.parent is not None:
-            parent, parent_key = spec.parent
+        """Add a row; a parent's not-found error when a parent row does not exist (a foreign key)."""
+        for parent, parent_key in spec.parents:
             if parent_key(row) not in self._tables[parent.name].rows:
                 raise parent.not_found(parent_key(row))
         self._tables[spec.name].rows[key] = row
@@ -55,10 +56,10 @@ class InMemoryUnitOfWork:
         """Remove a row and, with it, the rows of other tables that belong to it (ON DELETE CASCADE)."""
         self._tables[spec.name].rows.pop(key, None)
         for child in self._tables.values():
-            if child.spec.parent is not None and child.spec.parent[0].name == spec.name:
-                parent_key = child.spec.parent[1]
-                for k in [k for k, row in child.rows.items() if parent_key(row) == key]:
-                    self.delete(child.spec, k)
+            for parent, parent_key in child.spec.parents:
+                if parent.name == spec.name:
+                    for k in [k for k, row in child.rows.items() if parent_key(row) == key]:
+                        self.delete(child.spec, k)
 
     async def __aenter__(self) -> Self:
         self._begin()
@@ -107,10 +108,8 @@ def _drop_orphans(tables: dict[str, StagedTable[Any, Any]], merged: dict[str, di
     while dropped:
         dropped = False
         for name, table in tables.items():
-            if table.spec.parent is None:
-                continue
-            parent, parent_key = table.spec.parent
-            rows = merged[name]
-            kept = {k: row for k, row in rows.items() if parent_key(row) in merged[parent.name]}
-            if len(kept) != len(rows):
-                merged[name], dropped = kept, True
+            for parent, parent_key in table.spec.parents:
+                rows = merged[name]
+                kept = {k: row for k, row in rows.items() if parent_key(row) in merged[parent.name]}
+                if len(kept) != len(rows):
+                    merged[name], dropped = kept, True

@@ -12,7 +12,7 @@ a row wakes it at once (DeliverySignal). A kind is a subclass naming its queue, 
 metrics (infrastructure.mail.delivery, infrastructure.events.delivery).
 
 With tracing on, each attempt to send a row is a span, a child of the span that wrote the row (its
-stored `traceparent`): docs/decisions/0009-delivery-spans-are-children-of-the-writer.md. The loop's own
+stored `traceparent`): docs/decisions/0011-delivery-spans-are-children-of-the-writer.md. The loop's own
 statements (claims, marks, housekeeping) make no spans."""
 
 import asyncio

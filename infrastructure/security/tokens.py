@@ -15,6 +15,10 @@ from domain.sessions import SESSION_ID_LENGTH
 # A user id as `sub`: canonical decimal only (no sign, space, leading zero or non-ASCII digit).
 _CANONICAL_ID = re.compile(r"[1-9][0-9]{0,9}")
 TOKEN_LEEWAY_SECONDS = 10
+# Tokens verified and remembered (each ~1 KiB with its claims): a client sends the same access token
+# with every request of its lifetime, and verifying it again (the HMAC, the JSON, every claim) was a
+# tenth of a create's CPU (docs/performance.md).
+VERIFIED_TOKENS_MAX = 4096
 
 
 class _ClockedJWT(jwt.PyJWT):
@@ -54,6 +58,11 @@ class JwtTokenService:
         self._issuer = issuer
         self._audience = audience
         self._jwt = _ClockedJWT(clock)
+        # token -> (its claims, its `exp`): only tokens that passed every check. What a token says
+        # cannot change (it is signed), so its claims are as good as new until it expires, which is
+        # checked on every read; whether its session and credentials stamp still stand is the caller's
+        # check against the database, on every request (application.auth.CurrentUser), never cached.
+        self._verified: dict[str, tuple[TokenClaims, float]] = {}
 
     def issue(self, claims: TokenClaims) -> IssuedToken:
         now = self._clock.now()
@@ -70,6 +79,21 @@ class JwtTokenService:
         return IssuedToken(token, int(self._lifetime.total_seconds()))
 
     def read(self, token: str) -> TokenClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            claims, expires = known
+            # PyJWT's own test: expired once `exp` is more than the leeway in the past.
+            if expires > self._clock.now().timestamp() - TOKEN_LEEWAY_SECONDS:
+                return claims
+            del self._verified[token]
+        claims, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS_MAX:
+            del self._verified[next(iter(self._verified))]  # the oldest remembered
+        self._verified[token] = (claims, expires)
+        return claims
+
+    def _verify(self, token: str) -> tuple[TokenClaims, float]:
+        """Every check of the token, and its claims with its `exp` as a timestamp."""
         try:
             claims = self._jwt.decode(
                 token,
@@ -90,4 +114,4 @@ class JwtTokenService:
         user_id = int(subject)
         if user_id > ID_MAX:
             raise InvalidCredentials()
-        return TokenClaims(user_id, stamp, session_id)
+        return TokenClaims(user_id, stamp, session_id), float(claims["exp"])

@@ -22,7 +22,7 @@ def make_database(settings: Settings) -> Database:
     url = make_url(settings.database_url)
     database: Database
     if url.get_backend_name() == "sqlite":
-        database = InlineSqliteDatabase(url, settings.db_pool_timeout_seconds)
+        database = InlineSqliteDatabase(url, settings.db_pool_timeout_seconds, settings.sqlite_synchronous)
     else:
         database = AsyncDatabase(postgres_engine(url, settings))
         if settings.replica_url_list:

@@ -14,8 +14,8 @@ def violates_unique(error: IntegrityError, table: str, column: str, constraint: 
 
 
 def violates_foreign_key(error: IntegrityError, constraint: str) -> bool:
-    """Whether `error` is a foreign-key violation of `constraint` (SQLite does not name it, and a
-    statement there checks one foreign key at most in this schema)."""
+    """Whether `error` is a foreign-key violation of `constraint` (SQLite does not name it: where a
+    statement checks several foreign keys, the caller makes sure of the others first)."""
     cause = error.orig.__cause__ if error.orig is not None else None
     if getattr(cause, "constraint_name", None) == constraint:
         return True

@@ -32,6 +32,8 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 from infrastructure.sql.read_session import ReadOnlySession
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# In WAL mode: NORMAL syncs the log at checkpoints only, FULL at every commit as well.
+_SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}
 T = TypeVar("T")
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 
@@ -161,7 +163,9 @@ class InlineSqliteDatabase:
     process writing the same file (e.g. a migration) is waited for up to the busy timeout. Use
     PostgreSQL to serve from several processes."""
 
-    def __init__(self, url: URL, turn_timeout_seconds: float) -> None:
+    def __init__(
+        self, url: URL, turn_timeout_seconds: float, synchronous: Literal["normal", "full"] = "normal"
+    ) -> None:
         in_memory = url.database in (None, "", ":memory:")
         # One connection, held from the first unit of work to dispose(): in memory the database lives
         # in it, on disk it is all the write lock lets work, and units of work bound to it skip the pool's
@@ -181,7 +185,8 @@ class InlineSqliteDatabase:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
+                # APP_SQLITE_SYNCHRONOUS: what a commit waits for (docs/operations.md#durability).
+                cursor.execute(f"PRAGMA synchronous={_SYNCHRONOUS[synchronous]}")
             cursor.close()
 
     async def _take_turn(self) -> None:

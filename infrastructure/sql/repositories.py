@@ -9,13 +9,14 @@ are built once with bound parameters, so a call only binds values."""
 
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Integer, bindparam, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlmodel import col, delete, select, update
+from sqlmodel import col, delete, insert, select, update
 
 from application.pagination import Page, PageRequest
 from application.ports.audit import AuditEntry
@@ -46,8 +47,10 @@ from infrastructure.sql.tables import (
 T = TypeVar("T", User, PublicProfile, Post)
 
 # Reads select the columns that hold the entity (its EntityMapping's) through the session: a row of
-# plain values skips the ORM's per-statement and per-row work that a tracked table object costs. Writes
-# and the reads of a post with its author go through the table classes and their relationship.
+# plain values skips the ORM's per-statement and per-row work that a tracked table object costs. The
+# hot writes (a post's create and edit, a refresh's rotation) are Core statements built once, for the
+# same reason; the other writes, and the read of a post with its author, go through the table classes
+# and their relationship.
 _users, _posts = USERS.table, POSTS.table
 # Rows after the `after` id in id order, `limit` of them (callers ask one more than they show, to know
 # whether a next page exists).
@@ -66,7 +69,24 @@ _AUTHOR_POSTS_PAGE = (
     .order_by(_posts.c.id)
     .limit(_LIMIT)
 )
-_POST_BY_ID = select(PostRow).where(PostRow.id == bindparam("id"))
+# A post is written by a Core INSERT … RETURNING built once: the ORM's flush of a new table object
+# (its construction, the unit of work's bookkeeping) cost more than the statement itself.
+_INSERT_POST = insert(_posts).returning(_posts.c.id, _posts.c.version)
+_POST_BY_ID = select(*POSTS.columns).where(_posts.c.id == bindparam("id"))
+# An edit: the editable columns and the version in one statement, built once; with If-Match, only if
+# the post is still at one of the expected versions (the check and the write are one statement).
+_EDIT_POST = (
+    update(_posts)
+    .where(_posts.c.id == bindparam("post_id"))
+    .values(
+        title=bindparam("title"),
+        content=bindparam("content"),
+        updated_at=bindparam("updated_at"),
+        version=_posts.c.version + 1,
+    )
+    .returning(_posts.c.version)
+)
+_EDIT_POST_IF = _EDIT_POST.where(_posts.c.version.in_(bindparam("versions", expanding=True)))
 _POST_WITH_AUTHOR = (
     select(PostRow)
     .where(PostRow.id == bindparam("id"))
@@ -208,19 +228,17 @@ class SqlPostRepository:
         self._session = session
 
     async def add(self, post: Post) -> Post:
-        row = PostRow(**POSTS.values(post))
-        self._session.add(row)
         try:
-            await self._session.flush()  # INSERT … RETURNING id
-        except IntegrityError as error:  # the author was deleted meanwhile
+            result = await self._session.exec(_INSERT_POST, params=POSTS.values(post))
+        except IntegrityError as error:  # no such author (deleted meanwhile)
             if violates_foreign_key(error, "fk_post_author_id_user"):
                 raise UserNotFound(post.author_id) from error
             raise
-        return POSTS.from_fields(fields_of(row))
+        post_id, version = result.one()
+        return replace(post, id=post_id, version=version)
 
     async def get(self, post_id: int) -> Post | None:
-        row = (await self._session.exec(_POST_BY_ID, params={"id": post_id})).first()
-        return POSTS.from_fields(fields_of(row)) if row else None
+        return read_first(await self._session.exec(_POST_BY_ID, params={"id": post_id}), POSTS)
 
     async def get_with_author(self, post_id: int) -> PostWithAuthor | None:
         row = (await self._session.exec(_POST_WITH_AUTHOR, params={"id": post_id})).first()
@@ -232,16 +250,11 @@ class SqlPostRepository:
         return await _page(self._session, _AUTHOR_POSTS_PAGE, page, POSTS, author_id=author_id)
 
     async def update(self, post: Post, *, if_version_in: Collection[int] | None = None) -> int | None:
-        values = POSTS.values(post, only=_EDITABLE)
-        statement = (
-            update(PostRow)
-            .where(col(PostRow.id) == post.id)
-            .values(**values, version=col(PostRow.version) + 1)
-            .returning(col(PostRow.version))
-        )
-        if if_version_in is not None:  # a conditional write: the check and the write are one statement
-            statement = statement.where(col(PostRow.version).in_(if_version_in))
-        version: int | None = (await self._session.exec(statement)).scalar()
+        params: dict[str, Any] = {"post_id": post.id, **POSTS.values(post, only=_EDITABLE)}
+        statement = _EDIT_POST
+        if if_version_in is not None:
+            statement, params["versions"] = _EDIT_POST_IF, list(if_version_in)
+        version: int | None = (await self._session.exec(statement, params=params)).scalar()
         return version
 
     async def delete(self, post_id: int, *, if_version_in: Collection[int] | None = None) -> bool:
@@ -264,6 +277,20 @@ _USER_IN_SESSION = (
     select(*USERS.columns)
     .join(_sessions, _sessions.c.user_id == _users.c.id)
     .where(_users.c.id == bindparam("user_id"), _sessions.c.id == bindparam("session_id"))
+)
+_refresh_tokens = REFRESH_TOKENS.table
+# A refresh's writes, built once: the old token marked rotated (only if it was current: the check and
+# the write are one statement), the new one inserted, the session touched.
+_ROTATE_TOKEN = (
+    update(_refresh_tokens)
+    .where(_refresh_tokens.c.token_hash == bindparam("old_hash"), _refresh_tokens.c.rotated_at.is_(None))
+    .values(rotated_at=bindparam("now"))
+)
+_INSERT_REFRESH_TOKEN = insert(_refresh_tokens)
+_TOUCH_SESSION = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("session_id"))
+    .values(last_used_at=bindparam("now"), client_address=bindparam("address"))
 )
 _TOKEN_WITH_SESSION: Any = (  # Any: sqlmodel types a two-entity select as one
     select(RefreshTokenRow, SessionRow)
@@ -317,20 +344,13 @@ class SqlSessionStore:
     async def rotate(self, old_hash: str, new: RefreshToken, now: datetime, client_address: str) -> bool:
         # The check and the write are one statement: of two refreshes of one token, one updates the
         # row, the other (on PostgreSQL, after waiting for the first's row lock) finds it rotated.
-        rotated = await self._session.exec(
-            update(RefreshTokenRow)
-            .where(col(RefreshTokenRow.token_hash) == old_hash, col(RefreshTokenRow.rotated_at).is_(None))
-            .values(rotated_at=now)
-        )
+        rotated = await self._session.exec(_ROTATE_TOKEN, params={"old_hash": old_hash, "now": now})
         if not rotated.rowcount:
             return False
-        self._session.add(RefreshTokenRow(**REFRESH_TOKENS.values(new)))
-        await self._session.flush()
-        await self._session.exec(
-            update(SessionRow)
-            .where(col(SessionRow.id) == new.session_id)
-            .values(last_used_at=now, client_address=client_address[:CLIENT_ADDRESS_MAX_LENGTH])
-        )
+        await self._session.exec(_INSERT_REFRESH_TOKEN, params=REFRESH_TOKENS.values(new))
+        address = client_address[:CLIENT_ADDRESS_MAX_LENGTH]
+        params = {"session_id": new.session_id, "now": now, "address": address}
+        await self._session.exec(_TOUCH_SESSION, params=params)
         return True
 
     async def end(self, session_id: str, user_id: int | None = None) -> bool:

@@ -11,6 +11,7 @@ from application.ports.audit import AuditEntry
 from application.ports.idempotency import CALLER_MAX_LENGTH, FINGERPRINT_LENGTH, KEY_MAX_LENGTH, TOKEN_LENGTH
 from application.ports.posts import AuthorSummary
 from application.ports.recovery import OneTimeToken
+from domain.comments import BODY_MAX_LENGTH, Comment
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH, Post
 from domain.roles import ROLE_MAX_LENGTH
 from domain.sessions import (
@@ -49,7 +50,7 @@ metadata: MetaData = SQLModel.metadata
 NO_ID_REUSE = {"sqlite_autoincrement": True}
 AUDIT_ACTION_MAX_LENGTH = 64
 AUDIT_TARGET_MAX_LENGTH = 64
-AUDIT_REASON_MAX_LENGTH = 600  # a suspension reason, or a role change and who authored a post
+AUDIT_REASON_MAX_LENGTH = 600  # a suspension reason, or a role change, or who authored a post or comment
 REQUEST_ID_MAX_LENGTH = 128
 
 
@@ -102,6 +103,9 @@ class PostRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
     # Incremented by every UPDATE of the post, and of its author's name; conditional writes compare it.
     version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
+    # Kept exact by the statements that add and remove comments (`comment_count + 1`, `- 1`), in their
+    # transaction; never by an update of the post, which leaves its version alone.
+    comment_count: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
 
     author: UserRow = Relationship(back_populates="posts")
 
@@ -114,7 +118,33 @@ USERS = EntityMapping(
 )
 PROFILES = EntityMapping(PublicProfile, table_of(UserRow))
 AUTHORS = EntityMapping(AuthorSummary, table_of(UserRow))
-POSTS = EntityMapping(Post, table_of(PostRow), generated=("id", "version"))
+POSTS = EntityMapping(Post, table_of(PostRow), generated=("id", "version", "comment_count"))
+
+
+class CommentRow(SQLModel, table=True):
+    """A comment under a post: deleted with its post, and with its author (whose deletion uncounts
+    their comments first: application.users.DeleteAccount)."""
+
+    __tablename__ = "comment"
+    __table_args__ = (
+        # (post_id, id) serves "this post's comments after id X, oldest first" from the index alone;
+        # (author_id) finds an author's comments when their name changes or their account goes.
+        Index("ix_comment_post_id_id", "post_id", "id"),
+        Index("ix_comment_author_id", "author_id"),
+        NO_ID_REUSE,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post.id", ondelete="CASCADE", nullable=False)
+    author_id: int = Field(foreign_key="user.id", ondelete="CASCADE", nullable=False)
+    body: str = Field(sa_type=String(BODY_MAX_LENGTH), nullable=False)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    # Incremented by every UPDATE of the comment, and of its author's name; conditional writes compare it.
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
+
+
+COMMENTS = EntityMapping(Comment, table_of(CommentRow), generated=("id", "version"))
 
 
 # --- Account recovery (issue 16): one-time tokens and the mail outbox ---------------------------------

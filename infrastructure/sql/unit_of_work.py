@@ -11,6 +11,7 @@ from typing import Self
 from application.errors import StorageUnavailable
 from infrastructure.events.queue import NO_EVENTS, EventRecording, NoEvents
 from infrastructure.outbox.signal import DeliverySignal
+from infrastructure.sql.comments import SqlCommentRepository
 from infrastructure.sql.driver_errors import is_unavailable
 from infrastructure.sql.engine import Database, UnitSession
 from infrastructure.sql.idempotency import SqlIdempotencyRecords
@@ -27,6 +28,7 @@ from infrastructure.sql.repositories import (
 class SqlUnitOfWork:
     users: SqlUserRepository
     posts: SqlPostRepository
+    comments: SqlCommentRepository
     tokens: SqlOneTimeTokenStore
     outbox: SqlOutbox
     events: SqlEventOutbox | NoEvents
@@ -63,6 +65,7 @@ class SqlUnitOfWork:
             raise
         self.users = SqlUserRepository(self._session)
         self.posts = SqlPostRepository(self._session)
+        self.comments = SqlCommentRepository(self._session)
         self.sessions = SqlSessionStore(self._session)
         self.audit = SqlAuditLog(self._session)
         if not self._read_only:  # reads never touch tokens, mail or events: nothing more to make for them

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from api.schemas.text import MULTI_LINE_OR_EMPTY, REFUSED_RANGES
+from domain.comments import comment_body
 from domain.errors import ValidationError
 from domain.posts import post_content, post_title
 from domain.text import has_control_characters, multi_line
@@ -62,6 +63,7 @@ def documented(schema: dict[str, Any], value: str) -> bool:
     [
         ("PostCreate", "title", post_title),
         ("PostCreate", "content", post_content),
+        ("CommentCreate", "body", comment_body),
         ("UserCreate", "name", user_name),
     ],
 )
@@ -74,6 +76,8 @@ async def test_documented_patterns_match_the_domain(client: httpx.AsyncClient, m
 async def test_patch_bodies_are_documented_as_needing_a_field(client: httpx.AsyncClient) -> None:
     schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
     assert schemas["PostUpdate"]["minProperties"] == schemas["UserUpdate"]["minProperties"] == 1
+    assert schemas["CommentUpdate"]["minProperties"] == 1
+    assert schemas["CommentUpdate"]["required"] == ["body"]
 
 
 def test_the_documented_refused_characters_are_the_domains() -> None:

@@ -154,6 +154,45 @@ async def test_rolled_back_requests_publish_nothing(sqlite_database: str, events
     ]
 
 
+async def test_comments_publish_their_events_and_rolled_back_ones_nothing(
+    sqlite_database: str, events: Events
+) -> None:
+    async with app_with_events(sqlite_database, events) as (client, messages):
+        _, auth = await signed_in(client, "ada@example.com")
+        post = (await client.post("/posts/", json={"title": "Hi", "content": "First"}, headers=auth)).json()
+        comments = f"/posts/{post['id']}/comments"
+        created = await client.post(comments, json={"body": "Nice."}, headers=auth)
+        path = created.headers["location"]
+        nowhere = await client.post(f"/posts/{post['id'] + 1}/comments", json={"body": "x"}, headers=auth)
+        invalid = await client.post(comments, json={"body": " "}, headers=auth)
+        edited = await client.patch(path, json={"body": "Nicer."}, headers=auth)
+        stale = await client.patch(
+            path, json={"body": "x"}, headers={**auth, "If-Match": created.headers["etag"]}
+        )
+        deleted = await client.delete(path, headers=auth)
+        statuses = [r.status_code for r in (created, nowhere, invalid, edited, stale, deleted)]
+        assert statuses == [201, 404, 422, 200, 412, 204]
+        received = await take(messages, 5)
+
+    subject = f"comments/{created.json()['id']}"
+    of_comment = [e for e in received if e["subject"] == subject]
+    assert [e["type"] for e in of_comment] == [
+        "users-posts.comment.created",
+        "users-posts.comment.updated",
+        "users-posts.comment.deleted",
+    ]
+    assert [(e["data"]["body"], e["data"]["version"]) for e in of_comment] == [
+        ("Nice.", 1),
+        ("Nicer.", 2),
+        ("Nicer.", 2),
+    ]
+    assert of_comment[0]["data"]["post_id"] == post["id"]
+    assert sorted(e["type"] for e in received if e["subject"] != subject) == [
+        "users-posts.post.created",
+        "users-posts.user.registered",
+    ]
+
+
 async def test_during_a_broker_outage_the_app_stays_ready_and_the_events_wait(sqlite_database: str) -> None:
     closed_port = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
     async with sql_app(sqlite_database, events_url=closed_port, **FAST) as app:

@@ -147,3 +147,73 @@ async def test_the_generated_client_refreshes_revokes_and_reads_invalid_grant(
     assert isinstance(sessions, list)
     assert [(type(s), s.current) for s in sessions] == [(models.SessionRead, True)]
     assert revoked.status_code == 200
+
+
+async def test_the_generated_client_comments_on_a_post_pages_and_reads_problems(
+    generated: ModuleType, app: FastAPI
+) -> None:
+    models = module("models")
+    users_create, auth_token = module("api.users.users_create"), module("api.auth.auth_token")
+    posts_create, posts_get = module("api.posts.posts_create"), module("api.posts.posts_get")
+    comments_create, comments_list = (
+        module("api.comments.comments_create"),
+        module("api.comments.comments_list"),
+    )
+    comments_get, comments_update = (
+        module("api.comments.comments_get"),
+        module("api.comments.comments_update"),
+    )
+    comments_delete = module("api.comments.comments_delete")
+    transport = {"transport": httpx.ASGITransport(app=app)}
+    client = generated.Client(base_url="http://testserver", httpx_args=transport)
+    await users_create.asyncio(
+        client=client, body=models.UserCreate(name="Ada", email="ada@example.com", password=PASSWORD)
+    )
+    login = await auth_token.asyncio(
+        client=client, body=models.BodyAuthToken(username="ada@example.com", password=PASSWORD)
+    )
+    authenticated = generated.AuthenticatedClient(
+        base_url="http://testserver", token=login.access_token, httpx_args=transport
+    )
+    post = await posts_create.asyncio(client=authenticated, body=models.PostCreate(title="Hi", content="x"))
+
+    first = await comments_create.asyncio_detailed(
+        client=authenticated, post_id=post.id, body=models.CommentCreate(body="One"), idempotency_key="c-1"
+    )
+    await comments_create.asyncio(
+        client=authenticated, post_id=post.id, body=models.CommentCreate(body="Two")
+    )
+    page = await comments_list.asyncio_detailed(client=client, post_id=post.id, limit=1)
+    created = first.parsed
+    assert isinstance(created, models.CommentRead)
+    edited = await comments_update.asyncio_detailed(
+        client=authenticated,
+        comment_id=created.id,
+        body=models.CommentUpdate(body="One, edited"),
+        if_match=first.headers["ETag"],
+    )
+    read = await comments_get.asyncio(client=client, comment_id=created.id)
+    deleted = await comments_delete.asyncio_detailed(client=authenticated, comment_id=created.id)
+    gone = await comments_get.asyncio_detailed(client=client, comment_id=created.id)
+    unknown_post = await comments_list.asyncio_detailed(client=client, post_id=post.id + 1)
+    counted = await posts_get.asyncio(client=client, post_id=post.id)
+
+    assert (created.body, created.post_id, created.author.id, created.author.name) == (
+        "One",
+        post.id,
+        1,
+        "Ada",
+    )
+    assert isinstance(page.parsed, list)
+    assert [type(c) for c in page.parsed] == [models.CommentRead]
+    assert page.headers["Link"] == f'</posts/{post.id}/comments?limit=1&after={created.id}>; rel="next"'
+    assert edited.status_code == 200
+    assert isinstance(read, models.CommentRead)
+    assert read.body == "One, edited"
+    assert deleted.status_code == 204
+    assert isinstance(gone.parsed, models.Problem)
+    assert gone.parsed.detail == "Comment not found"
+    assert isinstance(unknown_post.parsed, models.Problem)
+    assert unknown_post.parsed.detail == "Post not found"
+    assert isinstance(counted, models.PostDetail)
+    assert counted.comment_count == 1

@@ -89,7 +89,7 @@ async def test_problem_bodies_carry_the_request_id(client: httpx.AsyncClient) ->
 
 
 class Exploding:
-    async def __call__(self, *args: object) -> None:
+    async def __call__(self, *args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
 

@@ -28,6 +28,11 @@ OPERATIONS = {
     ("get", "/posts/{post_id}"): "posts-get",
     ("patch", "/posts/{post_id}"): "posts-update",
     ("delete", "/posts/{post_id}"): "posts-delete",
+    ("post", "/posts/{post_id}/comments"): "comments-create",
+    ("get", "/posts/{post_id}/comments"): "comments-list",
+    ("get", "/comments/{comment_id}"): "comments-get",
+    ("patch", "/comments/{comment_id}"): "comments-update",
+    ("delete", "/comments/{comment_id}"): "comments-delete",
     ("post", "/auth/revoke"): "auth-revoke",
     ("get", "/users/me/sessions"): "me-sessions-list",
     ("delete", "/users/me/sessions/{session_id}"): "me-sessions-delete",
@@ -50,6 +55,7 @@ THROTTLED = {
     "users-create",
     "auth-token",
     "posts-create",
+    "comments-create",
     "me-update",
     "me-delete",
     "auth-password-reset",
@@ -122,10 +128,13 @@ async def test_each_operation_documents_the_statuses_it_can_answer(spec: dict[st
         assert (429 in statuses) == (name in THROTTLED), name
         if name in THROTTLED:
             assert "Retry-After" in op["responses"]["429"]["headers"], name
-    for paged in ("users-list", "users-posts-list", "posts-list", "admin-users-list", "admin-audit-list"):
+    paged_lists = ("users-list", "users-posts-list", "posts-list", "comments-list", "admin-users-list")
+    for paged in (*paged_lists, "admin-audit-list"):
         assert "Link" in operations(spec)[paged]["responses"]["200"]["headers"], paged
     assert 403 in {int(s) for s in operations(spec)["me-update"]["responses"]}
     assert 403 in {int(s) for s in operations(spec)["posts-update"]["responses"]}
+    for name in ("comments-create", "comments-update", "comments-delete"):
+        assert 403 in {int(s) for s in operations(spec)[name]["responses"]}, name
 
 
 async def test_examples_match_their_schemas(spec: dict[str, Any]) -> None:
@@ -222,17 +231,17 @@ async def test_conditional_and_idempotent_requests_are_documented(spec: dict[str
     def headers_in(name: str) -> set[str]:
         return {p["name"] for p in ops[name].get("parameters", ()) if p["in"] == "header"}
 
-    for name in ("posts-get", "users-get", "me-get"):
+    for name in ("posts-get", "users-get", "me-get", "comments-get"):
         assert "If-None-Match" in headers_in(name), name
         assert "ETag" in ops[name]["responses"]["200"]["headers"], name
         assert "ETag" in ops[name]["responses"]["304"]["headers"], name
         assert "content" not in ops[name]["responses"]["304"], name
-    for name in ("posts-update", "posts-delete", "me-update"):
+    for name in ("posts-update", "posts-delete", "me-update", "comments-update", "comments-delete"):
         assert "If-Match" in headers_in(name), name
         assert {"400", "412", "428"} <= set(ops[name]["responses"]), name
-    for name in ("posts-update", "me-update"):
+    for name in ("posts-update", "me-update", "comments-update"):
         assert "ETag" in ops[name]["responses"]["200"]["headers"], name
-    for name in ("posts-create", "users-create"):
+    for name in ("posts-create", "users-create", "comments-create"):
         assert "Idempotency-Key" in headers_in(name), name
         assert {"Location", "ETag"} <= set(ops[name]["responses"]["201"]["headers"]), name
         assert {"400", "409", "422"} <= set(ops[name]["responses"]), name

@@ -8,7 +8,7 @@ from infrastructure.memory import MemoryStore
 from tests.api.problems import assert_problem
 from tests.factories import PostCreatePayload
 
-POST_FIELDS = {"id", "title", "content", "author_id", "created_at", "updated_at"}
+POST_FIELDS = {"id", "title", "content", "author_id", "created_at", "updated_at", "comment_count"}
 
 
 async def test_create_post_as_the_caller(client: httpx.AsyncClient, login) -> None:
@@ -28,6 +28,10 @@ async def test_creating_a_post_needs_a_token(client: httpx.AsyncClient, store: M
     assert_problem(response, 401)
     assert response.headers["www-authenticate"] == "Bearer"
     assert store.posts == {}
+
+
+async def test_an_anonymous_create_is_refused_before_its_body_is_judged(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.post("/posts/", json={"title": ""}), 401)
 
 
 @pytest.mark.parametrize(

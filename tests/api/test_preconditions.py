@@ -1,4 +1,4 @@
-"""The parsing rules of If-Match and If-None-Match (api/preconditions.py), RFC 9110 §8.8.3 and §13.1."""
+"""The parsing rules of If-Match and If-None-Match (api/http/conditional.py), RFC 9110 §8.8.3 and §13.1."""
 
 import pytest
 from fastapi import HTTPException
@@ -8,6 +8,7 @@ from api.http.conditional import ANY, EntityTag, entity_tag, expected_versions, 
 
 def test_our_tags_are_strong_and_name_the_resource_and_its_version() -> None:
     assert entity_tag(7, 3) == '"7.3"'
+    assert entity_tag(7, 3, 12) == '"7.3.12"'  # a post's names its comment count too
 
 
 @pytest.mark.parametrize(
@@ -62,6 +63,19 @@ def test_if_match_compares_strongly_and_only_tags_of_this_resource() -> None:
     assert expected_versions("", 7) == frozenset()  # an empty list matches nothing
     assert expected_versions('"8.3"', 7) == frozenset()  # another resource's
     assert expected_versions('"anything", "7.03", "7.0", "07.3"', 7) == frozenset()  # not ours: never current
+
+
+def test_if_match_compares_a_posts_version_whatever_comment_count_its_tag_names() -> None:
+    assert expected_versions('"7.3.12"', 7) == frozenset({3})
+    assert expected_versions('"7.3.0", "7.4.2"', 7) == frozenset({3, 4})
+    assert expected_versions('"8.3.12"', 7) == frozenset()
+    assert expected_versions('"7.3.012", "7.3.x", "7.3.1.2", "7.3."', 7) == frozenset()  # not ours
+
+
+def test_if_none_match_of_a_post_with_another_comment_count_is_not_current() -> None:
+    assert not none_match('"7.3.12"', '"7.3.12"')
+    assert none_match('"7.3.11"', '"7.3.12"')
+    assert none_match('"7.3"', '"7.3.12"')
 
 
 def test_if_none_match_compares_weakly() -> None:

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 
 from api.problems.schemas import Problem, ValidationProblem
 from api.schemas.admin import AdminUserRead, AuditEntryRead
+from api.schemas.comments import CommentRead
 from api.schemas.posts import PostDetail, PostRead
 from api.schemas.recovery import Accepted
 from api.schemas.sessions import CookieSession, SessionRead, Token
@@ -27,6 +28,7 @@ from tests.fakes import FixedClock
 # Text that JSON must escape or may write as is, in names, titles and reasons.
 NAME = 'Zoë \u00e9\u4e2d \U0001f600 "quoted" \\ /'
 POST = {"title": "T\u00eftle", "content": "line\n\ttab \u00a0end"}
+COMMENT = {"body": '\u00c0 propos:\n\t"quoted" \\ \U0001f600'}
 
 
 def assert_written_by(model: Any, response: httpx.Response) -> None:
@@ -40,7 +42,8 @@ async def data(client: httpx.AsyncClient, login, clock: FixedClock) -> dict[str,
     user, auth = await login(name=NAME)
     clock.advance(microseconds=123_456)  # one timestamp with microseconds, one without
     post = (await client.post("/posts/", json=POST, headers=auth)).json()
-    return {"user": user, "post": post, "auth": auth}
+    comment = (await client.post(f"/posts/{post['id']}/comments", json=COMMENT, headers=auth)).json()
+    return {"user": user, "post": post, "comment": comment, "auth": auth}
 
 
 @pytest.mark.parametrize(
@@ -52,12 +55,14 @@ async def data(client: httpx.AsyncClient, login, clock: FixedClock) -> dict[str,
         ("/users/{user}/posts", list[PostRead]),
         ("/posts/", list[PostRead]),
         ("/posts/{post}", PostDetail),
+        ("/posts/{post}/comments", list[CommentRead]),
+        ("/comments/{comment}", CommentRead),
     ],
 )
 async def test_json_is_what_the_response_model_writes(
     client: httpx.AsyncClient, data: dict[str, Any], path, model
 ) -> None:
-    url = path.format(user=data["user"]["id"], post=data["post"]["id"])
+    url = path.format(user=data["user"]["id"], post=data["post"]["id"], comment=data["comment"]["id"])
 
     response = await client.get(url, headers=data["auth"])
 
@@ -65,7 +70,7 @@ async def test_json_is_what_the_response_model_writes(
     assert response.headers["content-type"] == "application/json"
     assert_written_by(model, response)
     assert response.content  # and it is not empty: the lists hold the user and the post
-    assert (b"123456Z" in response.content) == ("post" in url or url.endswith("/posts/"))
+    assert (b"123456Z" in response.content) == ("post" in url or "comment" in url)
 
 
 @dataclass
@@ -79,6 +84,7 @@ class Scene:
     post: dict[str, Any]
     suspended: dict[str, Any]
     member: dict[str, Any]
+    comment_path: str
 
     @property
     def auth(self) -> dict[str, str]:
@@ -100,7 +106,8 @@ async def scene(
     suspension = {"reason": f"Spam: {NAME}"}
     answer = await client.post(f"/admin/users/{suspended['id']}/suspend", json=suspension, headers=auth)
     assert answer.status_code == 200, answer.text
-    return Scene(client, admin, login, grant, post, suspended, member)
+    comment = await client.post(f"/posts/{post['id']}/comments", json=COMMENT, headers=auth)
+    return Scene(client, admin, login, grant, post, suspended, member, comment.headers["location"])
 
 
 Ask = Callable[[Scene], Awaitable[httpx.Response]]
@@ -117,6 +124,16 @@ BUILT: dict[str, tuple[Ask, int, Any]] = {
         lambda s: s.client.patch(f"/posts/{s.post['id']}", json={"title": "\u00c9dit\u00e9"}, headers=s.auth),
         200,
         PostRead,
+    ),
+    "write a comment": (
+        lambda s: s.client.post(f"/posts/{s.post['id']}/comments", json=COMMENT, headers=s.auth),
+        201,
+        CommentRead,
+    ),
+    "edit a comment": (
+        lambda s: s.client.patch(s.comment_path, json={"body": f"{NAME}\n2"}, headers=s.auth),
+        200,
+        CommentRead,
     ),
     "log in": (lambda s: s.client.post("/auth/token", data=s.login), 200, Token),
     "refresh": (

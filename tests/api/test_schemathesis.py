@@ -55,6 +55,7 @@ UNTHROTTLED = {
     "APP_LIMIT_LOGIN_PER_ACCOUNT": "1000000/second",
     "APP_LIMIT_LOGIN_PER_ADDRESS": "1000000/second",
     "APP_LIMIT_POSTS_PER_USER": "1000000/second",
+    "APP_LIMIT_COMMENTS_PER_USER": "1000000/second",
     "APP_LIMIT_PASSWORD_RESET_PER_ACCOUNT": "1000000/second",
     "APP_LIMIT_PASSWORD_RESET_PER_ADDRESS": "1000000/second",
     "APP_LIMIT_CONFIRM_PER_ADDRESS": "1000000/second",
@@ -161,6 +162,7 @@ def test_workflows_across_operations_stay_documented(app: FastAPI, caller: Calle
             # and change which steps follow: "inconsistent data generation").
             with sqlite3.connect(database) as tables:
                 tables.execute("DELETE FROM idempotency_record")
+                tables.execute("DELETE FROM comment")  # this connection does not enforce foreign keys
                 tables.execute("DELETE FROM post")
                 tables.execute('DELETE FROM "user"')
             caller.headers = {}

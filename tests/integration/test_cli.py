@@ -245,3 +245,17 @@ def test_grant_role_makes_the_first_admin_audited_and_refuses_what_it_cannot_do(
     assert code == 2  # typer's usage error: the three roles are the choices
     assert "member" in output
     assert rows(path, "SELECT role FROM user WHERE id = 2") == [("member",)]
+
+
+def test_backup_and_restore_say_why_they_cannot(run, sqlite_database: str, tmp_path: Path) -> None:
+    code, output = run("backup", str(tmp_path / "b.db"), APP_DATABASE_URL="postgresql+asyncpg://u@h/db")
+    assert code == 1
+    assert "pg_dump" in output
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("not a database, but long enough to be read as one " * 100)
+    code, output = run("restore", str(not_a_database), APP_DATABASE_URL=sqlite_database)
+    assert code == 1
+    assert "is not an SQLite database" in output
+    code, output = run("restore", str(tmp_path / "missing.db"), APP_DATABASE_URL=sqlite_database)
+    assert code == 1
+    assert "is not a file" in output

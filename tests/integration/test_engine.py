@@ -2,16 +2,18 @@
 configured connect timeout, then a StorageUnavailable — not a hung request."""
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import event
 from sqlalchemy.pool import QueuePool
 
 from application.errors import StorageUnavailable
 from infrastructure.settings import Settings
 from infrastructure.sql.databases import make_database
-from infrastructure.sql.engine import AsyncDatabase
+from infrastructure.sql.engine import AsyncDatabase, InlineSession
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 
 UNRESOLVABLE = "postgresql+asyncpg://app:secret@db.invalid:5432/app"  # connecting could only fail
@@ -73,3 +75,25 @@ async def test_the_default_pool_keeps_the_connections_of_16_concurrent_units_of_
         assert len(opened) == 16  # the first burst's, kept for the second
     finally:
         await database.dispose()
+
+
+@pytest.mark.parametrize(("setting", "pragma"), [(None, 1), ("normal", 1), ("full", 2), ("FULL", 2)])
+async def test_the_sqlite_synchronous_setting_is_the_connections_pragma(
+    tmp_path: Path, setting: str | None, pragma: int
+) -> None:
+    values: dict[str, Any] = {"sqlite_synchronous": setting} if setting else {}
+    database = make_database(Settings(database_url=f"sqlite:///{tmp_path / 'app.db'}", **values))
+    try:
+        async with SqlUnitOfWork(database, read_only=True) as uow:
+            session = uow.session
+            assert isinstance(session, InlineSession)
+            connection = session.sync_session.connection()
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == pragma  # 1 NORMAL, 2 FULL
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        await database.dispose()
+
+
+def test_a_sqlite_synchronous_setting_other_than_normal_or_full_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings(sqlite_synchronous="off")

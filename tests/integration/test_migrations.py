@@ -13,6 +13,7 @@ from sqlalchemy import String, create_engine, inspect
 from sqlalchemy.engine import Inspector, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from domain.comments import BODY_MAX_LENGTH
 from domain.posts import CONTENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from domain.users import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from infrastructure.sql.tables import metadata
@@ -29,6 +30,7 @@ from throwaway.databases import (
 
 T = TypeVar("T")
 OUTBOX_REVISION_BEFORE = "0a5946c1dd1d"  # the head the event outbox revision was made on
+COMMENTS_REVISION_BEFORE = "798191dcfd05"  # the head the comment revision was made on
 
 
 @pytest.fixture(params=SQL_KINDS)
@@ -130,7 +132,9 @@ def test_migrated_post_table_carries_the_domain_limits_and_the_cascade(empty_dat
     migrate(empty_database)
     columns, _, _, foreign_keys, indexes = table_schema(empty_database, "post")
 
-    assert set(columns) == {"id", "title", "content", "author_id", "created_at", "updated_at", "version"}
+    assert set(columns) == {
+        "id", "title", "content", "author_id", "created_at", "updated_at", "version", "comment_count"
+    }  # fmt: skip
     assert not any(column["nullable"] for column in columns.values())
     assert columns["title"]["type"].length == TITLE_MAX_LENGTH
     assert columns["content"]["type"].length == CONTENT_MAX_LENGTH
@@ -173,3 +177,50 @@ def test_the_outbox_migration_keeps_sqlite_from_reusing_outbox_ids(tmp_path: Pat
     assert "traceparent" in table_sql("mail_outbox")
     off_loop(lambda: command.downgrade(alembic_config(url), OUTBOX_REVISION_BEFORE))
     assert table_sql("mail_outbox") == before
+
+
+def test_migrated_comment_table_goes_with_its_post_and_its_author(empty_database: str) -> None:
+    migrate(empty_database)
+    columns, _, _, foreign_keys, indexes = table_schema(empty_database, "comment")
+
+    assert set(columns) == {"id", "post_id", "author_id", "body", "created_at", "updated_at", "version"}
+    assert not any(column["nullable"] for column in columns.values())
+    assert columns["body"]["type"].length == BODY_MAX_LENGTH
+    assert sorted(
+        (fk["constrained_columns"], fk["referred_table"], fk["options"].get("ondelete", "").upper())
+        for fk in foreign_keys
+    ) == [(["author_id"], "user", "CASCADE"), (["post_id"], "post", "CASCADE")]
+    named = [{"name": i["name"], "column_names": i["column_names"]} for i in indexes]
+    assert {"name": "ix_comment_post_id_id", "column_names": ["post_id", "id"]} in named
+    assert {"name": "ix_comment_author_id", "column_names": ["author_id"]} in named
+
+
+def test_the_comment_migration_keeps_sqlite_from_reusing_post_and_comment_ids(tmp_path: Path) -> None:
+    """The comment table is made with AUTOINCREMENT, and the post table keeps it through the revision's
+    upgrade and downgrade (its new column is added and dropped in place, not by a batch-mode rebuild);
+    the posts there before count no comments."""
+    path = tmp_path / "comments.db"
+    url = sqlite_url(path)
+
+    def table_sql(name: str) -> str:
+        with sqlite3.connect(path) as connection:
+            (sql,) = connection.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+        return str(sql)
+
+    migrate(url, COMMENTS_REVISION_BEFORE)
+    before = table_sql("post")
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO user (name, email, password_hash, created_at) VALUES ('a', 'a@b.c', 'h', '2026')"
+        )
+        connection.execute(
+            "INSERT INTO post (title, content, author_id, created_at, updated_at) "
+            "VALUES ('t', 'c', 1, '2026', '2026')"
+        )
+    migrate(url, "c0a1e2d3f4b5")
+    assert "AUTOINCREMENT" in table_sql("comment")
+    assert "AUTOINCREMENT" in table_sql("post")
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT comment_count FROM post").fetchall() == [(0,)]
+    off_loop(lambda: command.downgrade(alembic_config(url), COMMENTS_REVISION_BEFORE))
+    assert table_sql("post") == before

@@ -74,6 +74,29 @@ async def test_two_app_instances_share_one_budget(sqlite_database: str, key_pref
 
 
 @needs_redis
+async def test_two_app_instances_share_one_comment_budget(sqlite_database: str, key_prefix: str) -> None:
+    assert REDIS_URL
+    settings: dict[str, Any] = {
+        "redis_url": REDIS_URL,
+        "redis_key_prefix": key_prefix,
+        "limit_comments_per_user": "3/minute",
+        "jwt_secret": "one secret for both instances, long enough to sign with",
+    }
+    async with sql_app(sqlite_database, **settings) as one, sql_app(sqlite_database, **settings) as two:
+        user = {"name": "Ada", "email": "ada@example.com", "password": "correct horse"}
+        assert (await one.client.post("/users/", json=user)).status_code == 201
+        form = {"username": "ada@example.com", "password": "correct horse"}
+        token = (await one.client.post("/auth/token", data=form)).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        post = (await one.client.post("/posts/", json={"title": "t", "content": "c"}, headers=auth)).json()
+        path = f"/posts/{post['id']}/comments"
+        for client in (one.client, two.client, one.client):
+            assert (await client.post(path, json={"body": "b"}, headers=auth)).status_code == 201
+        refused = await two.client.post(path, json={"body": "b"}, headers=auth)  # the budget both spent
+    assert_problem(refused, 429, "Too many comments; try again later")
+
+
+@needs_redis
 async def test_a_success_clears_the_account_in_redis(key_prefix: str) -> None:
     limiter = LimitsRateLimiter(parse_rules(RULES), REDIS_URL, key_prefix)
     for _ in range(3):

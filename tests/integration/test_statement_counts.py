@@ -1,4 +1,5 @@
-"""Read paths load what they return eagerly, in a fixed number of statements whatever the page holds."""
+"""Read paths load what they return eagerly, in a fixed number of statements whatever the page holds (a
+post's comment count included)."""
 
 from collections.abc import AsyncIterator
 
@@ -12,7 +13,7 @@ from infrastructure.container import Container
 from infrastructure.sql.engine import Database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork
 from tests.api.sql_apps import app_client
-from tests.factories import PostFactory, UserFactory, id_of
+from tests.factories import CommentFactory, PostFactory, UserFactory, id_of
 
 
 class StatementCounter:
@@ -71,3 +72,27 @@ async def test_an_empty_page_of_a_user_s_posts_looks_the_user_up(
     assert await counter.count(client, f"/users/{author_id}/posts?after={post_id}") == 2
     assert (await client.get(f"/users/{author_id}/posts?after={post_id}")).json() == []
     assert (await client.get(f"/users/{author_id + 1000}/posts")).status_code == 404
+
+
+async def test_comment_counts_and_pages_of_comments_cost_no_statement_per_item(
+    sql_database: Database, client: httpx.AsyncClient
+) -> None:
+    counter = StatementCounter(sql_database)
+    counts = {}
+    for size in (1, 50):
+        author_id, post_id = await seed_author_with_posts(sql_database, size)
+        async with SqlUnitOfWork(sql_database) as uow:
+            comments = [
+                await uow.comments.add(CommentFactory(post_id=post_id, author_id=author_id))
+                for _ in range(size)
+            ]
+            await uow.commit()
+        counts[size] = {
+            "user posts": await counter.count(client, f"/users/{author_id}/posts?limit=100"),
+            "post": await counter.count(client, f"/posts/{post_id}"),
+            "comments": await counter.count(client, f"/posts/{post_id}/comments?limit=100"),
+            "comment": await counter.count(client, f"/comments/{id_of(comments[-1])}"),
+        }
+        assert (await client.get(f"/posts/{post_id}")).json()["comment_count"] == size
+
+    assert counts[1] == counts[50] == {"user posts": 1, "post": 1, "comments": 1, "comment": 1}

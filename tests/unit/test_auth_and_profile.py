@@ -114,6 +114,51 @@ def test_expiry_is_judged_by_the_injected_clock_with_a_small_leeway(
         tokens.read(token)
 
 
+def test_a_verified_token_is_remembered_until_it_expires(
+    tokens: JwtTokenService, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = tokens.issue(TokenClaims(7, "stamp", "a-session")).access_token
+    decoded: list[str] = []
+    decode = tokens._jwt.decode
+
+    def counted(jwt: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(jwt)
+        return decode(jwt, *args, **kwargs)
+
+    monkeypatch.setattr(tokens._jwt, "decode", counted)
+    for _ in range(3):
+        assert tokens.read(token) == TokenClaims(7, "stamp", "a-session")
+    assert decoded == [token]  # verified once, then remembered
+
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")  # another signature: not remembered
+    with pytest.raises(InvalidCredentials):
+        tokens.read(forged)
+    clock.advance(minutes=30, seconds=10)
+    with pytest.raises(InvalidCredentials):  # remembered or not, an expired token is refused
+        tokens.read(token)
+
+
+def test_the_remembered_tokens_are_bounded(
+    tokens: JwtTokenService, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("infrastructure.security.tokens.VERIFIED_TOKENS_MAX", 2)
+    issued = [tokens.issue(TokenClaims(n, "stamp", "a-session")).access_token for n in range(1, 5)]
+    for n, token in enumerate(issued, start=1):
+        assert tokens.read(token).user_id == n
+    assert len(tokens._verified) == 2
+    assert tokens.read(issued[0]).user_id == 1  # forgotten, verified again
+
+
+async def test_a_remembered_token_stops_working_when_its_sessions_end(
+    uow_factory, hasher: FakeHasher, tokens: JwtTokenService, ada: User
+) -> None:
+    issued = await Authenticate(uow_factory, hasher, tokens, FixedClock())("ada@example.com", "old password")
+    assert await CurrentUser(uow_factory, tokens)(issued.access_token) == ada
+    await SignOutEverywhere(uow_factory)(id_of(ada))
+    with pytest.raises(InvalidCredentials):
+        await CurrentUser(uow_factory, tokens)(issued.access_token)
+
+
 def _claims(clock: FixedClock) -> dict[str, Any]:
     now = int(clock.now().timestamp())
     return {

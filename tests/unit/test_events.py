@@ -8,18 +8,20 @@ from typing import Any
 import orjson
 import pytest
 
+from application.comments import CreateComment, DeleteComment, UpdateComment
 from application.events import EVENT_TYPES, USER_REGISTERED, USER_UPDATED
 from application.moderation import ReinstateUser, SuspendUser
 from application.posts import CreatePost, DeletePost, PostEdit, UpdatePost
 from application.users import DeleteAccount, ProfileChanges, RegisterUser, UpdateProfile
 from application.verification import VerifyEmail
+from domain.comments import Comment, CommentChanged, NotTheCommentAuthor
 from domain.errors import EmailAlreadyRegistered
-from domain.moderation import MayNotDeletePost
-from domain.posts import NotTheAuthor, Post, PostChanged
+from domain.moderation import MayNotDeleteComment, MayNotDeletePost
+from domain.posts import NotTheAuthor, Post, PostChanged, PostNotFound
 from domain.roles import Role
 from domain.users import User, WrongPassword
 from infrastructure.memory import InMemoryUnitOfWork, MemoryStore
-from tests.factories import PostFactory, UserFactory, id_of
+from tests.factories import CommentFactory, PostFactory, UserFactory, id_of
 from tests.fakes import FakeHasher, FixedClock
 from tests.recovery import mailing, outbox, token_in
 
@@ -135,9 +137,11 @@ async def test_rolled_back_changes_record_nothing(
     assert kinds(store) == before
 
 
-def example_entities() -> tuple[User, Post]:
+def example_entities() -> dict[str, User | Post | Comment]:
+    """An entity of each kind that events are about, by the kind's name."""
     user = UserFactory(id=3, password_hash="$argon2id$v=19$secret-hash", credentials_stamp="stamp0123456789")
-    return user, PostFactory(id=9, author_id=3, version=4)
+    post = PostFactory(id=9, author_id=3, version=4, comment_count=2)
+    return {"user": user, "post": post, "comment": CommentFactory(id=12, post_id=9, author_id=3, version=2)}
 
 
 def strings_in(data: object) -> list[str]:
@@ -150,8 +154,7 @@ def strings_in(data: object) -> list[str]:
 
 @pytest.mark.parametrize("kind", EVENT_TYPES, ids=lambda kind: kind.name)
 def test_no_event_type_carries_a_credential_and_only_two_carry_the_email(kind: Any) -> None:
-    user, post = example_entities()
-    entity = user if kind.entity == "user" else post
+    entity = example_entities()[kind.entity]
     data = kind.data(entity)
     text = " ".join(strings_in(orjson.loads(orjson.dumps(data))))
 
@@ -161,3 +164,41 @@ def test_no_event_type_carries_a_credential_and_only_two_carry_the_email(kind: A
     assert data["id"] == entity.id
     assert data["version"] == entity.version
     assert kind.subject(entity) == f"{kind.collection}/{entity.id}"
+
+
+async def test_comments_record_their_events_and_rolled_back_ones_none(
+    uow_factory, clock: FixedClock, store: MemoryStore
+) -> None:
+    async with InMemoryUnitOfWork(store) as uow:
+        author = id_of(await uow.users.add(UserFactory()))
+        other = id_of(await uow.users.add(UserFactory()))
+        post = id_of(await uow.posts.add(PostFactory(author_id=author)))
+        await uow.commit()
+    written = await CreateComment(uow_factory, clock)(other, post, "First!")
+    comment = id_of(written.comment)
+    await UpdateComment(uow_factory, clock)(other, comment, "Second thoughts")
+    before = kinds(store)
+
+    with pytest.raises(PostNotFound):  # 404
+        await CreateComment(uow_factory, clock)(other, post + 1, "Nowhere")
+    with pytest.raises(CommentChanged):  # 412
+        await UpdateComment(uow_factory, clock)(other, comment, "x", expected_versions={7})
+    with pytest.raises(NotTheCommentAuthor):  # 403
+        await UpdateComment(uow_factory, clock)(author, comment, "x")
+    with pytest.raises(MayNotDeleteComment):
+        await DeleteComment(uow_factory, clock)(author, comment)
+    assert kinds(store) == before
+    await DeleteComment(uow_factory, clock)(other, comment)
+
+    subject = f"comments/{comment}"
+    assert kinds(store) == [
+        ("comment.created", subject),
+        ("comment.updated", subject),
+        ("comment.deleted", subject),
+    ]
+    data = [data for _, _, data in events(store)]
+    assert [(d["body"], d["version"], d["post_id"], d["author_id"]) for d in data] == [
+        ("First!", 1, post, other),
+        ("Second thoughts", 2, post, other),
+        ("Second thoughts", 2, post, other),
+    ]

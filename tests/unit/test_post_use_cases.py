@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from application.errors import RateLimited
@@ -7,6 +9,7 @@ from application.ports.throttling import Throttle
 from application.posts import (
     CreatePost,
     DeletePost,
+    EmailNotVerified,
     GetPost,
     ListPosts,
     ListUserPosts,
@@ -79,6 +82,33 @@ async def test_invalid_posts_are_refused_and_store_nothing(
 async def test_a_post_for_an_unknown_author_is_refused(create: CreatePost, store: MemoryStore) -> None:
     with pytest.raises(NotFound):
         await create(999, "Title", "Body")
+    assert store.posts == {}
+
+
+async def test_the_author_the_authentication_read_is_not_read_again(
+    uow_factory, store: MemoryStore, clock: FixedClock, ada: int
+) -> None:
+    async with InMemoryUnitOfWork(store) as uow:
+        stored = await uow.users.get(ada)
+    assert stored is not None
+    assert not stored.email_verified
+    strict = CreatePost(uow_factory, clock, require_verified_email=True)
+    # Verified as the caller's authentication read them: their stored row is not read again.
+    as_read = replace(stored, email_verified_at=clock.now())
+    post = await strict(ada, "Title", "Body", author=as_read)
+    assert store.posts == {post.id: post}
+    with pytest.raises(EmailNotVerified):  # another user given as the author is not taken for them
+        await strict(ada, "Title", "Body", author=replace(as_read, id=ada + 1))
+
+
+async def test_an_author_deleted_since_the_authentication_is_refused(
+    create: CreatePost, store: MemoryStore, ada: int
+) -> None:
+    async with InMemoryUnitOfWork(store) as uow:
+        author = await uow.users.get(ada)
+    await DeleteAccount(lambda: InMemoryUnitOfWork(store), FakeHasher())(ada, "password")
+    with pytest.raises(NotFound):
+        await create(ada, "Title", "Body", author=author)
     assert store.posts == {}
 
 
