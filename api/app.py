@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Response
 from fastapi.routing import APIRoute
@@ -18,9 +19,11 @@ from api.dependencies import ApiOptions
 from api.middleware.cors import Cors, CorsPolicy
 from api.middleware.edge import Edge
 from api.middleware.read_your_writes import ReadYourWritesCaller
-from api.observability.logs import configure_logging
+from api.middleware.tracing import ServerSpans
+from api.observability.logs import configure_logging, include_trace_ids
 from api.observability.metrics_endpoint import metrics_endpoint
-from api.observability.requests import Observing, RequestObserver
+from api.observability.requests import Observing, RequestObserver, route_template
+from api.observability.traces import current_trace_ids
 from api.openapi.document import with_problem_schemas
 from api.openapi.tags import TAGS, operation_id
 from api.problems.handlers import install_error_handlers
@@ -41,9 +44,15 @@ from api.runtime import collector_tuned_for_serving
 from infrastructure.container import Container
 from infrastructure.events.delivery import EventDelivery
 from infrastructure.mail.delivery import MailDelivery
+from infrastructure.rate_limits import redis_clients
 from infrastructure.settings import Settings
+from infrastructure.sql.databases import engines
 from infrastructure.sql.pool_metrics import watch_pool
 from infrastructure.sql.replicas import caller_keys
+from infrastructure.tracing.use_cases import trace_use_cases
+
+if TYPE_CHECKING:
+    from infrastructure.tracing.setup import Tracing
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +69,14 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
     if configure_logs:
         configure_logging(settings)
     observing = Observing(metrics=settings.metrics_enabled)
+    tracing = container.tracing() if settings.tracing_enabled else None
+    if tracing is not None:
+        trace_use_cases(container, tracing.tracer)
     app = FastAPIOffline(  # serves /docs and /redoc assets itself: they work offline
         title="Users & posts",
         version="0.1.0",
         summary="Users and their posts, behind a hexagonal architecture.",
-        lifespan=_lifespan(container, settings),
+        lifespan=_lifespan(container, settings, tracing),
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
         # The service reports through its JSON access events and Prometheus /metrics; FastAPI's own
@@ -75,7 +87,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Fal
     app.state.options = ApiOptions.of(settings)
     app.state.observing = observing
     install_error_handlers(app)
-    _add_middleware(app, settings, observing)
+    _add_middleware(app, settings, observing, tracing)
     # The pages behind the mailed links, unless the links lead to a frontend of the operator's.
     routers = ROUTERS if settings.frontend_url else (*ROUTERS, pages)
     app.openapi = with_problem_schemas(app, paths=_include_routes(app, routers))  # type: ignore[method-assign]
@@ -89,7 +101,7 @@ def create_served_app() -> FastAPI:
 
 
 def _lifespan(
-    container: Container, settings: Settings
+    container: Container, settings: Settings, tracing: "Tracing | None"
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -100,6 +112,9 @@ def _lifespan(
             raise
         if settings.metrics_enabled:
             watch_pool(database.sync_engine)
+        if tracing is not None:  # in the worker process, before anything is served
+            tracing.start(engines(database), redis_clients(container.rate_limiter()))
+            include_trace_ids(current_trace_ids)
         await database.start()  # the replicas' background checks, when there are replicas
         # Deliver the outbox while serving: mail unless it is off, events when a broker is configured.
         deliveries: list[MailDelivery | EventDelivery] = []
@@ -108,25 +123,35 @@ def _lifespan(
         if settings.events_url:
             deliveries.append(container.event_delivery())
         for delivery in deliveries:
+            if tracing is not None:
+                delivery.tracer = tracing.tracer
             delivery.start()
         with collector_tuned_for_serving():  # last: freezes what start-up made, in every worker
             yield
         for delivery in deliveries:
             await delivery.stop()
         await database.dispose()
+        if tracing is not None:  # last: what stopping did is exported too
+            include_trace_ids(None)
+            await tracing.stop(settings.shutdown_grace_seconds)
 
     return lifespan
 
 
-def _add_middleware(app: FastAPI, settings: Settings, observing: Observing) -> None:
-    """Innermost first: the last added runs first. The edge is outermost, so that even a refused
-    request or a 500 carries its X-Request-ID, security headers, access event and metrics; inside it,
-    CORS answers preflights before any route, database or rate limit."""
+def _add_middleware(
+    app: FastAPI, settings: Settings, observing: Observing, tracing: "Tracing | None"
+) -> None:
+    """Innermost first: the last added runs first. The edge is outermost but for the server spans (only
+    when tracing is on), so that even a refused request or a 500 carries its X-Request-ID, security
+    headers, access event and metrics; inside it, CORS answers preflights before any route, database
+    or rate limit."""
     if settings.replica_url_list:  # read-your-writes routing needs the caller only with replicas
         app.add_middleware(ReadYourWritesCaller, caller_keys=caller_keys)
     app.add_middleware(Cors, policy=CorsPolicy.of(settings.cors_origin_list, settings.cors_max_age_seconds))
     app.state.request_observer = observer = RequestObserver(observing)
     app.add_middleware(Edge, reporter=observer, allowed_hosts=settings.allowed_host_list)
+    if tracing is not None:  # around the edge: its access event is written inside the span
+        app.add_middleware(ServerSpans, tracer=tracing.tracer, route_of=route_template)
 
 
 def _include_routes(app: FastAPI, routers: Sequence[ModuleType]) -> list[str]:

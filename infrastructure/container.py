@@ -3,7 +3,7 @@
 import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from dependency_injector import containers, providers
 
@@ -44,6 +44,9 @@ from infrastructure.security.tokens import JwtTokenService
 from infrastructure.settings import Settings, load_settings
 from infrastructure.sql.databases import make_database
 from infrastructure.sql.unit_of_work import SqlUnitOfWork, read_only_unit_of_work
+
+if TYPE_CHECKING:
+    from infrastructure.tracing.setup import Tracing
 
 
 def _password_hasher(settings: Settings, hasher: PasswordHasher) -> PasswordHasher:
@@ -152,6 +155,13 @@ def _event_delivery(
     return EventDelivery(events_uow, publisher, clock, signal, policy, settings.events_source)
 
 
+def _tracing() -> "Tracing":
+    # Imported here: OpenTelemetry's SDK is loaded only by an app that traces (APP_TRACING).
+    from infrastructure.tracing.setup import Tracing
+
+    return Tracing()
+
+
 class Wiring:
     """Builds use cases from the container's shared providers, matched by the name of each dataclass
     field (`new_uow`, `clock`, `limiter`…): a use case is registered by naming its class. A field that
@@ -192,6 +202,7 @@ class Container(containers.DeclarativeContainer):
     mailing = providers.Singleton(_mailing, settings, clock)
     mail_delivery = providers.Singleton(_mail_delivery, settings, uow.provider, mailer, clock, mail_signal)
     event_broker = providers.Singleton(make_broker, settings)  # only made with APP_EVENTS_URL set
+    tracing = providers.Singleton(_tracing)  # only made when tracing is on (Settings.tracing_enabled)
     event_delivery = providers.Singleton(
         _event_delivery, settings, uow.provider, event_broker, clock, event_signal
     )

@@ -10,12 +10,14 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from redis.asyncio import Redis
 
 from application.errors import RateLimited
 from application.ports.throttling import Throttle
@@ -45,6 +47,11 @@ def parse_rules(rules: Mapping[Throttle, str]) -> dict[Throttle, RateLimitItem]:
     return {throttle: parse(rule) for throttle, rule in rules.items()}
 
 
+def redis_clients(limiter: object) -> list[Redis]:
+    """The Redis clients of `limiter` (a LimitsRateLimiter keeping its limits in Redis), else none."""
+    return limiter.redis_clients() if isinstance(limiter, LimitsRateLimiter) else []
+
+
 class LimitsRateLimiter:
     def __init__(
         self, rules: Mapping[Throttle, RateLimitItem], redis_url: str | None = None, key_prefix: str = ""
@@ -63,6 +70,15 @@ class LimitsRateLimiter:
             )
             self._redis = MovingWindowRateLimiter(storage)
         self._redis_down_until = 0.0
+
+    def redis_clients(self) -> list[Redis]:
+        """The Redis client the limits are kept through (for tracing's instrumentation), if any."""
+        if self._redis is None:
+            return []
+        bridge = cast(
+            RedispyBridge, cast(RedisStorage, self._redis.storage).bridge
+        )  # implementation="redispy"
+        return [bridge.storage]
 
     async def check(self, throttle: Throttle, key: str) -> None:
         item = self._rules[throttle]

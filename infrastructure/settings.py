@@ -17,6 +17,8 @@ from infrastructure.security.passwords import DEFAULT_HASH_QUEUE
 DEFAULT_DATABASE_URL = "sqlite:///./app.db"
 EVENT_BROKER_SCHEMES = ("amqp", "amqps", "nats")
 POSTGRES_URL_EXAMPLE = "postgresql+asyncpg://user:password@host:5432/db"
+# Either turns tracing on when APP_TRACING is unset (the SDK reads them, and the rest of OTEL_*).
+OTLP_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 JWT_SECRET_MIN_BYTES = 32
 JWT_SECRET_MIN_DISTINCT_CHARACTERS = 8
 # An origin as browsers send it (RFC 6454): scheme, host, optional port; no path, no trailing slash.
@@ -81,6 +83,10 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     metrics_enabled: bool = True
+    # Traces (OpenTelemetry): None follows the environment, on when OTEL_EXPORTER_OTLP_ENDPOINT or
+    # OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; true/on or false/off decides. The OTEL_* variables
+    # themselves (endpoint, sampler, service name, resource) are read by the SDK.
+    tracing: bool | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -91,6 +97,13 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_case_synchronous(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def tracing_enabled(self) -> bool:
+        """Whether spans are made and exported: APP_TRACING, else whether an OTLP endpoint is set."""
+        if self.tracing is not None:
+            return self.tracing
+        return any(os.environ.get(name) for name in OTLP_ENDPOINT_VARIABLES)
 
     @property
     def log_renderer(self) -> Literal["console", "json"]:

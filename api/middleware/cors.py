@@ -20,10 +20,12 @@ from api.problems.response import problem
 from api.problems.types import ORIGIN_NOT_ALLOWED
 
 ALLOWED_METHODS = b"GET, HEAD, POST, PATCH, DELETE"
+# traceparent and tracestate: a traced browser app continues its trace here, and reads the answer's.
 ALLOWED_HEADERS = (
-    b"Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-ID, X-CSRF-Token"
+    b"Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-ID, X-CSRF-Token, "
+    b"traceparent, tracestate"
 )
-EXPOSED_HEADERS = b"Link, X-Request-ID, ETag, Retry-After, Location, Idempotent-Replayed"
+EXPOSED_HEADERS = b"Link, X-Request-ID, ETag, Retry-After, Location, Idempotent-Replayed, traceparent"
 _WITH_CREDENTIALS = (b"access-control-allow-credentials", b"true")
 _VARY_ORIGIN = (b"vary", b"origin")
 _PREFLIGHT_VARY = (b"vary", b"origin, access-control-request-method, access-control-request-headers")

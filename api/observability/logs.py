@@ -57,10 +57,28 @@ class AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().flush()
 
 
-def _add_request_id(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    request_id = REQUEST_ID.get()
+TraceIds = Callable[[], tuple[str, str] | None]
+# None unless tracing is on: then the current span's (trace id, span id), set by include_trace_ids.
+_trace_ids: TraceIds | None = None
+
+
+def include_trace_ids(trace_ids: TraceIds | None) -> None:
+    """Put `trace_id` and `span_id` (what `trace_ids` gives) on every event written inside a span, beside
+    its request id; None: no more (tracing off, the default, costs nothing)."""
+    global _trace_ids
+    _trace_ids = trace_ids
+
+
+def _add_ids(event_dict: EventDict, request_id: str | None, trace_ids: tuple[str, str] | None) -> None:
     if request_id is not None:
         event_dict.setdefault("request_id", request_id)
+    if trace_ids is not None:
+        event_dict.setdefault("trace_id", trace_ids[0])
+        event_dict.setdefault("span_id", trace_ids[1])
+
+
+def _add_request_id(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    _add_ids(event_dict, REQUEST_ID.get(), _trace_ids() if _trace_ids is not None else None)
     return event_dict
 
 
@@ -118,10 +136,9 @@ class _EventWriter:
         if not pending:
             return
         lines = []
-        for logger, level, event, fields, args, request_id, at in pending:
+        for logger, level, event, fields, args, request_id, trace_ids, at in pending:
             event_dict = {"event": event, "level": level, "logger": logger, **fields(*args)}
-            if request_id is not None:
-                event_dict.setdefault("request_id", request_id)
+            _add_ids(event_dict, request_id, trace_ids)
             lines.append(self._render(event_dict, at))
         self._handler.acquire()
         try:
@@ -130,8 +147,10 @@ class _EventWriter:
             self._handler.release()
 
 
-# (logger name, level name, event, fields function, its arguments, request id, Unix time)
-_Pending = tuple[str, str, str, Callable[..., dict[str, Any]], tuple[Any, ...], str | None, float]
+# (logger name, level name, event, fields function, its arguments, request id, trace ids, Unix time)
+_Pending = tuple[
+    str, str, str, Callable[..., dict[str, Any]], tuple[Any, ...], str | None, tuple[str, str] | None, float
+]
 
 
 def _render_json(event_dict: dict[str, Any], at: float) -> str:
@@ -160,14 +179,18 @@ def log_later(
     logger: logging.Logger, level: int, event: str, fields: Callable[..., dict[str, Any]], *args: Any
 ) -> None:
     """Log `event` on `logger` if it is enabled for `level`, with the fields `fields(*args)` returns
-    (names from FIELDS), the request id and the time of now. Set up by configure_logging, the event is
-    rendered (and `fields` called) when the handler next writes: at the latest 50 ms later,
-    before any other record, and at exit. Otherwise, through the logging module now."""
+    (names from FIELDS), the request id, the trace ids (with tracing on) and the time of now. Set up by
+    configure_logging, the event is rendered (and `fields` called) when the handler next writes: at
+    the latest 50 ms later, before any other record, and at exit. Otherwise, through the logging
+    module now."""
     if not logger.isEnabledFor(level):
         return
     if _event_writer is not None:
         level_name = _LEVEL_NAMES.get(level) or logging.getLevelName(level).lower()
-        _event_writer.pending.add((logger.name, level_name, event, fields, args, REQUEST_ID.get(), time()))
+        trace_ids = _trace_ids() if _trace_ids is not None else None
+        _event_writer.pending.add(
+            (logger.name, level_name, event, fields, args, REQUEST_ID.get(), trace_ids, time())
+        )
     else:
         logger.log(level, event, extra=fields(*args))
 

@@ -30,10 +30,14 @@ class Observing:
     metrics: bool = True
 
 
+def route_template(scope: Scope) -> str | None:
+    """The template of the route that matched (`/users/{user_id}`), None when none did."""
+    return getattr(scope.get("route"), "path_format", None)
+
+
 def route_of(scope: Scope) -> str:
     """The template of the route that matched (`/users/{user_id}`), never the raw path."""
-    route = scope.get("route")
-    return getattr(route, "path_format", None) or UNMATCHED_ROUTE
+    return route_template(scope) or UNMATCHED_ROUTE
 
 
 def _user_id(scope: Scope) -> Any:

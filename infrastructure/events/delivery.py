@@ -18,13 +18,20 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 
 from application.errors import EventNotPublished
 from application.ports.clock import Clock
 from application.ports.events import CloudEvent, EventPublisher
 from infrastructure.events.queue import EventQueue, QueuedEvent
-from infrastructure.outbox.delivery import DeliveryMetrics, DeliveryPolicy, OutboxDelivery, Transaction
+from infrastructure.outbox.delivery import (
+    DeliveryMetrics,
+    DeliveryPolicy,
+    OutboxDelivery,
+    SpanOf,
+    Transaction,
+)
 from infrastructure.outbox.signal import DeliverySignal
 
 logger = logging.getLogger(__name__)
@@ -73,6 +80,24 @@ class EventDelivery(OutboxDelivery[EventUnitOfWork, QueuedEvent]):
 
     def cloud_event(self, row: QueuedEvent) -> CloudEvent:
         return CloudEvent(row.key, row.type, self._source, row.subject, row.time, row.data, row.traceparent)
+
+    def span_of(self, row: QueuedEvent) -> SpanOf:
+        """A publish span (the semantic conventions' messaging and CloudEvents attributes)."""
+        return (
+            f"publish {row.type}",
+            SpanKind.PRODUCER,
+            {
+                # The brokers name themselves (rabbitmq, nats); a publisher that does not, "unknown".
+                "messaging.system": getattr(self._publisher, "messaging_system", "unknown"),
+                "messaging.operation.type": "send",
+                "messaging.destination.name": row.type,
+                "messaging.message.id": row.key,
+                "cloudevents.event_id": row.key,
+                "cloudevents.event_source": self._source,
+                "cloudevents.event_type": row.type,
+                "cloudevents.event_subject": row.subject,
+            },
+        )
 
     async def send(self, row: QueuedEvent) -> None:
         await self._publisher.publish(self.cloud_event(row))

@@ -28,6 +28,8 @@ async def _quiet(error: Exception) -> None:
 
 
 class JetStreamBroker:
+    messaging_system = "nats"  # as tracing's semantic conventions name it
+
     def __init__(self, url: str, stream: str, timeout_seconds: float, subject_prefix: str = "") -> None:
         self._url = url
         self._stream = stream

@@ -16,6 +16,7 @@ class InMemoryBroker:
     `failures` makes the next publishes raise."""
 
     where = "memory"
+    messaging_system = "memory"
 
     def __init__(self) -> None:
         self.published: list[CloudEvent] = []

@@ -21,6 +21,8 @@ CONNECTION_LOGGER = "aiormq.connection"
 
 
 class RabbitMqBroker:
+    messaging_system = "rabbitmq"  # as tracing's semantic conventions name it
+
     def __init__(self, url: str, exchange: str, timeout_seconds: float) -> None:
         logging.getLogger(CONNECTION_LOGGER).setLevel(logging.CRITICAL)
         self._url = url

@@ -8,12 +8,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 
 from application.ports.clock import Clock
 from application.ports.mail import Mailer, MailMessage
 from infrastructure.mail.queue import ExpiringTokens, MailQueue, QueuedMail
-from infrastructure.outbox.delivery import DeliveryMetrics, DeliveryPolicy, OutboxDelivery, Transaction
+from infrastructure.outbox.delivery import (
+    DeliveryMetrics,
+    DeliveryPolicy,
+    OutboxDelivery,
+    SpanOf,
+    Transaction,
+)
 from infrastructure.outbox.signal import DeliverySignal
 
 logger = logging.getLogger(__name__)
@@ -55,6 +62,9 @@ class MailDelivery(OutboxDelivery[DeliveryUnitOfWork, QueuedMail]):
 
     def queue(self, uow: DeliveryUnitOfWork) -> MailQueue:
         return uow.outbox
+
+    def span_of(self, row: QueuedMail) -> SpanOf:
+        return "send mail", SpanKind.CLIENT, {"app.mail.message_id": message_id(row.key, self._sender_domain)}
 
     async def send(self, row: QueuedMail) -> None:
         await self._mailer.send(

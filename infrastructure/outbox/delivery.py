@@ -9,7 +9,11 @@ delivering and marking delivers that row again after the claim's lease, under th
 
 Idle, the loop costs one small query per poll interval; a unit of work of this process that commits
 a row wakes it at once (DeliverySignal). A kind is a subclass naming its queue, its sender and its
-metrics (infrastructure.mail.delivery, infrastructure.events.delivery)."""
+metrics (infrastructure.mail.delivery, infrastructure.events.delivery).
+
+With tracing on, each attempt to send a row is a span, a child of the span that wrote the row (its
+stored `traceparent`): docs/decisions/0011-delivery-spans-are-children-of-the-writer.md. The loop's own
+statements (claims, marks, housekeeping) make no spans."""
 
 import asyncio
 import contextlib
@@ -20,14 +24,19 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import ClassVar, Generic, Protocol, Self, TypeVar
 
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.trace import NoOpTracer, SpanKind, Tracer
+from opentelemetry.util.types import AttributeValue
 from prometheus_client import Counter, Gauge
 
 from application.errors import NotDelivered, StorageUnavailable
 from application.ports.clock import Clock
 from infrastructure.outbox.queue import Claimed, OutboxQueue
 from infrastructure.outbox.signal import DeliverySignal
+from infrastructure.tracing.context import context_of
 
 C = TypeVar("C", bound=Claimed)
+SpanOf = tuple[str, SpanKind, dict[str, AttributeValue]]  # a send's span: name, kind, attributes
 
 
 class Transaction(Protocol):
@@ -100,6 +109,11 @@ class OutboxDelivery(Generic[U, C]):
         self._next_housekeeping: datetime | None = None
         self._next_count: datetime | None = None
         self._unmarked: list[int] = []  # delivered, to be marked with the next claim (`deliver_later`)
+        self.tracer: Tracer = NoOpTracer()  # tracing's start-up hands its own
+
+    def span_of(self, row: C) -> SpanOf:
+        """The span of an attempt to send `row`: its name, kind and attributes."""
+        raise NotImplementedError
 
     def queue(self, uow: U) -> OutboxQueue[C]:
         """The delivery side of this kind's outbox in `uow`."""
@@ -163,13 +177,27 @@ class OutboxDelivery(Generic[U, C]):
     async def _sent(self, row: C) -> bool:
         """Send `row`: True when it went, False when it failed (and was rescheduled or given up)."""
         try:
-            await self.send(row)
+            await self._send_traced(row)
         except Exception as error:
             # An unexpected error of the sender is taken as passing: bounded by max_attempts anyway.
             transient = error.transient if isinstance(error, NotDelivered) else True
             await self._failed(row, f"{error}"[:500] or type(error).__name__, transient=transient)
             return False
         return True
+
+    async def _send_traced(self, row: C) -> None:
+        """`send`, in a span that is a child of the one that wrote the row (in a context of its own: the
+        loop's suppression of its own spans does not reach the sender)."""
+        name, kind, attributes = self.span_of(row)
+        attributes["app.outbox.attempt"] = row.attempts
+        with self.tracer.start_as_current_span(
+            name, context=context_of(row.traceparent), kind=kind, attributes=attributes
+        ) as span:
+            try:
+                await self.send(row)
+            except Exception as error:
+                span.set_attribute("error.type", type(error).__qualname__)
+                raise
 
     async def _mark_sent(self, rows: list[C]) -> None:
         async with self._new_uow() as uow:
@@ -233,6 +261,10 @@ class OutboxDelivery(Generic[U, C]):
         after the linger (a row waiting behind one just delivered is due now); an empty one by a wait
         for a wake-up or the poll interval, then the linger. While the sender cannot be reached,
         nothing is claimed: the loop tries again after a backoff."""
+        with suppress_instrumentation():  # the loop's statements: no root trace per poll
+            await self._run()
+
+    async def _run(self) -> None:
         unreachable = 0
         while True:
             claimed = 0
@@ -271,7 +303,8 @@ class OutboxDelivery(Generic[U, C]):
             await self._task
         self._task = None
         try:
-            await self.mark_delivered()
+            with suppress_instrumentation():
+                await self.mark_delivered()
         except Exception:  # the database is gone: those rows are delivered again, under their keys
             self.logger.warning(
                 "%s delivery: %d delivered row(s) left unmarked", self.noun, len(self._unmarked)

@@ -7,12 +7,12 @@ units of work are routed to the replicas (sql/replicas.py)."""
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from infrastructure.settings import Settings
 from infrastructure.sql.engine import AsyncDatabase, Database, InlineSqliteDatabase
-from infrastructure.sql.replicas import replica_set
+from infrastructure.sql.replicas import RoutedDatabase, replica_set
 
 
 def make_database(settings: Settings) -> Database:
@@ -36,6 +36,12 @@ def make_database(settings: Settings) -> Database:
             database = replica_set(database, replicas, settings)
     event.listen(database.sync_engine, "handle_error", _failing_to_connect_is_a_disconnect)
     return database
+
+
+def engines(database: Database) -> list[Engine]:
+    """The engines of `database`: its primary's, then its replicas' (for SQLAlchemy event listeners)."""
+    replicas = database.replicas if isinstance(database, RoutedDatabase) else []
+    return [database.sync_engine, *(replica.database.sync_engine for replica in replicas)]
 
 
 # asyncpg's statement cache and SQLAlchemy's prepared-statement cache both off: with asyncpg >= 0.31 every

@@ -15,6 +15,7 @@ from application.ports.events import EventPublisher
 from application.ports.security import PasswordHasher
 from infrastructure.container import Container
 from infrastructure.settings import Settings
+from infrastructure.tracing.setup import Tracing
 from tests.fakes import FakeHasher
 
 
@@ -30,6 +31,7 @@ async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 class SqlApp:
     client: httpx.AsyncClient
     container: Container
+    app: FastAPI
 
 
 @asynccontextmanager
@@ -37,15 +39,20 @@ async def sql_app(
     database_url: str,
     hasher: PasswordHasher | None = None,
     broker: EventPublisher | None = None,
+    tracing: Tracing | None = None,
     **settings: Any,
 ) -> AsyncIterator[SqlApp]:
     """The app on `database_url` (other Settings fields as keywords) with its lifespan running, and a
-    client of it; publishing events to `broker` instead of APP_EVENTS_URL's, if given."""
+    client of it; publishing events to `broker` instead of APP_EVENTS_URL's, if given; tracing with
+    `tracing`, if given."""
     container = Container()
+    if tracing is not None:
+        settings["tracing"] = True
+        container.tracing.override(providers.Object(tracing))
     container.settings.override(providers.Object(Settings(database_url=database_url, **settings)))
     container.hasher.override(providers.Object(hasher or FakeHasher()))
     if broker is not None:
         container.event_broker.override(providers.Object(broker))
     app = create_app(container)
     async with app.router.lifespan_context(app), app_client(app) as client:
-        yield SqlApp(client, container)
+        yield SqlApp(client, container, app)

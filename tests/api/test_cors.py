@@ -24,7 +24,7 @@ from tests.factories import UserCreatePayload
 
 APP_ORIGIN = "https://app.example.com"
 OTHER_ORIGIN = "https://evil.example"
-EXPOSED = {"link", "x-request-id", "etag", "retry-after", "location", "idempotent-replayed"}
+EXPOSED = {"link", "x-request-id", "etag", "retry-after", "location", "idempotent-replayed", "traceparent"}
 
 
 def preflight(
@@ -98,6 +98,8 @@ async def test_a_preflight_from_a_listed_origin_says_what_the_api_allows(
         "if-none-match",
         "idempotency-key",
         "x-csrf-token",
+        "traceparent",
+        "tracestate",
     } <= allowed
     assert headers["access-control-max-age"] == "900"
     assert headers["access-control-allow-credentials"] == "true"  # cookie sessions, for listed origins

@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from application.errors import RateLimited
 from application.ports.throttling import Throttle
 from infrastructure.rate_limits import LimitsRateLimiter, parse_rules
+from infrastructure.tracing.setup import Tracing
 from tests.api.problems import assert_problem
 from tests.api.sql_apps import sql_app
 
@@ -114,3 +117,28 @@ async def test_redis_out_of_reach_fails_open_to_per_process_limits(caplog: pytes
             await limiter.check(Throttle.FAILED_LOGIN_PER_ACCOUNT, "ada@example.com")
     warnings = [r for r in caplog.records if "Redis unreachable" in r.getMessage()]
     assert len(warnings) == 1  # once per outage window, not once per request
+
+
+@needs_redis
+async def test_with_tracing_the_limiters_redis_commands_are_spans_of_the_use_case(
+    sqlite_database: str, key_prefix: str
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracing = Tracing(SimpleSpanProcessor(exporter))
+    async with sql_app(
+        sqlite_database, tracing=tracing, redis_url=REDIS_URL, redis_key_prefix=key_prefix
+    ) as app:
+        user = {"name": "Ada", "email": "ada@example.com", "password": "correct horse"}
+        assert (await app.client.post("/users/", json=user)).status_code == 201
+    spans = exporter.get_finished_spans()
+    [register] = [span for span in spans if span.name == "RegisterUser"]
+    assert register.context is not None
+    commands = [
+        span
+        for span in spans
+        if span.attributes
+        and span.attributes.get("db.system") == "redis"
+        and span.parent is not None
+        and span.parent.span_id == register.context.span_id
+    ]
+    assert commands, [span.name for span in spans]  # the registration's budget, kept in Redis
