@@ -9,9 +9,10 @@ from typing import ClassVar, NoReturn
 from application.errors import Raises, RateLimited
 from application.events import COMMENT_CREATED, COMMENT_DELETED, COMMENT_UPDATED
 from application.idempotency import Completion
-from application.lookups import existing_user
+from application.lookups import existing_user, signed_in_user
+from application.moderation import audit_deletion_by_another
 from application.pagination import Page, PageRequest
-from application.ports.audit import AuditAction, AuditEntry
+from application.ports.audit import AuditAction
 from application.ports.clock import Clock
 from application.ports.comments import Commenter, CommentWithAuthor
 from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
@@ -163,22 +164,20 @@ class DeleteComment:
     ) -> None:
         async with self.new_uow() as uow:
             comment = await _existing(uow, comment_id)
-            caller = await uow.users.get(caller_id)
-            if caller is None:
-                raise InvalidCredentials()
+            caller = await signed_in_user(uow.users, caller_id)
             check_may_delete_comment(caller, comment)
             if not await uow.comments.delete(comment_id, if_version_in=expected_versions):
                 await _lost_to_another_write(uow, comment_id)
-            if comment.author_id != caller_id:
-                entry = AuditEntry(
-                    AuditAction.COMMENT_DELETED,
-                    f"comment:{comment_id}",
-                    self.clock.now(),
-                    actor_id=caller_id,
-                    reason=f"by {caller.role.value}; author user:{comment.author_id}; post:{comment.post_id}",
-                    request_id=request_id,
-                )
-                await uow.audit.add(entry)
+            await audit_deletion_by_another(
+                uow,
+                AuditAction.COMMENT_DELETED,
+                f"comment:{comment_id}",
+                caller,
+                comment.author_id,
+                self.clock.now(),
+                request_id,
+                f"; post:{comment.post_id}",
+            )
             await uow.events.add(COMMENT_DELETED, comment)
             await uow.commit()
 

@@ -1,6 +1,7 @@
 """What several use cases look up and must find."""
 
 from application.ports.users import UserReader
+from domain.errors import InvalidCredentials
 from domain.users import User, UserNotFound
 
 
@@ -10,3 +11,11 @@ async def existing_user(users: UserReader, user_id: int) -> User:
     if user is None:
         raise UserNotFound(user_id)
     return user
+
+
+async def signed_in_user(users: UserReader, caller_id: int) -> User:
+    """The caller's account; InvalidCredentials when it is gone (deleted since the token was issued)."""
+    caller = await users.get(caller_id)
+    if caller is None:
+        raise InvalidCredentials()
+    return caller

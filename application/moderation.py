@@ -4,6 +4,7 @@ in the unit of work of the change itself: both are committed, or neither."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from application.errors import Raises
@@ -43,6 +44,27 @@ async def _actor_and_target(uow: UnitOfWork, actor_id: int, target_id: int) -> t
         raise UserNotFound(target_id)
     check_may_manage(actor, target)
     return actor, target
+
+
+async def audit_deletion_by_another(
+    uow: UnitOfWork,
+    action: AuditAction,
+    target: str,
+    caller: User,
+    author_id: int,
+    at: datetime,
+    request_id: str | None,
+    context: str = "",
+) -> None:
+    """Write to the audit log, in the deletion's unit of work, that a moderator or admin deleted what
+    `author_id` wrote (`target`, with `context` naming where it was); an author's own deletion is not
+    audited."""
+    if caller.id == author_id:
+        return
+    reason = f"by {caller.role.value}; author user:{author_id}{context}"
+    await uow.audit.add(
+        AuditEntry(action, target, at, actor_id=caller.id, reason=reason, request_id=request_id)
+    )
 
 
 @dataclass(frozen=True, slots=True)

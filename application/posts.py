@@ -7,9 +7,10 @@ from typing import ClassVar, NoReturn
 from application.errors import Raises, RateLimited
 from application.events import POST_CREATED, POST_DELETED, POST_UPDATED
 from application.idempotency import Completion
-from application.lookups import existing_user
+from application.lookups import existing_user, signed_in_user
+from application.moderation import audit_deletion_by_another
 from application.pagination import Page, PageRequest
-from application.ports.audit import AuditAction, AuditEntry
+from application.ports.audit import AuditAction
 from application.ports.clock import Clock
 from application.ports.posts import PostWithAuthor
 from application.ports.throttling import NO_RATE_LIMIT, RateLimiter, Throttle
@@ -164,22 +165,19 @@ class DeletePost:
     ) -> None:
         async with self.new_uow() as uow:
             post = await _existing(uow, post_id)
-            caller = await uow.users.get(caller_id)
-            if caller is None:
-                raise InvalidCredentials()
+            caller = await signed_in_user(uow.users, caller_id)
             check_may_delete_post(caller, post)
             if not await uow.posts.delete(post_id, if_version_in=expected_versions):
                 await _lost_to_another_write(uow, post_id)
-            if post.author_id != caller_id:
-                entry = AuditEntry(
-                    AuditAction.POST_DELETED,
-                    f"post:{post_id}",
-                    self.clock.now(),
-                    actor_id=caller_id,
-                    reason=f"by {caller.role.value}; author user:{post.author_id}",
-                    request_id=request_id,
-                )
-                await uow.audit.add(entry)
+            await audit_deletion_by_another(
+                uow,
+                AuditAction.POST_DELETED,
+                f"post:{post_id}",
+                caller,
+                post.author_id,
+                self.clock.now(),
+                request_id,
+            )
             await uow.events.add(POST_DELETED, post)
             await uow.commit()
 
