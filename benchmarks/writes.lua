@@ -144,7 +144,7 @@ function response(status, headers, body)
     local tag = headers["etag"] or headers["ETag"]
     local id, version = nil, nil
     if tag then
-      id, version = tag:match('"(%d+)%.(%d+)"')
+      id, version = tag:match('^"(%d+)%.(%d+)[."]')  -- a post's tag also names its comment count
     end
     if id then
       versions[id] = tonumber(version)
