@@ -151,7 +151,7 @@ def _add_middleware(
     app.state.request_observer = observer = RequestObserver(observing)
     app.add_middleware(Edge, reporter=observer, allowed_hosts=settings.allowed_host_list)
     if tracing is not None:  # around the edge: its access event is written inside the span
-        app.add_middleware(ServerSpans, tracer=tracing.tracer, route_of=route_template)
+        app.add_middleware(ServerSpans, start_span=tracing.server_spans.start, route_of=route_template)
 
 
 def _include_routes(app: FastAPI, routers: Sequence[ModuleType]) -> list[str]:

@@ -7,15 +7,15 @@ drops them. The instrumentation is not a dependency:
 """
 
 import asyncio
+import os
 import sys
 import time
 from typing import Any
 
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.sampling import ParentBasedTraceIdRatio
 
 from api.middleware.tracing import ServerSpans
+from infrastructure.tracing.setup import Tracing
 
 try:
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware  # type: ignore[import-not-found, unused-ignore]
@@ -74,15 +74,15 @@ async def main() -> None:
     base = await bench(app)
     print(f"bare app {base:.1f} us")
     for ratio in (1.0, 0.01):
-        provider = TracerProvider(sampler=ParentBasedTraceIdRatio(ratio))
-        provider.add_span_processor(BatchSpanProcessor(Drop()))
-        tracer = provider.get_tracer("bench")
-        ours = await bench(ServerSpans(app, tracer=tracer, route_of=lambda s: None))
+        os.environ["OTEL_TRACES_SAMPLER_ARG"] = str(ratio)  # parent-based trace-id ratio, by default
+        tracing = Tracing(BatchSpanProcessor(Drop()))
+        tracing.start(engines=())
+        ours = await bench(ServerSpans(app, start_span=tracing.server_spans.start, route_of=lambda s: None))
         theirs = await bench(
-            OpenTelemetryMiddleware(app, tracer_provider=provider, exclude_spans=["receive", "send"])
+            OpenTelemetryMiddleware(app, tracer_provider=tracing.provider, exclude_spans=["receive", "send"])
         )
         print(f"ratio {ratio}: ours +{ours - base:.1f} us, ASGI instrumentation +{theirs - base:.1f} us")
-        provider.shutdown()
+        await tracing.stop(timeout_seconds=5)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ sent back on the response, so that a client can quote the trace id."""
 from collections.abc import Callable
 
 from opentelemetry import context, trace
-from opentelemetry.trace import SpanKind, StatusCode, Tracer
+from opentelemetry.trace import Span, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,21 +23,33 @@ _TRACE_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate"}
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
-def traceparent(span_context: trace.SpanContext) -> str:
+def traceparent(span_context: trace.SpanContext) -> bytes:
     """The W3C `traceparent` naming `span_context`."""
-    return f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{span_context.trace_flags:02x}"
+    return b"00-%032x-%016x-%02x" % (span_context.trace_id, span_context.span_id, span_context.trace_flags)
 
 
-def _incoming(scope: Scope) -> context.Context:
-    """The context of the caller's trace, from the request's `traceparent` and `tracestate`."""
+def _incoming(scope: Scope) -> context.Context | None:
+    """The context of the caller's trace, from the request's `traceparent` and `tracestate`; None
+    without a `traceparent`."""
     carrier = {}
     for name, value in scope["headers"]:
         key = _TRACE_HEADERS.get(name)
         if key is not None and key not in carrier:
             carrier[key] = value.decode("latin-1")
-    if not carrier:
-        return context.Context()
+    if "traceparent" not in carrier:
+        return None
     return _PROPAGATOR.extract(carrier, context=context.Context())
+
+
+def _quoting(header: tuple[bytes, bytes], send: Send) -> Send:
+    """`send`, adding `header` to the response."""
+
+    async def send_with_header(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), header]
+        await send(message)
+
+    return send_with_header
 
 
 def _request_attributes(scope: Scope) -> dict[str, str | int]:
@@ -61,12 +73,20 @@ def _request_attributes(scope: Scope) -> dict[str, str | int]:
 
 
 class ServerSpans:
-    """Add it outermost (after the edge), only when tracing is on. `route_of` gives the template of
-    the route that answered, or None (api.observability.requests.route_template)."""
+    """Add it outermost (after the edge), only when tracing is on. `start_span` starts the server span
+    named (at first) after the method, in the caller's context (infrastructure.tracing.sampling:
+    without the SDK when the sampler drops it); `route_of` gives the template of the route that
+    answered, or None (api.observability.requests.route_template)."""
 
-    def __init__(self, app: ASGIApp, *, tracer: Tracer, route_of: Callable[[Scope], str | None]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        start_span: Callable[[str, context.Context | None], Span],
+        route_of: Callable[[Scope], str | None],
+    ) -> None:
         self.app = app
-        self.tracer = tracer
+        self.start_span = start_span
         self.route_of = route_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,32 +95,32 @@ class ServerSpans:
             return
         method = scope["method"]
         # By hand rather than start_as_current_span: two context managers less per request.
-        span = self.tracer.start_span(
-            method, _incoming(scope), SpanKind.SERVER, set_status_on_exception=False
-        )
+        span = self.start_span(method, _incoming(scope))
         token = context.attach(trace.set_span_in_context(span))
-        recording = span.is_recording()
-        if recording:
-            span.set_attributes(_request_attributes(scope))
-        header = (_TRACEPARENT, traceparent(span.get_span_context()).encode())
+        header = (_TRACEPARENT, traceparent(span.get_span_context()))
+        if not span.is_recording():  # a trace the sampler dropped: only its ids are passed on
+            try:
+                await self.app(scope, receive, _quoting(header, send))
+            finally:
+                context.detach(token)
+            return
+        span.set_attributes(_request_attributes(scope))
         status = 500
 
-        async def send_with_traceparent(message: Message) -> None:
+        async def send_answer(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_traceparent)
+            await self.app(scope, receive, _quoting(header, send_answer))
         except Exception as error:
             span.record_exception(error)
             raise
         finally:
             context.detach(token)
-            if recording:
-                self._finish(span, self.route_of(scope), method, status)
+            self._finish(span, self.route_of(scope), method, status)
             span.end()
 
     @staticmethod

@@ -13,14 +13,9 @@ import asyncio
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.redis import RedisInstrumentor
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
-from opentelemetry.metrics import NoOpUpDownCounter
-from opentelemetry.sdk.environment_variables import OTEL_TRACES_SAMPLER
 from opentelemetry.sdk.resources import PROCESS_PID, SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -30,11 +25,12 @@ from sqlalchemy.engine import Engine
 
 from infrastructure.outbox import trace_context
 from infrastructure.tracing.context import current_traceparent
+from infrastructure.tracing.sampling import DecidedTraceIds, ServerSpanStarter, configured_sampler
+from infrastructure.tracing.statements import StatementSpans
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SERVICE_NAME = "users-posts"
-DEFAULT_SAMPLER = "parentbased_traceidratio"
 INSTRUMENTATION_NAME = "users-posts"
 
 
@@ -47,36 +43,22 @@ def service_resource() -> Resource:
     return resource
 
 
-class _StatementSpans(EngineTracer):
-    """SQLAlchemy's instrumentation of one engine, minus what a request would pay for nothing: a
-    statement is a span only inside a recorded span (not in a trace the sampler dropped, where it
-    would be dropped too, nor outside any: the delivery loops' own statements), and the
-    connection-usage metric is not kept (no meter is set; the pool has its Prometheus metrics)."""
-
-    def _before_cur_exec(self, conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> Any:
-        if not trace.get_current_span().is_recording():
-            return statement, params
-        return super()._before_cur_exec(conn, cursor, statement, params, *rest)  # type: ignore[no-untyped-call]
-
-    def _add_idle_to_connection_usage(self, value: int) -> None:
-        pass
-
-    def _add_used_to_connection_usage(self, value: int) -> None:
-        pass
-
-
 class Tracing:
     """The tracer provider of one app. `processor`: where spans go (tests hand an in-memory exporter's);
     by default a batch processor exporting over OTLP/HTTP, made at `start`."""
 
     def __init__(self, processor: SpanProcessor | None = None) -> None:
-        # The sampler comes from OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, read by the SDK. Its own
-        # default (parent-based, always on) would ignore a ratio set alone: ours takes it (1.0 unset).
-        os.environ.setdefault(OTEL_TRACES_SAMPLER, DEFAULT_SAMPLER)
-        self.provider = TracerProvider(resource=service_resource())
+        # The sampler OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG name. The SDK's default (parent-based,
+        # always on) would ignore a ratio set alone: ours takes it (1.0 unset).
+        head, ids = configured_sampler(), DecidedTraceIds()
+        self.provider = TracerProvider(
+            resource=service_resource(), sampler=head.sampler if head else None, id_generator=ids
+        )
         self.tracer: Tracer = self.provider.get_tracer(INSTRUMENTATION_NAME)
+        self.server_spans = ServerSpanStarter(self.tracer, head, ids)
         self._processor = processor
         self._redis_clients: list[Redis] = []
+        self._statements: list[StatementSpans] = []
         self._started = False
 
     def start(self, engines: Sequence[Engine], redis_clients: Iterable[Redis] = ()) -> None:
@@ -89,9 +71,7 @@ class Tracing:
         # The instrumentation's per-engine tracer, rather than its instrumentor: the instrumentor would
         # also patch create_engine and add a `connect` span to every unit of work. The driver (asyncpg,
         # sqlite3) is not instrumented: one span per statement.
-        connections = NoOpUpDownCounter("db.client.connections.usage")  # the pool has its own metrics
-        for engine in engines:
-            _StatementSpans(self.tracer, engine, connections)  # type: ignore[no-untyped-call]
+        self._statements = [StatementSpans(self.tracer, engine) for engine in engines]
         for client in redis_clients:
             RedisInstrumentor.instrument_client(client, tracer_provider=self.provider)
             self._redis_clients.append(client)
@@ -107,7 +87,9 @@ class Tracing:
         for client in self._redis_clients:
             RedisInstrumentor.uninstrument_client(client)
         self._redis_clients.clear()
-        EngineTracer.remove_all_event_listeners()  # type: ignore[no-untyped-call]
+        for statements in self._statements:
+            statements.remove()
+        self._statements.clear()
         # In a thread: exporting waits on the network, and the loop may still have work to finish.
         flushed = await asyncio.to_thread(self.provider.force_flush, int(timeout_seconds * 1000))
         if not flushed:
