@@ -89,15 +89,26 @@ def in_process(kind: str, trees: dict[str, Path], args: argparse.Namespace) -> N
     apps = tuple(trees)
     child = HERE / "edge_asgi_child.py"
     caller = ["bearer" if args.bearer else "anonymous", *([args.post] if args.post else [])]
+    # Instructions rather than CPU time: the same for the same code and input, however busy the machine.
+    counter = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null"]
     with databases(kind, apps, args.postgres_admin_url) as urls:
         for path in args.path:
             costs: dict[str, list[float]] = {app: [] for app in apps}
             for n in range(args.runs):
                 for app in apps if n % 2 == 0 else apps[::-1]:
                     env = {**os.environ, **PRODUCTION_ENV, "APP_DATABASE_URL": urls[app]}
-                    env |= {"PYTHONPATH": str(trees[app]), "APP_ENV": "test"}
+                    env |= {"PYTHONPATH": str(trees[app]), "APP_ENV": "test", **args.env[app]}
+                    env |= {"EDGE_ASGI_CALLGRIND": "1"} if args.instructions else {}
                     done = subprocess.run(
-                        [sys.executable, str(child), path, str(args.requests), "16", *caller],
+                        [
+                            *(counter if args.instructions else []),
+                            sys.executable,
+                            str(child),
+                            path,
+                            str(args.requests),
+                            "16",
+                            *caller,
+                        ],
                         cwd=trees[app],
                         env=env,
                         stdout=subprocess.DEVNULL,
@@ -106,18 +117,26 @@ def in_process(kind: str, trees: dict[str, Path], args: argparse.Namespace) -> N
                         timeout=600,
                         check=False,
                     )
-                    line = next((x for x in done.stderr.splitlines() if x.startswith("EDGE_ASGI ")), None)
-                    if line is None:
-                        raise RuntimeError(f"{app}: {done.stderr[-2000:]}")
-                    costs[app].append(float(line.split()[1]))
+                    costs[app].append(_per_request(done.stderr, args.requests, args.instructions, app))
             a, b = (statistics.median(costs[app]) for app in apps)
             rounds = sorted(y / x for x, y in zip(costs["A"], costs["B"], strict=True))
             request = f"{'POST' if args.post else 'GET'} {path}{' (bearer)' if args.bearer else ''}"
             print(f"\n{kind} {request}, in process ({args.runs} runs of {args.requests} requests)")
+            unit = "instructions/request" if args.instructions else "CPU µs/request"
             print(
-                f"  CPU µs/request: A {a:.1f}, B {b:.1f}; B/A {b / a:.3f}"
+                f"  {unit}: A {a:.1f}, B {b:.1f}; B/A {b / a:.3f}"
                 f" (per round {rounds[0]:.3f} … {rounds[-1]:.3f})"
             )
+
+
+def _per_request(stderr: str, requests: int, instructions: bool, app: str) -> float:
+    """The child's CPU µs per request, or with `instructions` valgrind's count of the measured ones."""
+    for line in stderr.splitlines():
+        if instructions and "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].replace(",", "")) / requests
+        if not instructions and line.startswith("EDGE_ASGI "):
+            return float(line.split()[1])
+    raise RuntimeError(f"{app}: {stderr[-2000:]}")
 
 
 def compare(kind: str, trees: dict[str, Path], args: argparse.Namespace) -> None:
@@ -169,8 +188,22 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000, help="per in-process run")
     parser.add_argument("--bearer", action="store_true", help="in process: as seeded user 1, bearer token")
     parser.add_argument("--post", help="in process: POST this JSON body to the path (201 expected)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="in process: count the instructions per request under callgrind (valgrind), not CPU time",
+    )
+    for app in ("a", "b"):
+        parser.add_argument(
+            f"--env-{app}",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"in process: an environment variable of {app.upper()}'s runs",
+        )
     parser.add_argument("--postgres-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
+    args.env = {app: dict(v.split("=", 1) for v in getattr(args, f"env_{app.lower()}")) for app in "AB"}
     args.path = args.path or list(PATHS)
     revision = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", args.against],

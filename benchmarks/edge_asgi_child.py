@@ -1,13 +1,17 @@
 """Run by benchmarks.edge_ab (`--in-process`), with PYTHONPATH at the tree measured: the app's CPU time
 per request, its ASGI interface called directly (no server, no sockets), `--concurrency` requests at a
 time; after them, optionally `bearer` (as the seeded user 1, by a bearer token) and a JSON body to POST.
-Prints one line `EDGE_ASGI <µs per request>` on stderr (stdout takes the app's JSON logs).
+Prints one line `EDGE_ASGI <µs per request>` on stderr (stdout takes the app's JSON logs). Run under
+`valgrind --tool=callgrind --instr-atstart=no` with EDGE_ASGI_CALLGRIND=1, it turns the instrumentation
+on for the measured requests alone: valgrind's `Collected` line then counts their instructions.
 
 Imports nothing of benchmarks/: the tree measured may be an older commit."""
 
 import asyncio
 import json
+import os
 import random
+import subprocess
 import sys
 import time
 from typing import Any
@@ -102,15 +106,23 @@ async def _load(
     await asyncio.gather(*(client() for _ in range(concurrency)))
 
 
+def _count_instructions(on: bool) -> None:
+    if os.environ.get("EDGE_ASGI_CALLGRIND") == "1":
+        command = ["callgrind_control", "--instr=on" if on else "--instr=off", str(os.getpid())]
+        subprocess.run(command, check=True, capture_output=True)
+
+
 async def main(path: str, requests: int, concurrency: int, bearer: bool, body: bytes | None) -> None:
     app = create_app(configure_logs=True)
     await _lifespan(app)
     random.seed(1)
     headers = await _bearer(app) if bearer else []
     await _load(app, path, requests // 5, concurrency, headers, body)  # warm-up
+    _count_instructions(True)
     started = time.process_time()
     await _load(app, path, requests, concurrency, headers, body)
     used = time.process_time() - started
+    _count_instructions(False)
     print(f"EDGE_ASGI {used / requests * 1e6:.2f}", file=sys.stderr, flush=True)
 
 
