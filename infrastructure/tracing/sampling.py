@@ -109,7 +109,7 @@ class ServerSpanStarter:
                 return self._sdk_span(name, parent)
             flags = _RANDOM if caller.trace_flags.random_trace_id else _UNSAMPLED
             return self._dropped(caller.trace_id, flags, caller)
-        trace_id = RandomIdGenerator.generate_trace_id(self.ids)
+        trace_id = RandomIdGenerator.generate_trace_id(self.ids)  # a new one, not the one last decided
         if not head.samples(trace_id, None):
             return self._dropped(trace_id, _RANDOM, None)
         token = self.ids.decided.set(trace_id)

@@ -3,11 +3,12 @@ spans, with their attributes), hooked to the dialect's execution rather than to 
 
 An engine with any listener of its own runs SQLAlchemy's event dispatch around every statement of
 every connection, before and after it, whatever the listeners do: the instrumentation's own hooks
-(cursor execution, errors, and four pool events for a metric) made an untraced statement cost about
-40 % more (docs/performance.md, "Traces"). The dialect's `do_execute` events cost one listener call,
-which returns at once unless a recorded span is current: a statement is a span only inside a recorded
-one (a request's or a delivery's), never in a trace the sampler dropped, nor outside any span (the
-delivery loops' own statements). No connection-usage metric: the pool has its Prometheus metrics."""
+(cursor execution, errors, and four pool events for a metric) made every statement dearer, traced or
+not (docs/decisions/0012). The dialect's `do_execute` events cost one listener call, which returns at
+once unless a recorded span is current: a statement is a span only inside a recorded one (a
+request's or a delivery's), never in a trace the sampler dropped, nor outside any span (the delivery
+loops' own statements), nor where instrumentation is suppressed. No connection-usage metric: the pool
+has its Prometheus metrics."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -75,7 +76,10 @@ class StatementSpans(EngineTracer):
         statement, _ = self._before_cur_exec(
             context.root_connection, cursor, statement, parameters, context, many
         )  # type: ignore[no-untyped-call]
-        span: trace.Span = context._otel_span
+        span: trace.Span | None = getattr(context, "_otel_span", None)  # None: instrumentation suppressed
+        if span is None:
+            yield statement
+            return
         try:
             yield statement
         except BaseException as error:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -83,6 +84,16 @@ def test_outside_a_recorded_span_statements_are_not_spans(
         assert connection.execute(sa.select(sa.func.count()).select_from(NOTE)).scalar_one() == 1
 
     assert exporter.get_finished_spans() == ()
+
+
+def test_where_instrumentation_is_suppressed_statements_run_without_spans(
+    engine: sa.Engine, tracer: Tracer, exporter: InMemorySpanExporter
+) -> None:
+    with tracer.start_as_current_span("Delivery"), suppress_instrumentation(), engine.begin() as connection:
+        connection.execute(sa.insert(NOTE), {"text": "a"})
+        assert connection.execute(sa.select(sa.func.count()).select_from(NOTE)).scalar_one() == 1
+
+    assert [span.name for span in exporter.get_finished_spans()] == ["Delivery"]
 
 
 def test_the_engine_keeps_no_event_listener_of_its_own(engine: sa.Engine) -> None:
