@@ -176,6 +176,27 @@ async def test_without_a_traceparent_a_request_starts_its_own_trace(traced: Trac
     assert sampled(response.headers["traceparent"]) == f"00-{trace_id}-{span_id}"
 
 
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        "garbage",
+        f"00-{'0' * 32}-{PARENT_ID}-01",
+        f"ff-{TRACE_ID}-{PARENT_ID}-01",
+        f"00-{TRACE_ID.upper()}-{PARENT_ID}-01",
+    ],
+)
+async def test_a_malformed_traceparent_is_ignored_and_a_trace_of_its_own_begins(
+    traced: Traced, malformed: str
+) -> None:
+    response = await traced.app.client.get("/health/live", headers={"traceparent": malformed})
+
+    assert response.status_code == 200
+    server = traced.one("GET /health/live")
+    trace_id, span_id, parent_id = hex_ids(server)
+    assert (parent_id, trace_id == TRACE_ID) == (None, False)
+    assert sampled(response.headers["traceparent"]) == f"00-{trace_id}-{span_id}"
+
+
 async def test_the_mail_a_request_writes_is_sent_in_a_span_of_its_trace(traced: Traced) -> None:
     await registered(traced.app)
     await traced.eventually("send mail")  # the verification mail of the registration
