@@ -99,6 +99,7 @@ def in_process(kind: str, trees: dict[str, Path], args: argparse.Namespace) -> N
                     env = {**os.environ, **PRODUCTION_ENV, "APP_DATABASE_URL": urls[app]}
                     env |= {"PYTHONPATH": str(trees[app]), "APP_ENV": "test", **args.env[app]}
                     env |= {"EDGE_ASGI_CALLGRIND": "1"} if args.instructions else {}
+                    env |= {"EDGE_ASGI_DRAIN": "1"} if args.drain_events else {}
                     done = subprocess.run(
                         [
                             *(counter if args.instructions else []),
@@ -192,6 +193,11 @@ def main() -> None:
         "--instructions",
         action="store_true",
         help="in process: count the instructions per request under callgrind (valgrind), not CPU time",
+    )
+    parser.add_argument(
+        "--drain-events",
+        action="store_true",
+        help="in process: count until the events the requests wrote are published (with APP_EVENTS_URL)",
     )
     for app in ("a", "b"):
         parser.add_argument(
