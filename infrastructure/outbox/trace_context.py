@@ -14,3 +14,9 @@ def no_traceparent() -> str | None:
 
 
 current_traceparent: Callable[[], str | None] = no_traceparent
+
+
+def sampled(traceparent: str | None) -> bool:
+    """Whether `traceparent` names a trace its sampler kept (its sampled flag is set): what happens
+    inside one is recorded."""
+    return traceparent is not None and int(traceparent[-2:], 16) & 1 == 1

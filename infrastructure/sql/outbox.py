@@ -6,33 +6,24 @@ import dataclasses
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Insert, Table, exists
-from sqlmodel import delete, func, insert, select, update
+from sqlalchemy import Table, exists
+from sqlmodel import delete, func, select, update
 
 from application.ports.clock import Clock
 from application.ports.events import E, EventType
 from infrastructure.events.queue import QueuedEvent, event_values
 from infrastructure.outbox import trace_context
 from infrastructure.outbox.queue import Claimed, OutboxStatus, new_key
+from infrastructure.sql.driver_insert import insert_row
 from infrastructure.sql.engine import UnitSession
 from infrastructure.sql.mapping import aware, table_of
 from infrastructure.sql.tables import OUTBOX_ERROR_MAX_LENGTH, EventOutboxRow, OutboxColumns
 
 C = TypeVar("C")
-_INSERTS: dict[str, Insert] = {}
 
 
 def _fields_of(record: type[Claimed]) -> list[str]:
     return [field.name for field in dataclasses.fields(record)]
-
-
-def _insert_into(table: Table) -> Insert:
-    """The INSERT of a row into `table`, its values given as parameters: built once, as the writing
-    request's statements are (what it costs to build one is a share of an event's cost)."""
-    statement = _INSERTS.get(table.name)
-    if statement is None:
-        statement = _INSERTS[table.name] = insert(table)
-    return statement
 
 
 PENDING, SENT, FAILED = (status.value for status in OutboxStatus)
@@ -66,16 +57,17 @@ class SqlOutboxTable(Generic[C]):
     async def _insert(self, now: datetime, status: str = PENDING, **values: Any) -> str:
         """Write a row due now (pending, unless told otherwise); its key."""
         key = new_key()
+        traceparent = trace_context.current_traceparent()
         row = {
             "key": key,
             "status": status,
             "attempts": 0,
             "created_at": now,
             "next_attempt_at": now,
-            "traceparent": trace_context.current_traceparent(),
+            "traceparent": traceparent,
             **values,
         }
-        await self._session.exec(_insert_into(self._table), params=row)
+        await insert_row(self._session, self._table, row, traced=trace_context.sampled(traceparent))
         self.added = True
         return key
 
