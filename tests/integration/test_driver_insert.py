@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, exc, select
 from sqlalchemy.engine import Engine
 
+from infrastructure.outbox import trace_context
 from infrastructure.sql.driver_insert import insert_row
 from infrastructure.sql.engine import Database
 from infrastructure.sql.mapping import table_of
@@ -105,3 +106,14 @@ async def test_a_failing_insert_raises_sqlalchemys_error_after_the_drivers(sql_d
         errors.append(str(error).lower())
         error = error.__context__
     assert any("unique" in text for text in errors)  # the key is unique: the cause is kept
+
+
+TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-"
+
+
+@pytest.mark.parametrize(
+    ("traceparent", "recorded"),
+    [(None, False), (TRACE + "00", False), (TRACE + "02", False), (TRACE + "01", True), (TRACE + "03", True)],
+)
+def test_a_row_is_traced_when_its_request_is_recorded(traceparent: str | None, recorded: bool) -> None:
+    assert trace_context.sampled(traceparent) is recorded
