@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager, suppress
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+from aiormq import spec
+from aiormq.abc import AbstractChannel as ProtocolChannel
 
 from application.errors import EventNotPublished
 from application.ports.events import CloudEvent
@@ -29,7 +31,7 @@ class RabbitMqBroker:
         self._exchange_name = exchange
         self._timeout = timeout_seconds
         self._connection: AbstractConnection | None = None
-        self._exchange: AbstractExchange | None = None
+        self._publishing: ProtocolChannel | None = None  # the channel's own, under aio-pika's
 
     @property
     def where(self) -> str:
@@ -37,7 +39,9 @@ class RabbitMqBroker:
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed and self._exchange is not None
+        return (
+            self._connection is not None and not self._connection.is_closed and self._publishing is not None
+        )
 
     async def _open(self) -> tuple[AbstractConnection, AbstractChannel, AbstractExchange]:
         connection = await aio_pika.connect(self._url, timeout=self._timeout)
@@ -56,23 +60,30 @@ class RabbitMqBroker:
             return
         await self.close()
         try:
-            self._connection, _, self._exchange = await self._open()
+            self._connection, channel, _ = await self._open()
+            self._publishing = await channel.get_underlay_channel()
         except Exception as error:
             raise EventNotPublished(f"{type(error).__name__}: {error}", transient=True) from error
 
     async def publish(self, event: CloudEvent) -> None:
         await self.connect()
-        assert self._exchange is not None
-        message = aio_pika.Message(
-            structured(event),
+        assert self._publishing is not None
+        # The frame's properties made directly, rather than through an aio-pika Message (which makes
+        # them anyway, after setting and checking each of its own attributes).
+        properties = spec.Basic.Properties(
             content_type=CONTENT_TYPE,
             message_id=event.id,
-            type=event.type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_type=event.type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT.value,
         )
         try:
-            await self._exchange.publish(
-                message, routing_key=event.type, mandatory=False, timeout=self._timeout
+            # Returns once the broker confirmed it; a nack raises (aiormq's DeliveryError).
+            await self._publishing.basic_publish(
+                structured(event),
+                exchange=self._exchange_name,
+                routing_key=event.type,
+                properties=properties,
+                timeout=self._timeout,
             )
         except Exception as error:
             # A nack, a timeout or a lost connection: whether the broker kept the message is unknown, so
@@ -81,7 +92,7 @@ class RabbitMqBroker:
             raise EventNotPublished(f"{type(error).__name__}: {error}", transient=True) from error
 
     async def close(self) -> None:
-        connection, self._connection, self._exchange = self._connection, None, None
+        connection, self._connection, self._publishing = self._connection, None, None
         if connection is not None:
             with suppress(Exception):
                 await connection.close()
