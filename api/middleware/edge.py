@@ -1,7 +1,8 @@
 """The HTTP edge: the one pure ASGI middleware every HTTP request crosses on its way in and out, made of
 named steps. On the way in: the request id, the Host guard, the body size limit. On the way out: the
-security headers and X-Request-ID on the answer, then the access event and metrics. Around the app: when
-it fails before answering, one error event and a 500 problem.
+security headers, X-Request-ID and those a layer outside asks for (RESPONSE_HEADERS) on the answer,
+then the access event and metrics. Around the app: when it fails before answering, one error event and
+a 500 problem.
 
 One layer rather than one middleware per concern: each layer costs a call on the way in and a wrapped
 `send` per message on the way out, on every request (docs/decisions/0003-one-pure-asgi-edge.md). The
@@ -26,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 _REQUEST_ID = REQUEST_ID_HEADER.lower().encode("latin-1")
 Headers = list[tuple[bytes, bytes]]
+# The scope's key for the headers a layer outside the edge (api.middleware.tracing's server span) has
+# the edge add to the response with its own: one wrapped `send` for them all.
+RESPONSE_HEADERS = "users_posts.response_headers"
 
 
 class RequestReporter(Protocol):
@@ -143,7 +147,8 @@ class Edge:
         head = _Head(scope["headers"])
         request_id = assign_request_id(scope, head.request_id)
         extra = security_headers(scope["path"], head.credentials) if self.with_security_headers else ()
-        reply = _Reply(send, [*extra, (_REQUEST_ID, request_id.encode("latin-1"))])
+        outer = scope.get(RESPONSE_HEADERS, ())
+        reply = _Reply(send, [*extra, (_REQUEST_ID, request_id.encode("latin-1")), *outer])
         metrics = self.reporter.started()
         try:
             await self._answer(scope, receive, reply, head)

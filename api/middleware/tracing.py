@@ -5,7 +5,7 @@ included, happens inside its span.
 An incoming W3C `traceparent` (and `tracestate`) is honoured: the span is its child, and the sampler
 (parent-based by default) follows its sampled flag. The span is named after the route template
 (`GET /posts/{post_id}`) and carries the semantic conventions' HTTP attributes; its `traceparent` is
-sent back on the response, so that a client can quote the trace id."""
+sent back on the response (by the edge, api.middleware.edge), so that a client can quote the trace id."""
 
 from collections.abc import Callable
 
@@ -15,17 +15,13 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.util.types import AttributeValue
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.middleware.edge import RESPONSE_HEADERS
 from api.observability.request_ids import REQUEST_ID
 
 TRACEPARENT_HEADER = "traceparent"
 _TRACEPARENT = TRACEPARENT_HEADER.encode()
 _TRACE_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate"}
 _PROPAGATOR = TraceContextTextMapPropagator()
-
-
-def traceparent(span_context: trace.SpanContext) -> bytes:
-    """The W3C `traceparent` naming `span_context`."""
-    return b"00-%032x-%016x-%02x" % (span_context.trace_id, span_context.span_id, span_context.trace_flags)
 
 
 def _incoming(scope: Scope) -> context.Context | None:
@@ -39,17 +35,6 @@ def _incoming(scope: Scope) -> context.Context | None:
     if "traceparent" not in carrier:
         return None
     return _PROPAGATOR.extract(carrier, context=context.Context())
-
-
-def _quoting(header: tuple[bytes, bytes], send: Send) -> Send:
-    """`send`, adding `header` to the response."""
-
-    async def send_with_header(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), header]
-        await send(message)
-
-    return send_with_header
 
 
 def _request_attributes(scope: Scope) -> dict[str, str | int]:
@@ -74,15 +59,16 @@ def _request_attributes(scope: Scope) -> dict[str, str | int]:
 
 class ServerSpans:
     """Add it outermost (after the edge), only when tracing is on. `start_span` starts the server span
-    named (at first) after the method, in the caller's context (infrastructure.tracing.sampling:
-    without the SDK when the sampler drops it); `route_of` gives the template of the route that
-    answered, or None (api.observability.requests.route_template)."""
+    named (at first) after the method, in the caller's context, and gives its `traceparent`
+    (infrastructure.tracing.sampling: without the SDK when the sampler drops it); `route_of` gives the
+    template of the route that answered, or None (api.observability.requests.route_template). The edge
+    must be inside it: it sends the `traceparent` back."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        start_span: Callable[[str, context.Context | None], Span],
+        start_span: Callable[[str, context.Context | None], tuple[Span, str]],
         route_of: Callable[[Scope], str | None],
     ) -> None:
         self.app = app
@@ -95,12 +81,13 @@ class ServerSpans:
             return
         method = scope["method"]
         # By hand rather than start_as_current_span: two context managers less per request.
-        span = self.start_span(method, _incoming(scope))
+        span, quoted = self.start_span(method, _incoming(scope))
         token = context.attach(trace.set_span_in_context(span))
-        header = (_TRACEPARENT, traceparent(span.get_span_context()))
+        # Added by the edge, inside, with its own headers: no `send` wrapped for it.
+        scope[RESPONSE_HEADERS] = ((_TRACEPARENT, quoted.encode("latin-1")),)
         if not span.is_recording():  # a trace the sampler dropped: only its ids are passed on
             try:
-                await self.app(scope, receive, _quoting(header, send))
+                await self.app(scope, receive, send)
             finally:
                 context.detach(token)
             return
@@ -114,7 +101,7 @@ class ServerSpans:
             await send(message)
 
         try:
-            await self.app(scope, receive, _quoting(header, send_answer))
+            await self.app(scope, receive, send_answer)
         except Exception as error:
             span.record_exception(error)
             raise

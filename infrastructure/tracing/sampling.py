@@ -13,13 +13,16 @@ import logging
 import os
 from contextvars import ContextVar
 from dataclasses import dataclass
+from random import getrandbits
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.environment_variables import OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
-from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags, Tracer
+from opentelemetry.trace import Span, SpanContext, SpanKind, TraceFlags, Tracer
+
+from infrastructure.tracing.dropped import dropped_span
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +101,9 @@ class ServerSpanStarter:
         self.head = head
         self.ids = ids
 
-    def start(self, name: str, parent: Context | None) -> Span:
-        """The server span `name`: a child of the caller's span in `parent`, or of none."""
+    def start(self, name: str, parent: Context | None) -> tuple[Span, str]:
+        """The server span `name`, a child of the caller's span in `parent` or of none, and its
+        `traceparent`."""
         head = self.head
         if head is None:
             return self._sdk_span(name, parent)
@@ -108,21 +112,30 @@ class ServerSpanStarter:
             if head.samples(caller.trace_id, caller):
                 return self._sdk_span(name, parent)
             flags = _RANDOM if caller.trace_flags.random_trace_id else _UNSAMPLED
-            return self._dropped(caller.trace_id, flags, caller)
-        trace_id = RandomIdGenerator.generate_trace_id(self.ids)  # a new one, not the one last decided
+            span = dropped_span(caller.trace_id, getrandbits(64) or _nonzero(64), flags, caller.trace_state)
+            return span, span.traceparent
+        # A new trace id, drawn as the SDK's RandomIdGenerator draws it (not the one last decided), without
+        # its Python-level calls.
+        trace_id = getrandbits(128) or _nonzero(128)
         if not head.samples(trace_id, None):
-            return self._dropped(trace_id, _RANDOM, None)
+            span = dropped_span(trace_id, getrandbits(64) or _nonzero(64), _RANDOM, None)
+            return span, span.traceparent
         token = self.ids.decided.set(trace_id)
         try:
             return self._sdk_span(name, parent)
         finally:
             self.ids.decided.reset(token)
 
-    def _sdk_span(self, name: str, parent: Context | None) -> Span:
+    def _sdk_span(self, name: str, parent: Context | None) -> tuple[Span, str]:
         # An empty context when there is no caller: not the current one, which a test's may have set.
         context = Context() if parent is None else parent
-        return self.tracer.start_span(name, context, SpanKind.SERVER, set_status_on_exception=False)
+        span = self.tracer.start_span(name, context, SpanKind.SERVER, set_status_on_exception=False)
+        ids = span.get_span_context()
+        return span, f"00-{ids.trace_id:032x}-{ids.span_id:016x}-{ids.trace_flags:02x}"
 
-    def _dropped(self, trace_id: int, flags: TraceFlags, caller: SpanContext | None) -> Span:
-        state = caller.trace_state if caller is not None else None
-        return NonRecordingSpan(SpanContext(trace_id, self.ids.generate_span_id(), False, flags, state))
+
+def _nonzero(bits: int) -> int:
+    """A random id of `bits` bits other than 0, the invalid id (drawn again, as the SDK does)."""
+    while not (drawn := getrandbits(bits)):
+        pass
+    return drawn

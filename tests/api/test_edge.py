@@ -10,7 +10,7 @@ from dependency_injector import providers
 from starlette.types import Message, Receive, Scope, Send
 
 from api.app import create_app
-from api.middleware.edge import Edge
+from api.middleware.edge import RESPONSE_HEADERS, Edge
 from api.observability.request_ids import REQUEST_ID
 from api.observability.requests import Observing, RequestObserver
 from infrastructure.container import Container
@@ -63,6 +63,20 @@ async def test_an_unsafe_request_id_is_replaced_with_a_warning(caplog: pytest.Lo
     (record,) = [r for r in caplog.records if r.name == "api.middleware.edge"]
     assert response.headers["x-request-id"] in record.getMessage()
     assert "a/b" not in record.getMessage()
+
+
+async def test_the_answer_carries_the_headers_a_layer_outside_asks_for() -> None:
+    edge = Edge(Recording(), reporter=RequestObserver(Observing(metrics=False)), allowed_hosts=("*",))
+
+    async def outside(scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RESPONSE_HEADERS] = ((b"traceparent", b"00-1-2-00"),)
+        await edge(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=outside)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/")
+    assert response.headers["traceparent"] == "00-1-2-00"
+    assert "x-request-id" in response.headers
 
 
 class Failing:

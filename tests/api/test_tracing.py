@@ -285,6 +285,40 @@ async def test_log_lines_inside_a_traced_request_carry_its_trace_and_span_ids(
     assert "trace_id" not in flushed(json_logs)[-1]
 
 
+async def test_a_dropped_trace_is_quoted_alike_by_the_response_the_log_lines_and_the_events(
+    sql_database_url: str, monkeypatch: pytest.MonkeyPatch, json_logs: io.StringIO
+) -> None:
+    monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0")
+    exporter, broker = InMemorySpanExporter(), InMemoryBroker()
+    tracing = Tracing(SimpleSpanProcessor(exporter))
+    events_url = "amqp://memory.invalid/"
+    async with sql_app(
+        sql_database_url, tracing=tracing, broker=broker, events_url=events_url, events_poll_seconds=0.05
+    ) as app:
+        await registered(app)
+        token = await app.client.post(
+            "/auth/token", data={"username": USER["email"], "password": USER["password"]}
+        )
+        bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        response = await app.client.post(
+            "/posts/", json={"title": "Hello", "content": "World"}, headers=bearer
+        )
+        async with asyncio.timeout(DEADLINE_SECONDS):
+            while not any(e.type == "users-posts.post.created" for e in broker.published):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+
+    assert response.status_code == 201
+    traceparent = response.headers["traceparent"]
+    _, trace_id, span_id, flags = traceparent.split("-")
+    assert flags == "02"  # not sampled; the trace id drawn at random, as the SDK marks it
+    [event] = [e for e in broker.published if e.type == "users-posts.post.created"]
+    assert event.traceparent == traceparent
+    [access] = [line for line in flushed(json_logs) if line.get("path") == "/posts/"]
+    assert (access["trace_id"], access["span_id"]) == (trace_id, span_id)
+    assert exporter.get_finished_spans() == ()
+
+
 def test_the_sdk_names_the_service_from_the_standard_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
     monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=staging")

@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 import pytest
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from infrastructure.tracing.dropped import DroppedSpan, current_span
 from infrastructure.tracing.sampling import (
     DecidedTraceIds,
     HeadSampler,
@@ -60,8 +61,8 @@ def test_a_dropped_request_gets_the_sdks_non_recording_span_without_the_sdk(
 ) -> None:
     spans, tracer = starter(monkeypatch, OTEL_TRACES_SAMPLER_ARG="0")
 
-    new_trace = spans.start("GET", Context())
-    callers_trace = spans.start("GET", caller("00", "vendor=value"))
+    new_trace, _ = spans.start("GET", Context())
+    callers_trace, _ = spans.start("GET", caller("00", "vendor=value"))
 
     assert tracer.started == 0
     assert isinstance(new_trace, NonRecordingSpan)
@@ -75,12 +76,39 @@ def test_a_dropped_request_gets_the_sdks_non_recording_span_without_the_sdk(
     assert int(followed.trace_flags) == 0
 
 
+@pytest.mark.parametrize("parent", [None, ("00", "vendor=value"), ("02", "")])
+def test_a_dropped_span_quotes_its_ids_as_the_propagator_would(
+    monkeypatch: pytest.MonkeyPatch, parent: tuple[str, str] | None
+) -> None:
+    spans, _ = starter(monkeypatch, OTEL_TRACES_SAMPLER_ARG="0")
+
+    span, traceparent = spans.start("GET", Context() if parent is None else caller(*parent))
+
+    assert isinstance(span, DroppedSpan)
+    ids = span.get_span_context()
+    assert ids == SpanContext(ids.trace_id, ids.span_id, False, ids.trace_flags, ids.trace_state)
+    carrier: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(carrier, trace.set_span_in_context(span))
+    assert traceparent == span.traceparent == carrier["traceparent"]
+    assert span.trace_ids == (format(ids.trace_id, "032x"), format(ids.span_id, "016x"))
+
+
+def test_the_current_span_is_the_one_the_api_gives() -> None:
+    assert current_span() is None
+    span = NonRecordingSpan(SpanContext(TRACE_ID, PARENT_ID, is_remote=True))
+    token = context.attach(trace.set_span_in_context(span))
+    try:
+        assert current_span() is span is trace.get_current_span()
+    finally:
+        context.detach(token)
+
+
 def test_a_kept_request_is_the_sdks_span_on_the_trace_it_was_decided_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     spans, tracer = starter(monkeypatch, OTEL_TRACES_SAMPLER_ARG="0")
 
-    child = spans.start("GET", caller("01"))  # parent-based: the caller's sampled flag wins over 0
+    child, _ = spans.start("GET", caller("01"))  # parent-based: the caller's sampled flag wins over 0
 
     assert tracer.started == 1
     assert child.is_recording()
@@ -107,7 +135,7 @@ def test_new_traces_are_kept_at_the_ratio_asked_for(monkeypatch: pytest.MonkeyPa
     random.seed(11)
     spans, tracer = starter(monkeypatch, OTEL_TRACES_SAMPLER_ARG="0.25")
 
-    kept = [spans.start("GET", Context()) for _ in range(4000)]
+    kept = [spans.start("GET", Context())[0] for _ in range(4000)]
 
     recorded = [span for span in kept if span.is_recording()]
     assert 0.22 < len(recorded) / 4000 < 0.28  # a second draw by the SDK would keep ~6 %
@@ -119,7 +147,7 @@ def test_a_sampler_the_edge_cannot_decide_for_is_left_to_the_sdk(monkeypatch: py
     assert configured_sampler() is None
     spans, tracer = starter(monkeypatch, OTEL_TRACES_SAMPLER="no_such_sampler")
 
-    assert spans.start("GET", Context()).is_recording()
+    assert spans.start("GET", Context())[0].is_recording()
     assert tracer.started == 1
 
 
