@@ -45,12 +45,22 @@ class DroppedSpan(NonRecordingSpan):
     traceparent: str
 
 
+def current_span_is_recorded() -> bool:
+    """Whether a recorded span is current: what is done now belongs to a kept trace."""
+    current = current_span()
+    return current is not None and current.is_recording()
+
+
+def traceparent(trace_id: int, span_id: int, flags: int) -> str:
+    """The W3C `traceparent` naming a span, `00-<trace id>-<span id>-<flags>` in lower-case hex."""
+    return f"00-{trace_id.to_bytes(16).hex()}-{span_id.to_bytes(8).hex()}-{_FLAGS_HEX[flags]}"
+
+
 def dropped_span(trace_id: int, span_id: int, flags: TraceFlags, state: TraceState | None) -> DroppedSpan:
     """The dropped span `span_id` of the trace `trace_id`: both valid ids (not 0, within 128 and 64
     bits), which is what SpanContext's constructor would check again."""
     valid = (trace_id, span_id, False, flags, DEFAULT_TRACE_STATE if state is None else state, True)
     span = DroppedSpan(tuple.__new__(SpanContext, valid))
-    trace_hex, span_hex = trace_id.to_bytes(16).hex(), span_id.to_bytes(8).hex()
-    span.trace_ids = (trace_hex, span_hex)
-    span.traceparent = f"00-{trace_hex}-{span_hex}-{_FLAGS_HEX[flags]}"
+    span.traceparent = quoted = traceparent(trace_id, span_id, flags)
+    span.trace_ids = (quoted[3:35], quoted[36:52])
     return span

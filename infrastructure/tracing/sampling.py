@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 from opentelemetry.trace import Span, SpanContext, SpanKind, TraceFlags, Tracer
 
-from infrastructure.tracing.dropped import dropped_span
+from infrastructure.tracing.dropped import dropped_span, traceparent
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class ServerSpanStarter:
         context = Context() if parent is None else parent
         span = self.tracer.start_span(name, context, SpanKind.SERVER, set_status_on_exception=False)
         ids = span.get_span_context()
-        return span, f"00-{ids.trace_id:032x}-{ids.span_id:016x}-{ids.trace_flags:02x}"
+        return span, traceparent(ids.trace_id, ids.span_id, ids.trace_flags)
 
 
 def _nonzero(bits: int) -> int:

@@ -21,7 +21,7 @@ from opentelemetry.trace import Status, StatusCode, Tracer
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from infrastructure.tracing.dropped import current_span
+from infrastructure.tracing.dropped import current_span_is_recorded
 
 _EVENTS = ("do_execute", "do_execute_no_params", "do_executemany")
 
@@ -49,24 +49,21 @@ class StatementSpans(EngineTracer):
             event.remove(self._engine, name, listener)
 
     def _execute(self, cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
-        current = current_span()
-        if current is None or not current.is_recording():
+        if not current_span_is_recorded():
             return None  # SQLAlchemy executes it
         with self._span(context, cursor, statement, parameters, many=False) as statement:
             context.dialect.do_execute(cursor, statement, parameters, context)
         return True  # executed: SQLAlchemy does not execute it again
 
     def _execute_no_params(self, cursor: Any, statement: str, context: Any) -> bool | None:
-        current = current_span()
-        if current is None or not current.is_recording():
+        if not current_span_is_recorded():
             return None
         with self._span(context, cursor, statement, (), many=False) as statement:
             context.dialect.do_execute_no_params(cursor, statement, context)
         return True
 
     def _executemany(self, cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
-        current = current_span()
-        if current is None or not current.is_recording():
+        if not current_span_is_recorded():
             return None
         with self._span(context, cursor, statement, parameters, many=True) as statement:
             context.dialect.do_executemany(cursor, statement, parameters, context)
